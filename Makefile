@@ -1,0 +1,90 @@
+# actiplm -- leg-accelerometer PLMS pipeline.
+# Targets: all (build/actiplm, build/libplm.a), run (main job on sample-data/),
+#          test (every test), check (= test), asan (tests under ASan+UBSan),
+#          bench (speed and memory figures), install (PREFIX), deps, clean.
+PREFIX ?= /usr/local
+CC ?= cc
+CFLAGS ?= -O2 -g
+PKG_HDF5 ?= hdf5
+BUILD ?= build
+WERROR ?= -Werror
+PKGS = sndfile fftw3 gsl $(PKG_HDF5) nettle
+WARN = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2 $(WERROR)
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ledf -lpthread -lm
+ALL_CFLAGS = $(WARN) $(CFLAGS) -Iinclude -Ipipeline $(PKG_CFLAGS) -MMD -MP
+
+LIB_SRC = $(wildcard pipeline/*.c)
+CLI_SRC = $(wildcard pipeline/cli/*.c)
+TEST_SRC = $(wildcard tests/test_*.c)
+GEN_SRC = $(wildcard tests/gen/*.c)
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
+TESTS = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+GENS = $(GEN_SRC:tests/gen/%.c=$(BUILD)/tests/%)
+
+SAMPLE = sample-data/study
+SIM_ARGS = --subjects 6 --nights 1 --fs 50 --seed 1998
+
+.PHONY: all run test check asan bench install clean deps
+.DELETE_ON_ERROR:
+
+all: $(BUILD)/actiplm $(BUILD)/libplm.a
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libplm.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/actiplm: $(CLI_OBJ) $(BUILD)/libplm.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libplm.a $(PKG_LIBS)
+
+$(BUILD)/tests/%: tests/%.c tests/testlib.h $(BUILD)/libplm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(BUILD)/libplm.a $(PKG_LIBS) -lcmocka
+
+$(BUILD)/tests/%: tests/gen/%.c $(BUILD)/libplm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libplm.a $(PKG_LIBS)
+
+$(SAMPLE)/manifest.csv: $(BUILD)/actiplm pipeline/simulate.c
+	$(BUILD)/actiplm simulate -o $(SAMPLE) $(SIM_ARGS)
+
+run: deps
+	@$(MAKE) --no-print-directory all $(SAMPLE)/manifest.csv
+	$(BUILD)/actiplm run $(SAMPLE) -o results/results.h5
+
+test check: deps
+	@$(MAKE) --no-print-directory all $(TESTS) $(GENS)
+	@BUILD=$(BUILD) scripts/run-tests.sh
+
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" all
+	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" test-asan-run
+
+.PHONY: test-asan-run
+test-asan-run: all $(TESTS) $(GENS)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		BUILD=$(BUILD) scripts/run-tests.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(GENS)
+	@BUILD=$(BUILD) scripts/bench.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/plm
+	install -m 755 $(BUILD)/actiplm $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(BUILD)/libplm.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 include/plm/*.h $(DESTDIR)$(PREFIX)/include/plm/
+
+clean:
+	rm -rf build build-asan results $(SAMPLE)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,55 @@
+/* plm/process.h -- process one manifest row into the results store.
+ *
+ * Reads the recording in blocks (memory bounded by cfg.read.block_frames,
+ * never by the recording's length), computes its SHA-256, resolves the start
+ * time and lights-off/on, writes /recordings/<id> (attributes, the low-rate
+ * activity trace, EDF+ annotations, and lm/epochs tables that later stages
+ * fill) and appends its row to /nights. Nothing is written for a recording
+ * that fails: its half-written group is removed and the caller records the
+ * failure (plm_store_add_failure).
+ *
+ * Activity trace: per epoch of cfg.activity_epoch_s and per leg, the mean
+ * absolute deviation of the acceleration magnitude (MAD, Vaha-Ypya 2015) in
+ * g; gravity-insensitive without filtering, good enough for plots.
+ *
+ * Ownership: inputs borrowed; res filled by value. Thread safety: one store
+ * per thread (the caller serialises store access).
+ */
+#ifndef PLM_PROCESS_H
+#define PLM_PROCESS_H
+
+#include "manifest.h"
+#include "read.h"
+#include "store.h"
+
+typedef struct {
+    plm_read_cfg read;        /* full_scale_g, channels, timezone come from the row */
+    double activity_epoch_s;  /* > 0, default 1 s */
+    double min_fs_hz;         /* slower recordings are refused; default 10 Hz */
+    double max_fs_hz;         /* faster ones too; default 5000 Hz */
+} plm_process_cfg;
+
+plm_process_cfg plm_process_cfg_default(void);
+
+typedef struct {
+    char sha256[65];
+    int64_t frames;
+    double duration_s;
+    int64_t nonfinite_samples; /* NaN/Inf samples found (treated as missing) */
+    double lights_off_s, lights_on_s; /* NaN when not given */
+    int has_start;
+    plm_time start;
+    char start_source[16];    /* "manifest", "bext", "axivity", "edf" or "" */
+    char warnings[1024];      /* "; "-separated; the CLI prints them */
+} plm_process_result;
+
+/* Errors: those of plm_reader_open, PLM_EFORMAT for a bad manifest row or an
+ * absurd sample rate, PLM_ENODATA when no finite sample exists, PLM_EIO for
+ * store failures. The detail names the file and the reason. */
+plm_status plm_process_recording(const plm_manifest_row *row, const plm_process_cfg *cfg, plm_store *store,
+                                 plm_process_result *res);
+
+/* SHA-256 of a file as 64 lowercase hex digits. */
+plm_status plm_sha256_file(const char *path, char hex[65]);
+
+#endif

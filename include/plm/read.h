@@ -1,0 +1,104 @@
+/* plm/read.h -- streaming reader of leg-accelerometer recordings.
+ *
+ * Formats: everything libsndfile opens (WAV, W64, RF64, FLAC, AIFF, CAF, ...)
+ * and EDF, EDF+ and BDF(+) through EDFlib. Samples come out in blocks as
+ * planar doubles in g: x[c * cap + i] is channel c, frame i.
+ *
+ * Units: floating-point sound files hold g. Integer sound files hold
+ * fractions of a full scale: g = sample / 2^(bits-1) * full_scale_g, the full
+ * scale coming from plm_read_cfg.full_scale_g (the manifest column) or from
+ * the Axivity converter's WAV comment (ICMT "Scale-N: 8"). EDF signals are
+ * converted from their physical dimension (g, mg, m/s2) to g.
+ *
+ * Channels: 1 = one axis or magnitude, 3 = one leg (x, y, z), 6 = left
+ * x, y, z then right x, y, z; cfg.channels ("L=1,2,3;R=4,5,6", "R=1,2,3",
+ * 1-based file channels) overrides. A single leg is taken as the left one
+ * unless the map says R. Axivity auxiliary channels are dropped.
+ *
+ * Time: the start comes from the file where it has one (BWF bext, the
+ * Axivity comment, the EDF header); those are local times, read in
+ * cfg.timezone. A truncated file (header promises more than exists) is read
+ * as far as it goes and flagged in info.truncated with a warning.
+ *
+ * Ownership: plm_reader owns its file handle and buffers; info and
+ * annotations returned by the accessors belong to the reader.
+ * Thread safety: one reader per thread; EDFlib itself keeps a process-wide
+ * handle table, so EDF files are opened and closed under a library mutex.
+ */
+#ifndef PLM_READ_H
+#define PLM_READ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "status.h"
+#include "timeutil.h"
+#include "types.h"
+
+#define PLM_READ_MAX_CHANNELS 6
+
+typedef struct {
+    double full_scale_g;   /* full scale of integer data in g; NaN = from the file */
+    const char *channels;  /* channel map or NULL for the default by channel count */
+    const char *timezone;  /* IANA zone of local times in the file; NULL = machine's */
+    int64_t block_frames;  /* frames per read; 1 .. 2^24, default 32768 */
+} plm_read_cfg;
+
+plm_read_cfg plm_read_cfg_default(void);
+
+typedef enum { PLM_FORMAT_SNDFILE = 1, PLM_FORMAT_EDF = 2 } plm_format_family;
+
+typedef struct {
+    plm_format_family family;
+    char format[64];          /* e.g. "WAV (PCM 16-bit)", "EDF+", "BDF" */
+    double fs_hz;
+    int64_t frames;           /* frames that can be read */
+    int64_t frames_header;    /* frames the header promises (== frames unless truncated) */
+    int file_channels;        /* channels in the file (EDF: data signals) */
+    int nchan;                /* channels delivered: 1, 3 or 6 */
+    int chan_file[PLM_READ_MAX_CHANNELS];     /* 0-based file channel of each */
+    uint8_t chan_leg[PLM_READ_MAX_CHANNELS];  /* PLM_LEG_LEFT or PLM_LEG_RIGHT */
+    double chan_scale_g[PLM_READ_MAX_CHANNELS]; /* g per unit read from the file */
+    uint8_t legs;             /* mask of legs present */
+    char channel_map[64];     /* canonical map, "L=1,2,3;R=4,5,6" */
+    char labels[256];         /* labels of the delivered channels, comma separated */
+    char dropped[128];        /* dropped file channels, e.g. "4 (aux)" */
+    int is_float;             /* samples stored as floating point (g) */
+    double full_scale_g;      /* NaN for floating-point data */
+    char full_scale_source[16]; /* "manifest", "axivity", "edf", "" */
+    int has_start;
+    plm_time start;           /* valid when has_start */
+    char start_source[16];    /* "bext", "axivity", "edf" */
+    int truncated;
+    char warnings[512];       /* "; "-separated, "" if none */
+} plm_reader_info;
+
+/* An EDF+ annotation: onset and duration in 100-ns ticks from the first
+ * sample (EDFlib's integer clock); duration -1 when absent. */
+typedef struct {
+    int64_t onset_100ns;
+    int64_t duration_100ns;
+    char *text;
+} plm_annotation;
+
+typedef struct plm_reader plm_reader;
+
+/* Open path. Errors: PLM_EIO (missing or unreadable), PLM_EFORMAT (not a
+ * recording, unknown layout, integer data without a full scale, bad channel
+ * map), PLM_EINVAL (bad cfg). The detail names the file and the reason. */
+plm_status plm_reader_open(const char *path, const plm_read_cfg *cfg, plm_reader **out);
+
+const plm_reader_info *plm_reader_get_info(const plm_reader *r);
+
+/* EDF+ annotations (empty for other formats). */
+const plm_annotation *plm_reader_annotations(const plm_reader *r, size_t *n);
+
+/* Read up to cap frames into x (nchan * cap doubles, planar, g). *got = 0 at
+ * the end. A read error after the header is PLM_EIO. */
+plm_status plm_reader_read(plm_reader *r, double *x, int64_t cap, int64_t *got);
+
+void plm_reader_destroy(plm_reader *r);
+
+/* Parse a channel map against nfile channels into info's chan_* fields. */
+plm_status plm_read_parse_channel_map(const char *map, int nfile, plm_reader_info *info);
+
+#endif

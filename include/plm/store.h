@@ -1,0 +1,95 @@
+/* plm/store.h -- the HDF5 results file (layout: docs/hdf5-layout.md).
+ *
+ * A store is written to a temporary file beside its destination and renamed
+ * into place by plm_store_commit(), so an interrupted run never leaves a
+ * broken or half-overwritten results file. plm_store_destroy() without a
+ * commit removes the temporary file and leaves any earlier file untouched.
+ *
+ * Tables (/nights, /failures, /stats) are buffered in memory (one row per
+ * recording or outcome) and written at commit. Recording groups are written
+ * as they come; plm_store_recording_abort() removes a half-written one.
+ *
+ * Units: seconds from the first sample (_s), hours (_h), minutes (_min),
+ * percent (_pct), per hour (_index). Unknown values are NaN (floats) or -1
+ * (counts); nothing is made up.
+ * Reproducibility: object modification times are not stored, so the same
+ * input and parameters give bit-identical datasets.
+ * Ownership: strings passed in are copied. Thread safety: one thread per store.
+ */
+#ifndef PLM_STORE_H
+#define PLM_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "read.h"
+#include "status.h"
+
+/* One row of /nights. Strings are borrowed for the call. */
+typedef struct {
+    const char *recording, *subject, *condition;
+    int32_t night;
+    double tib_h, tst_h, se_pct, sol_min, waso_min;
+    int32_t lm_count, plm_count, plms_count;
+    double lm_index, plms_index, plmw_index, plms_a_index, periodicity_index;
+} plm_night;
+
+/* Identity fields set, every result unknown (NaN / -1). */
+void plm_night_init(plm_night *n, const char *recording, const char *subject, const char *condition, int32_t night);
+
+/* One row of /stats. */
+typedef struct {
+    const char *outcome;
+    int32_t n;
+    double control_mean, control_sd, treatment_mean, treatment_sd, diff_mean, diff_ci_low, diff_ci_high,
+        hl_estimate, hl_ci_low, hl_ci_high, ttest_p, wilcoxon_p, cohen_dz, holm_p;
+} plm_stat_row;
+
+/* Rows of /recordings/<id>/lm, epochs, activity. */
+typedef struct {
+    double onset_s, offset_s;
+    uint8_t leg, clm, plm, sleep;
+} plm_lm_row;
+
+typedef struct {
+    double onset_s;
+    uint8_t sleep;
+} plm_epoch_row;
+
+typedef struct {
+    double onset_s;
+    double left_mad_g, right_mad_g; /* NaN where the leg is absent or samples are missing */
+} plm_activity_row;
+
+typedef struct plm_store plm_store;
+typedef struct plm_store_rec plm_store_rec;
+
+/* Start writing path (through a temporary file in the same folder).
+ * PLM_EIO when the folder is missing or not writable; the detail says why. */
+plm_status plm_store_create(const char *path, plm_store **out);
+
+/* Attributes on the root (group NULL or "/") or on a recording group. */
+plm_status plm_store_attr_str(plm_store *s, const char *group, const char *name, const char *value);
+plm_status plm_store_attr_f64(plm_store *s, const char *group, const char *name, double value);
+plm_status plm_store_attr_i64(plm_store *s, const char *group, const char *name, int64_t value);
+
+plm_status plm_store_add_night(plm_store *s, const plm_night *row);
+plm_status plm_store_add_failure(plm_store *s, const char *recording, const char *path, const char *error);
+plm_status plm_store_add_stat(plm_store *s, const plm_stat_row *row);
+
+/* Recording group /recordings/<id>; PLM_EINVAL if id exists or is invalid. */
+plm_status plm_store_recording_begin(plm_store *s, const char *id, plm_store_rec **out);
+plm_status plm_store_rec_append_activity(plm_store_rec *r, const plm_activity_row *rows, size_t n);
+plm_status plm_store_rec_write_lm(plm_store_rec *r, const plm_lm_row *rows, size_t n);
+plm_status plm_store_rec_write_epochs(plm_store_rec *r, const plm_epoch_row *rows, size_t n);
+plm_status plm_store_rec_write_annotations(plm_store_rec *r, const plm_annotation *a, size_t n);
+/* Finish (keep) or abort (delete) the group; both free r. */
+plm_status plm_store_recording_end(plm_store_rec *r);
+void plm_store_recording_abort(plm_store_rec *r);
+
+/* Write the tables, close, and rename into place. s is freed either way. */
+plm_status plm_store_commit(plm_store *s);
+
+/* Discard (no commit): the temporary file is removed. NULL is a no-op. */
+void plm_store_destroy(plm_store *s);
+
+#endif

@@ -1,0 +1,45 @@
+/* plm/types.h -- data types passed between the stages of libplm.
+ *
+ * Time base: inside a recording, time is an int64_t sample index counted from
+ * the first sample (index 0) at the recording's rate fs_hz. Intervals are
+ * half-open, [onset, end). Seconds appear only at the edges (HDF5, CSV,
+ * printing), converted by plm_samples_to_s().
+ * Units: acceleration in g (1 g = 9.80665 m/s^2); field names carry units.
+ * Ownership: structs with a pointer member are owned by the caller; a _clear
+ * function of the stage that filled them frees the contents.
+ */
+#ifndef PLM_TYPES_H
+#define PLM_TYPES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Legs; also the bit values of a leg mask. */
+enum { PLM_LEG_LEFT = 1, PLM_LEG_RIGHT = 2, PLM_LEG_BOTH = 3 };
+
+/* A block of planar samples: x[c * n + i] is channel c, sample i, in g. */
+typedef struct {
+    double fs_hz;
+    int64_t n;
+    int nchan;
+    double *x;
+} plm_signal;
+
+/* One leg movement: [onset, end) in samples. */
+typedef struct {
+    int64_t onset, end;
+    uint8_t leg;
+    uint32_t flags;
+    double peak_g;
+} plm_lm;
+
+typedef struct {
+    plm_lm *v;
+    size_t n, cap;
+    double fs_hz;
+} plm_lm_list;
+
+/* Sample index -> seconds from the first sample. */
+static inline double plm_samples_to_s(int64_t i, double fs_hz) { return (double)i / fs_hz; }
+
+#endif

@@ -1,0 +1,56 @@
+/* actiplm.c -- the actiplm command: dispatch to subcommands. */
+#include <gsl/gsl_errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "cli_common.h"
+#include "plm/plm.h"
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *what;
+} commands[] = {
+    {"run", cmd_run, "process every recording of a study manifest into one HDF5 file"},
+    {"info", cmd_info, "describe one recording: format, channels, rate, start, full scale"},
+    {"simulate", cmd_simulate, "write a synthetic study with ground truth"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: actiplm <command> [options]\n"
+            "       actiplm --help | --version\n\n"
+            "Leg-accelerometer recordings -> leg movements, PLMS indices, sleep measures and\n"
+            "magnesium-vs-control statistics, stored in one HDF5 file.\n\n"
+            "Commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].what);
+    fprintf(f,
+            "\nExample:\n"
+            "  actiplm simulate -o study --subjects 6 --seed 1998\n"
+            "  actiplm run study -o results/results.h5\n\n"
+            "Exit status: 0 all good, 1 at least one input failed, 2 usage error.\n"
+            "'actiplm <command> --help' describes a command.\n");
+}
+
+int main(int argc, char **argv)
+{
+    gsl_set_error_handler_off();
+    cli_set_command_line(argc, argv);
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+        printf("actiplm %s\n", plm_version());
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "actiplm: unknown command '%s'\nTry 'actiplm --help'.\n", argv[1]);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,33 @@
+/* cli_common.h -- option parsing and messages shared by the actiplm subcommands. */
+#ifndef ACTIPLM_CLI_COMMON_H
+#define ACTIPLM_CLI_COMMON_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define EXIT_USAGE 2
+
+/* "actiplm: <msg>" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* "actiplm <cmd>: <msg>\nTry 'actiplm <cmd> --help'." on stderr; returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Strict number parsing; on failure print a usage error and return 0. */
+int cli_parse_int(const char *cmd, const char *opt, const char *s, long lo, long hi, long *out);
+int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t *out);
+int cli_parse_double(const char *cmd, const char *opt, const char *s, double lo, double hi, double *out);
+
+/* The command line as one string (for the HDF5 root attribute). */
+void cli_set_command_line(int argc, char **argv);
+const char *cli_command_line(void);
+
+/* Current UTC time, ISO 8601. */
+void cli_now_utc(char *buf, size_t n);
+
+/* Subcommands. */
+int cmd_info(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
+
+#endif

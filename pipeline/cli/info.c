@@ -1,0 +1,109 @@
+/* info.c -- actiplm info: describe one recording. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli_common.h"
+#include "plm/plm.h"
+
+static void help(void)
+{
+    printf("Usage: actiplm info [options] FILE\n\n"
+           "Print a recording's format, channel map, sample rate, frames and duration,\n"
+           "start time, full scale and any warning (e.g. a truncated file).\n\n"
+           "Options:\n"
+           "  --full-scale-g G   full scale of integer samples in g (as the manifest column)\n"
+           "  --channels MAP     channel map, e.g. L=1,2,3;R=4,5,6 or R=1,2,3\n"
+           "  --timezone TZ      IANA zone of local times in the file (default: this machine's)\n"
+           "  --head N           also print the first N frames in g\n"
+           "  -h, --help         this help; --version  the version\n\n"
+           "Example:\n"
+           "  actiplm info ../shared/data/axivity/ax3test.wav\n\n"
+           "Exit status: 0 readable, 1 the file cannot be read, 2 usage error.\n");
+}
+
+int cmd_info(int argc, char **argv)
+{
+    static const struct option opts[] = {{"full-scale-g", required_argument, 0, 'g'},
+                                         {"channels", required_argument, 0, 'c'},
+                                         {"timezone", required_argument, 0, 'z'},
+                                         {"head", required_argument, 0, 'n'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {"version", no_argument, 0, 'V'},
+                                         {0, 0, 0, 0}};
+    plm_read_cfg cfg = plm_read_cfg_default();
+    long head = 0;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'g':
+            if (!cli_parse_double("info", "--full-scale-g", optarg, 1e-6, 1000, &cfg.full_scale_g)) return EXIT_USAGE;
+            break;
+        case 'c': cfg.channels = optarg; break;
+        case 'z': cfg.timezone = optarg; break;
+        case 'n':
+            if (!cli_parse_int("info", "--head", optarg, 0, 1000000, &head)) return EXIT_USAGE;
+            break;
+        case 'h': help(); return 0;
+        case 'V': printf("actiplm %s\n", plm_version()); return 0;
+        default: return cli_usage_error("info", "unknown option");
+        }
+    }
+    if (optind != argc - 1) return cli_usage_error("info", "expected one FILE");
+    const char *path = argv[optind];
+    plm_reader *r = NULL;
+    if (plm_reader_open(path, &cfg, &r) != PLM_OK) {
+        cli_error("%s", plm_last_error());
+        return 1;
+    }
+    const plm_reader_info *in = plm_reader_get_info(r);
+    printf("file:         %s\n", path);
+    printf("format:       %s\n", in->format);
+    printf("channels:     %d in file; using %d: %s (%s)\n", in->file_channels, in->nchan, in->channel_map, in->labels);
+    if (in->dropped[0]) printf("dropped:      %s\n", in->dropped);
+    printf("sample rate:  %g Hz\n", in->fs_hz);
+    if (in->frames_header != in->frames)
+        printf("frames:       %lld (header promises %lld)\n", (long long)in->frames, (long long)in->frames_header);
+    else
+        printf("frames:       %lld\n", (long long)in->frames);
+    double dur = (double)in->frames / in->fs_hz;
+    printf("duration:     %.3f s (%02d:%02d:%06.3f)\n", dur, (int)(dur / 3600), (int)fmod(dur / 60, 60), fmod(dur, 60));
+    if (in->has_start) {
+        char local[48], utc[48];
+        plm_time_format_local(&in->start, ' ', local, sizeof local);
+        plm_time_format_utc(&in->start, utc, sizeof utc);
+        /* "2018-03-18 17:24:47.536+01:00" -> "2018-03-18 17:24:47.536 +01:00" */
+        printf("start:        %.23s %s (%s; from %s)\n", local, local + 23, utc, in->start_source);
+    } else {
+        printf("start:        unknown (set the manifest column start)\n");
+    }
+    if (in->is_float) printf("full scale:   none (floating-point samples in g)\n");
+    else printf("full scale:   %g g (%s)\n", in->full_scale_g, in->full_scale_source);
+    size_t nann;
+    plm_reader_annotations(r, &nann);
+    if (in->family == PLM_FORMAT_EDF) printf("annotations:  %zu\n", nann);
+    int rc = 0;
+    if (head > 0) {
+        int64_t cap = head;
+        double *x = malloc(sizeof(double) * (size_t)cap * (size_t)in->nchan);
+        int64_t got = 0;
+        if (!x || plm_reader_read(r, x, cap, &got) != PLM_OK) {
+            cli_error("%s: %s", path, x ? plm_last_error() : "out of memory");
+            rc = 1;
+        }
+        for (int64_t i = 0; i < got; i++) {
+            printf("sample %lld:", (long long)i);
+            for (int ch = 0; ch < in->nchan; ch++) printf(" %.6f", x[(size_t)ch * (size_t)cap + (size_t)i]);
+            printf("\n");
+        }
+        free(x);
+    }
+    if (in->warnings[0]) {
+        printf("warning:      %s\n", in->warnings);
+        cli_error("%s: warning: %s", path, in->warnings);
+    }
+    plm_reader_destroy(r);
+    return rc;
+}

@@ -1,0 +1,33 @@
+/* internal.h -- helpers shared by the .c files of libplm; never installed. */
+#ifndef PLM_INTERNAL_H
+#define PLM_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "plm/status.h"
+
+/* Fill the thread's detail message and return code. */
+plm_status plm__fail(plm_status code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+#define PLM_FAIL(code, ...) return plm__fail((code), __VA_ARGS__)
+
+/* Prepend "prefix: " to the current detail message (e.g. a file name). */
+void plm__error_prefix(const char *prefix);
+
+/* n * size with overflow check; 0 on overflow. */
+static inline size_t plm__mul(size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size) return 0;
+    return n * size;
+}
+
+/* strdup that returns NULL for NULL. */
+char *plm__strdup(const char *s);
+
+/* Bounded copy that always terminates. */
+void plm__strlcpy(char *dst, const char *src, size_t n);
+
+/* Last path component. */
+const char *plm__basename(const char *path);
+
+#endif

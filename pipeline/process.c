@@ -1,0 +1,295 @@
+/* process.c -- one manifest row: read in blocks, checksum, times, store. */
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <math.h>
+#include <nettle/sha2.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "plm/plm.h"
+#include "internal.h"
+
+const char *plm_version(void) { return PLM_VERSION_STRING; }
+
+plm_process_cfg plm_process_cfg_default(void)
+{
+    plm_process_cfg c = {.read = plm_read_cfg_default(), .activity_epoch_s = 1.0, .min_fs_hz = 10.0,
+                         .max_fs_hz = 5000.0};
+    return c;
+}
+
+plm_status plm_sha256_file(const char *path, char hex[65])
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) PLM_FAIL(PLM_EIO, "%s: cannot open: %s", path, strerror(errno));
+    struct sha256_ctx ctx;
+    sha256_init(&ctx);
+    unsigned char *buf = malloc(1 << 16);
+    if (!buf) {
+        fclose(f);
+        PLM_FAIL(PLM_ENOMEM, "%s: out of memory", path);
+    }
+    size_t n;
+    while ((n = fread(buf, 1, 1 << 16, f)) > 0) sha256_update(&ctx, n, buf);
+    int err = ferror(f);
+    fclose(f);
+    free(buf);
+    if (err) PLM_FAIL(PLM_EIO, "%s: read error", path);
+    uint8_t d[SHA256_DIGEST_SIZE];
+    sha256_digest(&ctx, sizeof d, d);
+    for (int i = 0; i < SHA256_DIGEST_SIZE; i++) snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    return PLM_OK;
+}
+
+static void warn(plm_process_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(plm_process_result *res, const char *fmt, ...)
+{
+    size_t len = strlen(res->warnings);
+    if (len && len + 2 < sizeof res->warnings) {
+        memcpy(res->warnings + len, "; ", 3);
+        len += 2;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(res->warnings + len, sizeof res->warnings - len, fmt, ap);
+    va_end(ap);
+}
+
+/* Per-leg accumulator of one activity epoch. */
+typedef struct {
+    double *mag;   /* magnitudes of the current epoch */
+    int64_t n;     /* samples so far in the epoch */
+    int bad;       /* a non-finite sample fell in the epoch */
+} leg_acc;
+
+static double mad(const double *v, int64_t n)
+{
+    double m = 0;
+    for (int64_t i = 0; i < n; i++) m += v[i];
+    m /= (double)n;
+    double a = 0;
+    for (int64_t i = 0; i < n; i++) a += fabs(v[i] - m);
+    return a / (double)n;
+}
+
+static plm_status write_attrs(plm_store *store, const char *grp, const plm_manifest_row *row,
+                              const plm_reader_info *info, const plm_process_result *res)
+{
+    plm_status st;
+    char buf[64];
+#define S(name, val) if ((st = plm_store_attr_str(store, grp, name, val))) return st
+#define N(name, val) if ((st = plm_store_attr_f64(store, grp, name, val))) return st
+#define I(name, val) if ((st = plm_store_attr_i64(store, grp, name, val))) return st
+    S("source_path", row->path);
+    S("sha256", res->sha256);
+    S("format", info->format);
+    N("fs_hz", info->fs_hz);
+    I("frames", res->frames);
+    I("frames_header", info->frames_header);
+    N("duration_s", res->duration_s);
+    I("truncated", info->truncated);
+    I("file_channels", info->file_channels);
+    S("channel_map", info->channel_map);
+    S("channel_labels", info->labels);
+    S("dropped_channels", info->dropped);
+    N("full_scale_g", info->full_scale_g);
+    S("full_scale_source", info->full_scale_source);
+    S("subject", row->subject);
+    S("condition", row->condition);
+    I("night", row->night);
+    S("timezone", row->timezone ? row->timezone : "");
+    if (res->has_start) {
+        plm_time_format_utc(&res->start, buf, sizeof buf);
+        S("start_utc", buf);
+        plm_time_format_local(&res->start, 'T', buf, sizeof buf);
+        S("start_local", buf);
+        I("utc_offset_s", res->start.offset_s);
+    } else {
+        S("start_utc", "");
+        S("start_local", "");
+    }
+    S("start_source", res->start_source);
+    N("lights_off_s", res->lights_off_s);
+    N("lights_on_s", res->lights_on_s);
+    I("nonfinite_samples", res->nonfinite_samples);
+    S("annotations_path", row->annotations ? row->annotations : "");
+    S("warnings", res->warnings);
+#undef S
+#undef N
+#undef I
+    return PLM_OK;
+}
+
+plm_status plm_process_recording(const plm_manifest_row *row, const plm_process_cfg *cfg, plm_store *store,
+                                 plm_process_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->lights_off_s = res->lights_on_s = NAN;
+    if (row->error) PLM_FAIL(PLM_EFORMAT, "%s", row->error);
+    if (!(cfg->activity_epoch_s > 0)) PLM_FAIL(PLM_EINVAL, "activity_epoch_s=%g must be > 0", cfg->activity_epoch_s);
+    plm_reader *rd = NULL;
+    plm_store_rec *rec = NULL;
+    double *block = NULL;
+    plm_activity_row *act = NULL;
+    leg_acc acc[2] = {{0}, {0}};
+    plm_status st;
+
+    plm_read_cfg rc = cfg->read;
+    rc.full_scale_g = row->full_scale_g;
+    rc.channels = row->channels;
+    rc.timezone = row->timezone;
+    if ((st = plm_reader_open(row->path, &rc, &rd))) goto fail;
+    const plm_reader_info *info = plm_reader_get_info(rd);
+    if (info->fs_hz < cfg->min_fs_hz || info->fs_hz > cfg->max_fs_hz) {
+        st = plm__fail(PLM_EFORMAT, "%s: sample rate %g Hz is outside %g .. %g Hz", row->path, info->fs_hz,
+                       cfg->min_fs_hz, cfg->max_fs_hz);
+        goto fail;
+    }
+    if (info->warnings[0]) warn(res, "%s", info->warnings);
+    if ((st = plm_sha256_file(row->path, res->sha256))) goto fail;
+
+    /* start: the manifest overrides the file */
+    if (row->start) {
+        if ((st = plm_time_parse_iso(row->start, row->timezone, &res->start))) {
+            plm__error_prefix(row->path);
+            goto fail;
+        }
+        res->has_start = 1;
+        plm__strlcpy(res->start_source, "manifest", sizeof res->start_source);
+        if (info->has_start) {
+            double d = (double)(res->start.utc_s - info->start.utc_s) + (res->start.nsec - info->start.nsec) * 1e-9;
+            if (fabs(d) > 1.0) warn(res, "manifest start differs from the file's (%s) by %.0f s; using the manifest",
+                                    info->start_source, d);
+        }
+    } else if (info->has_start) {
+        res->start = info->start;
+        res->has_start = 1;
+        plm__strlcpy(res->start_source, info->start_source, sizeof res->start_source);
+    }
+    const plm_time *start = res->has_start ? &res->start : NULL;
+    if ((st = plm_tspec_resolve(&row->lights_off, start, row->timezone, 0.0, &res->lights_off_s))) {
+        plm__error_prefix("lights_off");
+        plm__error_prefix(row->path);
+        goto fail;
+    }
+    double nb = isfinite(res->lights_off_s) ? res->lights_off_s : 0.0;
+    if ((st = plm_tspec_resolve(&row->lights_on, start, row->timezone, nb, &res->lights_on_s))) {
+        plm__error_prefix("lights_on");
+        plm__error_prefix(row->path);
+        goto fail;
+    }
+    if (isfinite(res->lights_off_s) && isfinite(res->lights_on_s) && res->lights_on_s <= res->lights_off_s) {
+        st = plm__fail(PLM_EFORMAT, "%s: lights_on is not after lights_off", row->path);
+        goto fail;
+    }
+
+    /* stream the samples */
+    int64_t cap = cfg->read.block_frames;
+    int nch = info->nchan;
+    int64_t epoch_len = (int64_t)llround(cfg->activity_epoch_s * info->fs_hz);
+    if (epoch_len < 1) epoch_len = 1;
+    block = malloc(plm__mul(plm__mul((size_t)cap, (size_t)nch), sizeof *block));
+    size_t act_cap = (size_t)(cap / epoch_len) + 2;
+    act = malloc(plm__mul(act_cap, sizeof *act));
+    for (int l = 0; l < 2; l++) acc[l].mag = malloc(plm__mul((size_t)epoch_len, sizeof(double)));
+    if (!block || !act || !acc[0].mag || !acc[1].mag) {
+        st = plm__fail(PLM_ENOMEM, "%s: out of memory", row->path);
+        goto fail;
+    }
+    int legch[2][3], nlegch[2] = {0, 0};
+    for (int c = 0; c < nch; c++) {
+        int l = info->chan_leg[c] == PLM_LEG_RIGHT;
+        if (nlegch[l] < 3) legch[l][nlegch[l]++] = c;
+    }
+    if ((st = plm_store_recording_begin(store, row->recording, &rec))) goto fail;
+    int64_t total = 0, finite = 0, epoch_index = 0, in_epoch = 0;
+    for (;;) {
+        int64_t got;
+        if ((st = plm_reader_read(rd, block, cap, &got))) goto fail;
+        if (!got) break;
+        size_t nact = 0;
+        for (int64_t i = 0; i < got; i++) {
+            for (int l = 0; l < 2; l++) {
+                if (!nlegch[l]) continue;
+                double ss = 0;
+                int ok = 1;
+                for (int k = 0; k < nlegch[l]; k++) {
+                    double v = block[(size_t)legch[l][k] * (size_t)cap + (size_t)i];
+                    if (!isfinite(v)) ok = 0;
+                    ss += v * v;
+                }
+                if (ok) acc[l].mag[acc[l].n++] = sqrt(ss);
+                else acc[l].bad = 1;
+            }
+            for (int c = 0; c < nch; c++) {
+                if (isfinite(block[(size_t)c * (size_t)cap + (size_t)i])) finite++;
+                else res->nonfinite_samples++;
+            }
+            if (++in_epoch == epoch_len) {
+                plm_activity_row *a = &act[nact++];
+                a->onset_s = (double)(epoch_index * epoch_len) / info->fs_hz;
+                a->left_mad_g = nlegch[0] && !acc[0].bad && acc[0].n ? mad(acc[0].mag, acc[0].n) : NAN;
+                a->right_mad_g = nlegch[1] && !acc[1].bad && acc[1].n ? mad(acc[1].mag, acc[1].n) : NAN;
+                acc[0].n = acc[1].n = 0;
+                acc[0].bad = acc[1].bad = 0;
+                in_epoch = 0;
+                epoch_index++;
+            }
+        }
+        total += got;
+        if ((st = plm_store_rec_append_activity(rec, act, nact))) goto fail;
+    }
+    if (in_epoch) { /* partial last epoch */
+        plm_activity_row a = {.onset_s = (double)(epoch_index * epoch_len) / info->fs_hz};
+        a.left_mad_g = nlegch[0] && !acc[0].bad && acc[0].n ? mad(acc[0].mag, acc[0].n) : NAN;
+        a.right_mad_g = nlegch[1] && !acc[1].bad && acc[1].n ? mad(acc[1].mag, acc[1].n) : NAN;
+        if ((st = plm_store_rec_append_activity(rec, &a, 1))) goto fail;
+    }
+    info = plm_reader_get_info(rd); /* truncation may be found while reading */
+    if (info->truncated && !info->warnings[0])
+        warn(res, "truncated: the file ended after %lld of %lld frames; read as far as it goes",
+             (long long)total, (long long)info->frames_header);
+    if (!finite) {
+        st = plm__fail(PLM_ENODATA, "%s: no finite samples (all NaN or Inf)", row->path);
+        goto fail;
+    }
+    if (res->nonfinite_samples)
+        warn(res, "%lld NaN/Inf samples treated as missing", (long long)res->nonfinite_samples);
+    res->frames = total;
+    res->duration_s = (double)total / info->fs_hz;
+    if (isfinite(res->lights_on_s) && res->lights_on_s > res->duration_s)
+        warn(res, "lights_on (%.1f s) is after the end of the recording (%.1f s)", res->lights_on_s, res->duration_s);
+    if (isfinite(res->lights_off_s) && res->lights_off_s >= res->duration_s) {
+        st = plm__fail(PLM_EFORMAT, "%s: lights_off (%.1f s) is after the end of the recording (%.1f s)", row->path,
+                       res->lights_off_s, res->duration_s);
+        goto fail;
+    }
+    size_t nann;
+    const plm_annotation *ann = plm_reader_annotations(rd, &nann);
+    char grp[1024];
+    snprintf(grp, sizeof grp, "/recordings/%s", row->recording);
+    if ((st = plm_store_rec_write_lm(rec, NULL, 0)) || (st = plm_store_rec_write_epochs(rec, NULL, 0)) ||
+        (st = plm_store_rec_write_annotations(rec, ann, nann)) || (st = write_attrs(store, grp, row, info, res)))
+        goto fail;
+    st = plm_store_recording_end(rec);
+    rec = NULL;
+    if (st) goto fail;
+    plm_night night;
+    plm_night_init(&night, row->recording, row->subject, row->condition, row->night);
+    if ((st = plm_store_add_night(store, &night))) goto fail;
+    plm_reader_destroy(rd);
+    free(block);
+    free(act);
+    free(acc[0].mag);
+    free(acc[1].mag);
+    return PLM_OK;
+fail:
+    plm_store_recording_abort(rec);
+    plm_reader_destroy(rd);
+    free(block);
+    free(act);
+    free(acc[0].mag);
+    free(acc[1].mag);
+    return st;
+}

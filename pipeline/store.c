@@ -1,0 +1,536 @@
+/* store.c -- HDF5 results file: tables, recording groups, atomic commit. */
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <hdf5.h>
+#include <math.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "plm/store.h"
+#include "internal.h"
+
+typedef struct {
+    char *recording, *subject, *condition;
+    int32_t night;
+    double tib_h, tst_h, se_pct, sol_min, waso_min;
+    int32_t lm_count, plm_count, plms_count;
+    double lm_index, plms_index, plmw_index, plms_a_index, periodicity_index;
+} night_rec;
+
+typedef struct {
+    char *recording, *path, *error;
+} failure_rec;
+
+typedef struct {
+    char *outcome;
+    int32_t n;
+    double control_mean, control_sd, treatment_mean, treatment_sd, diff_mean, diff_ci_low, diff_ci_high,
+        hl_estimate, hl_ci_low, hl_ci_high, ttest_p, wilcoxon_p, cohen_dz, holm_p;
+} stat_rec;
+
+typedef struct {
+    double onset_s, duration_s;
+    char *text;
+} annot_rec;
+
+struct plm_store {
+    char *path, *tmp;
+    hid_t file, recordings;
+    night_rec *nights;
+    size_t n_nights, cap_nights;
+    failure_rec *failures;
+    size_t n_failures, cap_failures;
+    stat_rec *stats;
+    size_t n_stats, cap_stats;
+    int open_rec;
+};
+
+struct plm_store_rec {
+    plm_store *store;
+    hid_t group, activity;
+    hsize_t n_activity;
+    char *id;
+};
+
+#define HCHECK(expr, what)                                                   \
+    do {                                                                      \
+        if ((expr) < 0) {                                                     \
+            st = plm__fail(PLM_EIO, "%s: HDF5 error: %s", s->path, (what)); \
+            goto fail;                                                        \
+        }                                                                     \
+    } while (0)
+
+static hid_t str_type(void)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    return t;
+}
+
+static hid_t obj_plist(hid_t cls)
+{
+    hid_t p = H5Pcreate(cls);
+    if (p >= 0) H5Pset_obj_track_times(p, 0);
+    return p;
+}
+
+static int grow(void **p, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap) return 1;
+    size_t ncap = *cap ? *cap * 2 : 32;
+    size_t bytes = plm__mul(ncap, elem);
+    void *q = bytes ? realloc(*p, bytes) : NULL;
+    if (!q) return 0;
+    *p = q;
+    *cap = ncap;
+    return 1;
+}
+
+static atomic_uint tmp_counter;
+
+plm_status plm_store_create(const char *path, plm_store **out)
+{
+    *out = NULL;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    plm_store *s = calloc(1, sizeof *s);
+    if (!s) PLM_FAIL(PLM_ENOMEM, "%s: out of memory", path);
+    s->file = s->recordings = H5I_INVALID_HID;
+    plm_status st = PLM_OK;
+    hid_t fcpl = H5I_INVALID_HID, gcpl = H5I_INVALID_HID;
+    s->path = plm__strdup(path);
+    size_t n = strlen(path) + 48;
+    s->tmp = malloc(n);
+    if (!s->path || !s->tmp) {
+        st = plm__fail(PLM_ENOMEM, "%s: out of memory", path);
+        goto fail;
+    }
+    snprintf(s->tmp, n, "%s.tmp-%ld-%u", path, (long)getpid(), atomic_fetch_add(&tmp_counter, 1));
+    int fd = open(s->tmp, O_CREAT | O_EXCL | O_WRONLY, 0644);
+    if (fd < 0) {
+        st = plm__fail(PLM_EIO, "%s: cannot write results here: %s", path, strerror(errno));
+        free(s->tmp);
+        s->tmp = NULL;
+        goto fail;
+    }
+    close(fd);
+    fcpl = H5Pcreate(H5P_FILE_CREATE);
+    HCHECK(fcpl, "file creation properties");
+    HCHECK(H5Pset_link_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "link order");
+    s->file = H5Fcreate(s->tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+    HCHECK(s->file, "cannot create the file");
+    gcpl = obj_plist(H5P_GROUP_CREATE);
+    HCHECK(gcpl, "group properties");
+    HCHECK(H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "link order");
+    s->recordings = H5Gcreate2(s->file, "recordings", H5P_DEFAULT, gcpl, H5P_DEFAULT);
+    HCHECK(s->recordings, "cannot create /recordings");
+    H5Pclose(fcpl);
+    H5Pclose(gcpl);
+    *out = s;
+    return PLM_OK;
+fail:
+    if (fcpl >= 0) H5Pclose(fcpl);
+    if (gcpl >= 0) H5Pclose(gcpl);
+    plm_store_destroy(s);
+    return st;
+}
+
+static hid_t open_loc(plm_store *s, const char *group)
+{
+    if (!group || !*group || !strcmp(group, "/")) return H5Oopen(s->file, "/", H5P_DEFAULT);
+    return H5Oopen(s->file, group, H5P_DEFAULT);
+}
+
+static plm_status write_attr(plm_store *s, const char *group, const char *name, hid_t type, const void *val)
+{
+    plm_status st = PLM_OK;
+    hid_t loc = open_loc(s, group), space = H5I_INVALID_HID, attr = H5I_INVALID_HID;
+    HCHECK(loc, "attribute location");
+    if (H5Aexists(loc, name) > 0) H5Adelete(loc, name);
+    space = H5Screate(H5S_SCALAR);
+    HCHECK(space, "dataspace");
+    attr = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    HCHECK(attr, name);
+    HCHECK(H5Awrite(attr, type, val), name);
+fail:
+    if (attr >= 0) H5Aclose(attr);
+    if (space >= 0) H5Sclose(space);
+    if (loc >= 0) H5Oclose(loc);
+    return st;
+}
+
+plm_status plm_store_attr_str(plm_store *s, const char *group, const char *name, const char *value)
+{
+    hid_t t = str_type();
+    const char *v = value ? value : "";
+    plm_status st = write_attr(s, group, name, t, &v);
+    H5Tclose(t);
+    return st;
+}
+
+plm_status plm_store_attr_f64(plm_store *s, const char *group, const char *name, double value)
+{
+    return write_attr(s, group, name, H5T_NATIVE_DOUBLE, &value);
+}
+
+plm_status plm_store_attr_i64(plm_store *s, const char *group, const char *name, int64_t value)
+{
+    return write_attr(s, group, name, H5T_NATIVE_INT64, &value);
+}
+
+void plm_night_init(plm_night *n, const char *recording, const char *subject, const char *condition, int32_t night)
+{
+    memset(n, 0, sizeof *n);
+    n->recording = recording;
+    n->subject = subject;
+    n->condition = condition;
+    n->night = night;
+    n->tib_h = n->tst_h = n->se_pct = n->sol_min = n->waso_min = NAN;
+    n->lm_count = n->plm_count = n->plms_count = -1;
+    n->lm_index = n->plms_index = n->plmw_index = n->plms_a_index = n->periodicity_index = NAN;
+}
+
+#define DUP_OR_FAIL(dst, src)                                                  \
+    do {                                                                       \
+        (dst) = plm__strdup((src) ? (src) : "");                               \
+        if (!(dst)) PLM_FAIL(PLM_ENOMEM, "%s: out of memory", s->path);       \
+    } while (0)
+
+plm_status plm_store_add_night(plm_store *s, const plm_night *row)
+{
+    if (!grow((void **)&s->nights, &s->cap_nights, s->n_nights, sizeof *s->nights))
+        PLM_FAIL(PLM_ENOMEM, "%s: out of memory", s->path);
+    night_rec *r = &s->nights[s->n_nights];
+    memset(r, 0, sizeof *r);
+    r->night = row->night;
+    r->tib_h = row->tib_h, r->tst_h = row->tst_h, r->se_pct = row->se_pct;
+    r->sol_min = row->sol_min, r->waso_min = row->waso_min;
+    r->lm_count = row->lm_count, r->plm_count = row->plm_count, r->plms_count = row->plms_count;
+    r->lm_index = row->lm_index, r->plms_index = row->plms_index, r->plmw_index = row->plmw_index;
+    r->plms_a_index = row->plms_a_index, r->periodicity_index = row->periodicity_index;
+    s->n_nights++; /* counted now so that clear frees partial strings */
+    DUP_OR_FAIL(r->recording, row->recording);
+    DUP_OR_FAIL(r->subject, row->subject);
+    DUP_OR_FAIL(r->condition, row->condition);
+    return PLM_OK;
+}
+
+plm_status plm_store_add_failure(plm_store *s, const char *recording, const char *path, const char *error)
+{
+    if (!grow((void **)&s->failures, &s->cap_failures, s->n_failures, sizeof *s->failures))
+        PLM_FAIL(PLM_ENOMEM, "%s: out of memory", s->path);
+    failure_rec *r = &s->failures[s->n_failures++];
+    memset(r, 0, sizeof *r);
+    DUP_OR_FAIL(r->recording, recording);
+    DUP_OR_FAIL(r->path, path);
+    DUP_OR_FAIL(r->error, error);
+    return PLM_OK;
+}
+
+plm_status plm_store_add_stat(plm_store *s, const plm_stat_row *row)
+{
+    if (!grow((void **)&s->stats, &s->cap_stats, s->n_stats, sizeof *s->stats))
+        PLM_FAIL(PLM_ENOMEM, "%s: out of memory", s->path);
+    stat_rec *r = &s->stats[s->n_stats++];
+    memset(r, 0, sizeof *r);
+    r->n = row->n;
+    r->control_mean = row->control_mean, r->control_sd = row->control_sd;
+    r->treatment_mean = row->treatment_mean, r->treatment_sd = row->treatment_sd;
+    r->diff_mean = row->diff_mean, r->diff_ci_low = row->diff_ci_low, r->diff_ci_high = row->diff_ci_high;
+    r->hl_estimate = row->hl_estimate, r->hl_ci_low = row->hl_ci_low, r->hl_ci_high = row->hl_ci_high;
+    r->ttest_p = row->ttest_p, r->wilcoxon_p = row->wilcoxon_p, r->cohen_dz = row->cohen_dz;
+    r->holm_p = row->holm_p;
+    DUP_OR_FAIL(r->outcome, row->outcome);
+    return PLM_OK;
+}
+
+/* ---------- compound types ---------- */
+
+enum { FT_STR, FT_D, FT_I32, FT_U8 };
+
+typedef struct {
+    const char *name;
+    size_t offset;
+    int type; /* FT_* */
+} field;
+
+static hid_t compound(size_t size, const field *f, size_t nf)
+{
+    hid_t t = H5Tcreate(H5T_COMPOUND, size);
+    if (t < 0) return t;
+    hid_t s = str_type();
+    for (size_t i = 0; i < nf; i++) {
+        hid_t ft = f[i].type == FT_D ? H5T_NATIVE_DOUBLE
+                 : f[i].type == FT_I32 ? H5T_NATIVE_INT32
+                 : f[i].type == FT_U8 ? H5T_NATIVE_UINT8 : s;
+        H5Tinsert(t, f[i].name, f[i].offset, ft);
+    }
+    H5Tclose(s);
+    return t;
+}
+
+#define F(st, name, type) {#name, offsetof(st, name), type}
+#define STR FT_STR
+#define D FT_D
+#define I32 FT_I32
+#define U8 FT_U8
+
+static const field night_fields[] = {
+    F(night_rec, recording, STR), F(night_rec, subject, STR), F(night_rec, condition, STR),
+    F(night_rec, night, I32), F(night_rec, tib_h, D), F(night_rec, tst_h, D), F(night_rec, se_pct, D),
+    F(night_rec, sol_min, D), F(night_rec, waso_min, D), F(night_rec, lm_count, I32),
+    F(night_rec, plm_count, I32), F(night_rec, plms_count, I32), F(night_rec, lm_index, D),
+    F(night_rec, plms_index, D), F(night_rec, plmw_index, D), F(night_rec, plms_a_index, D),
+    F(night_rec, periodicity_index, D)};
+static const field failure_fields[] = {F(failure_rec, recording, STR), F(failure_rec, path, STR),
+                                       F(failure_rec, error, STR)};
+static const field stat_fields[] = {
+    F(stat_rec, outcome, STR), F(stat_rec, n, I32), F(stat_rec, control_mean, D), F(stat_rec, control_sd, D),
+    F(stat_rec, treatment_mean, D), F(stat_rec, treatment_sd, D), F(stat_rec, diff_mean, D),
+    F(stat_rec, diff_ci_low, D), F(stat_rec, diff_ci_high, D), F(stat_rec, hl_estimate, D),
+    F(stat_rec, hl_ci_low, D), F(stat_rec, hl_ci_high, D), F(stat_rec, ttest_p, D), F(stat_rec, wilcoxon_p, D),
+    F(stat_rec, cohen_dz, D), F(stat_rec, holm_p, D)};
+static const field lm_fields[] = {F(plm_lm_row, onset_s, D), F(plm_lm_row, offset_s, D), F(plm_lm_row, leg, U8),
+                                  F(plm_lm_row, clm, U8), F(plm_lm_row, plm, U8), F(plm_lm_row, sleep, U8)};
+static const field epoch_fields[] = {F(plm_epoch_row, onset_s, D), F(plm_epoch_row, sleep, U8)};
+static const field activity_fields[] = {F(plm_activity_row, onset_s, D), F(plm_activity_row, left_mad_g, D),
+                                        F(plm_activity_row, right_mad_g, D)};
+static const field annot_fields[] = {F(annot_rec, onset_s, D), F(annot_rec, duration_s, D), F(annot_rec, text, STR)};
+#define NF(a) (sizeof(a) / sizeof(a[0]))
+
+/* Create a chunked, extendible 1-D table and write n rows. */
+static hid_t write_table(hid_t loc, const char *name, size_t rowsize, const field *f, size_t nf, const void *rows,
+                         size_t n)
+{
+    hid_t mt = compound(rowsize, f, nf), ft = H5I_INVALID_HID, space = H5I_INVALID_HID, dcpl = H5I_INVALID_HID,
+          ds = H5I_INVALID_HID;
+    if (mt < 0) goto fail;
+    ft = H5Tcopy(mt);
+    if (ft < 0 || H5Tpack(ft) < 0) goto fail;
+    hsize_t dims[1] = {n}, maxdims[1] = {H5S_UNLIMITED}, chunk[1] = {n < 1 ? 1 : (n > 4096 ? 4096 : n)};
+    space = H5Screate_simple(1, dims, maxdims);
+    dcpl = obj_plist(H5P_DATASET_CREATE);
+    if (space < 0 || dcpl < 0 || H5Pset_chunk(dcpl, 1, chunk) < 0) goto fail;
+    ds = H5Dcreate2(loc, name, ft, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    if (ds < 0) goto fail;
+    if (n && H5Dwrite(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) < 0) {
+        H5Dclose(ds);
+        ds = H5I_INVALID_HID;
+    }
+fail:
+    if (mt >= 0) H5Tclose(mt);
+    if (ft >= 0) H5Tclose(ft);
+    if (space >= 0) H5Sclose(space);
+    if (dcpl >= 0) H5Pclose(dcpl);
+    return ds;
+}
+
+static plm_status table(plm_store *s, hid_t loc, const char *name, size_t rowsize, const field *f, size_t nf,
+                        const void *rows, size_t n)
+{
+    hid_t ds = write_table(loc, name, rowsize, f, nf, rows, n);
+    if (ds < 0) PLM_FAIL(PLM_EIO, "%s: HDF5 error writing %s", s->path, name);
+    H5Dclose(ds);
+    return PLM_OK;
+}
+
+/* ---------- recordings ---------- */
+
+plm_status plm_store_recording_begin(plm_store *s, const char *id, plm_store_rec **out)
+{
+    *out = NULL;
+    if (!id || !*id || strchr(id, '/') || !strcmp(id, ".") || !strcmp(id, ".."))
+        PLM_FAIL(PLM_EINVAL, "recording id '%s' is not a valid group name", id ? id : "");
+    if (H5Lexists(s->recordings, id, H5P_DEFAULT) > 0)
+        PLM_FAIL(PLM_EINVAL, "%s: recording '%s' is already in the results", s->path, id);
+    plm_store_rec *r = calloc(1, sizeof *r);
+    if (!r) PLM_FAIL(PLM_ENOMEM, "%s: out of memory", s->path);
+    r->store = s;
+    r->activity = H5I_INVALID_HID;
+    r->id = plm__strdup(id);
+    hid_t gcpl = obj_plist(H5P_GROUP_CREATE);
+    r->group = gcpl >= 0 ? H5Gcreate2(s->recordings, id, H5P_DEFAULT, gcpl, H5P_DEFAULT) : H5I_INVALID_HID;
+    if (gcpl >= 0) H5Pclose(gcpl);
+    if (r->group < 0 || !r->id) {
+        free(r->id);
+        free(r);
+        PLM_FAIL(PLM_EIO, "%s: cannot create group for recording '%s'", s->path, id);
+    }
+    s->open_rec++;
+    *out = r;
+    return PLM_OK;
+}
+
+plm_status plm_store_rec_append_activity(plm_store_rec *r, const plm_activity_row *rows, size_t n)
+{
+    plm_store *s = r->store;
+    if (!n) return PLM_OK;
+    plm_status st = PLM_OK;
+    hid_t mt = compound(sizeof *rows, activity_fields, NF(activity_fields));
+    hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
+    HCHECK(mt, "activity type");
+    if (r->activity < 0) {
+        r->activity = write_table(r->group, "activity", sizeof *rows, activity_fields, NF(activity_fields), rows, n);
+        HCHECK(r->activity, "writing activity");
+        r->n_activity = n;
+        goto fail; /* done */
+    }
+    hsize_t newsize[1] = {r->n_activity + n}, start[1] = {r->n_activity}, count[1] = {n};
+    HCHECK(H5Dset_extent(r->activity, newsize), "extending activity");
+    fspace = H5Dget_space(r->activity);
+    HCHECK(fspace, "activity space");
+    HCHECK(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL), "activity selection");
+    mspace = H5Screate_simple(1, count, NULL);
+    HCHECK(mspace, "activity memory space");
+    HCHECK(H5Dwrite(r->activity, mt, mspace, fspace, H5P_DEFAULT, rows), "writing activity");
+    r->n_activity += n;
+fail:
+    if (mt >= 0) H5Tclose(mt);
+    if (fspace >= 0) H5Sclose(fspace);
+    if (mspace >= 0) H5Sclose(mspace);
+    return st;
+}
+
+plm_status plm_store_rec_write_lm(plm_store_rec *r, const plm_lm_row *rows, size_t n)
+{
+    return table(r->store, r->group, "lm", sizeof *rows, lm_fields, NF(lm_fields), rows, n);
+}
+
+plm_status plm_store_rec_write_epochs(plm_store_rec *r, const plm_epoch_row *rows, size_t n)
+{
+    return table(r->store, r->group, "epochs", sizeof *rows, epoch_fields, NF(epoch_fields), rows, n);
+}
+
+plm_status plm_store_rec_write_annotations(plm_store_rec *r, const plm_annotation *a, size_t n)
+{
+    annot_rec *rows = calloc(n ? n : 1, sizeof *rows);
+    if (!rows) PLM_FAIL(PLM_ENOMEM, "%s: out of memory", r->store->path);
+    for (size_t i = 0; i < n; i++) {
+        rows[i].onset_s = (double)a[i].onset_100ns * 1e-7;
+        rows[i].duration_s = a[i].duration_100ns < 0 ? NAN : (double)a[i].duration_100ns * 1e-7;
+        rows[i].text = a[i].text ? a[i].text : "";
+    }
+    plm_status st = table(r->store, r->group, "annotations", sizeof *rows, annot_fields, NF(annot_fields), rows, n);
+    free(rows);
+    return st;
+}
+
+static void rec_free(plm_store_rec *r)
+{
+    if (r->activity >= 0) H5Dclose(r->activity);
+    if (r->group >= 0) H5Gclose(r->group);
+    r->store->open_rec--;
+    free(r->id);
+    free(r);
+}
+
+plm_status plm_store_recording_end(plm_store_rec *r)
+{
+    plm_store *s = r->store;
+    plm_status st = PLM_OK;
+    if (r->activity < 0) { /* always present, possibly empty */
+        r->activity = write_table(r->group, "activity", sizeof(plm_activity_row), activity_fields,
+                                  NF(activity_fields), NULL, 0);
+        if (r->activity < 0) st = plm__fail(PLM_EIO, "%s: HDF5 error writing activity", s->path);
+    }
+    rec_free(r);
+    return st;
+}
+
+void plm_store_recording_abort(plm_store_rec *r)
+{
+    if (!r) return;
+    plm_store *s = r->store;
+    char *id = plm__strdup(r->id);
+    rec_free(r);
+    if (id) H5Ldelete(s->recordings, id, H5P_DEFAULT);
+    free(id);
+}
+
+/* ---------- commit ---------- */
+
+static void free_rows(plm_store *s)
+{
+    for (size_t i = 0; i < s->n_nights; i++) {
+        free(s->nights[i].recording);
+        free(s->nights[i].subject);
+        free(s->nights[i].condition);
+    }
+    for (size_t i = 0; i < s->n_failures; i++) {
+        free(s->failures[i].recording);
+        free(s->failures[i].path);
+        free(s->failures[i].error);
+    }
+    for (size_t i = 0; i < s->n_stats; i++) free(s->stats[i].outcome);
+    free(s->nights);
+    free(s->failures);
+    free(s->stats);
+    s->nights = NULL;
+    s->failures = NULL;
+    s->stats = NULL;
+}
+
+static int fsync_path(const char *path)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+plm_status plm_store_commit(plm_store *s)
+{
+    plm_status st = PLM_OK;
+    if (s->open_rec) {
+        st = plm__fail(PLM_EINTERNAL, "%s: commit with a recording group still open", s->path);
+        goto fail;
+    }
+    if ((st = table(s, s->file, "nights", sizeof(night_rec), night_fields, NF(night_fields), s->nights, s->n_nights)) ||
+        (st = table(s, s->file, "failures", sizeof(failure_rec), failure_fields, NF(failure_fields), s->failures,
+                    s->n_failures)) ||
+        (st = table(s, s->file, "stats", sizeof(stat_rec), stat_fields, NF(stat_fields), s->stats, s->n_stats)))
+        goto fail;
+    H5Gclose(s->recordings);
+    s->recordings = H5I_INVALID_HID;
+    herr_t rc = H5Fclose(s->file);
+    s->file = H5I_INVALID_HID;
+    if (rc < 0) {
+        st = plm__fail(PLM_EIO, "%s: HDF5 error closing the file (disk full?)", s->path);
+        goto fail;
+    }
+    if (fsync_path(s->tmp) != 0 || rename(s->tmp, s->path) != 0) {
+        st = plm__fail(PLM_EIO, "%s: cannot move the results into place: %s", s->path, strerror(errno));
+        goto fail;
+    }
+    free(s->tmp);
+    s->tmp = NULL;
+    char *dir = plm__strdup(s->path);
+    if (dir) {
+        char *slash = strrchr(dir, '/');
+        if (slash) {
+            *slash = '\0';
+            fsync_path(slash == dir ? "/" : dir);
+        } else fsync_path(".");
+        free(dir);
+    }
+fail:
+    plm_store_destroy(s);
+    return st;
+}
+
+void plm_store_destroy(plm_store *s)
+{
+    if (!s) return;
+    if (s->recordings >= 0) H5Gclose(s->recordings);
+    if (s->file >= 0) H5Fclose(s->file);
+    if (s->tmp) unlink(s->tmp);
+    free_rows(s);
+    free(s->tmp);
+    free(s->path);
+    free(s);
+}

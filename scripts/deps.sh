@@ -1,0 +1,21 @@
+#!/bin/sh
+# deps.sh -- make sure the Debian packages actiplm needs are installed.
+# As root: apt-get install what is missing. Otherwise: print the exact command and fail.
+set -u
+PKGS="gcc make pkg-config libsndfile1-dev libfftw3-dev libgsl-dev libhdf5-dev libedf-dev nettle-dev
+libcmocka-dev hdf5-tools python3 python3-h5py python3-numpy tzdata"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ]; then
+    echo "deps: installing:$missing" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2 && apt-get install -y -qq --no-install-recommends $missing >&2 && exit 0
+    echo "deps: apt-get failed; run it by hand: apt-get install$missing" >&2
+    exit 1
+fi
+echo "deps: missing Debian packages. Install them with:" >&2
+echo "  sudo apt-get install$missing" >&2
+exit 1
