@@ -432,6 +432,12 @@ static void trim_copy(char *dst, size_t n, const char *src)
     while (k && isspace((unsigned char)dst[k - 1])) dst[--k] = '\0';
 }
 
+static int cmp_annotation(const void *a, const void *b)
+{
+    const plm_annotation *x = a, *y = b;
+    return x->onset_100ns < y->onset_100ns ? -1 : x->onset_100ns > y->onset_100ns;
+}
+
 static plm_status open_edf(plm_reader *r)
 {
     plm_reader_info *info = &r->info;
@@ -473,9 +479,12 @@ static plm_status open_edf(plm_reader *r)
     for (int c = 0; c < info->nchan; c++) {
         const struct edf_param_struct *sp = &hdr->signalparam[info->chan_file[c]];
         double k = unit_to_g(sp->physdimension);
+        char lab[24], dim[16];
+        trim_copy(lab, sizeof lab, sp->label);
+        trim_copy(dim, sizeof dim, sp->physdimension);
         if (!isfinite(k)) {
             st = plm__fail(PLM_EFORMAT, "%s: signal %d (%s) has unit '%s', not an acceleration (g, mg, m/s2)",
-                           r->path, info->chan_file[c] + 1, sp->label, sp->physdimension);
+                           r->path, info->chan_file[c] + 1, lab, dim);
             goto done;
         }
         if (spr >= 0 && sp->smp_in_datarecord != spr) {
@@ -485,8 +494,6 @@ static plm_status open_edf(plm_reader *r)
         spr = sp->smp_in_datarecord;
         info->chan_scale_g[c] = k;
         r->edf_sig[c] = info->chan_file[c];
-        char lab[24];
-        trim_copy(lab, sizeof lab, sp->label);
         size_t len = strlen(labels);
         snprintf(labels + len, sizeof labels - len, "%s%s", c ? "," : "", lab);
         double range_g = fmax(fabs(sp->phys_max), fabs(sp->phys_min)) * k;
@@ -522,12 +529,8 @@ static plm_status open_edf(plm_reader *r)
             struct edf_annotation_struct a;
             if (edf_get_annotation(r->edf, (int)i, &a) != 0) break;
             plm_annotation *o = &r->ann[r->n_ann];
-            o->onset_100ns = a.onset - hdr->starttime_subsecond;
-            o->duration_100ns = -1;
-            if (a.duration[0]) {
-                double d = strtod(a.duration, NULL);
-                if (isfinite(d) && d >= 0) o->duration_100ns = (int64_t)llround(d * EDFLIB_TIME_DIMENSION);
-            }
+            o->onset_100ns = a.onset; /* EDFlib: 100-ns ticks from the start of the file */
+            o->duration_100ns = a.duration_l >= 0 ? a.duration_l : -1;
             o->text = plm__strdup(a.annotation);
             if (!o->text) {
                 st = plm__fail(PLM_ENOMEM, "%s: out of memory", r->path);
@@ -535,6 +538,8 @@ static plm_status open_edf(plm_reader *r)
             }
             r->n_ann++;
         }
+        /* time order (EDFlib gives file order); ties keep no particular order */
+        qsort(r->ann, r->n_ann, sizeof *r->ann, cmp_annotation);
     }
 done:
     free(hdr);
