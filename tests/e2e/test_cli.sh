@@ -1,0 +1,141 @@
+#!/bin/sh
+# test_cli.sh -- end-to-end tests of the actiplm command. Prints "ok N - ...",
+# "not ok N - ..." or "skip N - ..." per check (counted by scripts/run-tests.sh).
+set -u
+BUILD=${BUILD:-build}
+A="$(pwd)/$BUILD/actiplm"
+MKWAV="$(pwd)/$BUILD/tests/mkwav"
+CHECK="/usr/bin/python3 $(pwd)/scripts/check_layout.py"
+SHARED=${ACTIPLM_SHARED:-../shared}
+T=$(mktemp -d "${TMPDIR:-/tmp}/actiplm-e2e-XXXXXX")
+trap 'rm -rf "$T"' EXIT
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/#   /'; }
+skip() { n=$((n + 1)); echo "skip $n - $1"; }
+check() { # check DESCRIPTION COMMAND...
+    d=$1; shift
+    if out=$("$@" 2>&1); then ok "$d"; else notok "$d" "$out"; fi
+}
+has() { grep -qF -- "$2" "$1"; }
+
+# --- command line --------------------------------------------------------------------
+"$A" --help >"$T/out" 2>"$T/err"; rc=$?
+check "--help exits 0 with usage and an example on stdout" sh -c "[ $rc -eq 0 ] && grep -q '^Usage: actiplm' '$T/out' && grep -q 'Example' '$T/out' && [ ! -s '$T/err' ]"
+for c in run info simulate; do
+    "$A" $c --help >"$T/out" 2>&1; rc=$?
+    check "$c --help exits 0 with a worked example" sh -c "[ $rc -eq 0 ] && grep -q 'Example' '$T/out' && grep -q 'Exit status' '$T/out'"
+done
+check "--version prints the version" sh -c "'$A' --version | grep -qE '^actiplm [0-9]+\.[0-9]+\.[0-9]+$'"
+"$A" frobnicate 2>"$T/err"; rc=$?
+check "unknown command is a usage error (exit 2)" sh -c "[ $rc -eq 2 ] && grep -q \"unknown command 'frobnicate'\" '$T/err'"
+"$A" run 2>"$T/err"; rc=$?
+check "run without a manifest is a usage error" sh -c "[ $rc -eq 2 ] && grep -q 'expected one DIR' '$T/err'"
+"$A" simulate -o "$T/x" --fs 12.5 2>"$T/err"; rc=$?
+check "simulate --fs 12.5 is a usage error" sh -c "[ $rc -eq 2 ] && grep -q -- \"--fs: '12.5' is not a whole number\" '$T/err'"
+
+# --- info on the real Axivity export ---------------------------------------------------
+AX="$SHARED/data/axivity/ax3test.wav"
+if [ -r "$AX" ]; then
+    TZ=UTC "$A" info --head 1 "$AX" >"$T/info" 2>"$T/err"; rc=$?
+    check "info ax3test.wav: 100 Hz, 3 axes, aux dropped, 8 g, start, 32,640 frames, truncation warning" sh -c "
+        [ $rc -eq 0 ] && grep -q '^sample rate:  100 Hz' '$T/info' && grep -q 'using 3: L=1,2,3 (Accel-X,Accel-Y,Accel-Z)' '$T/info' &&
+        grep -q '^dropped:      4 (aux)' '$T/info' && grep -q '^full scale:   8 g (axivity)' '$T/info' &&
+        grep -q '^start:        2018-03-18 17:24:47.536' '$T/info' && grep -q '^frames:       32640 ' '$T/info' &&
+        grep -q '^warning:      truncated' '$T/info' && grep -q 'ax3test.wav: warning: truncated' '$T/err'"
+    check "info ax3test.wav: first frame = counts / 32768 * 8 (2943, 1054, -2325)" \
+        grep -q '^sample 0: 0.718506 0.257324 -0.567627$' "$T/info"
+else
+    skip "info ax3test.wav (../shared/data absent)"
+    skip "info ax3test.wav first frame (../shared/data absent)"
+fi
+"$A" info "$T/nothere.wav" 2>"$T/err"; rc=$?
+check "info on a missing file: exit 1, one line naming the file" sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$T/err') -eq 1 ] && grep -q 'nothere.wav: cannot open: No such file' '$T/err'"
+
+# --- simulate: determinism ----------------------------------------------------------------
+"$A" simulate -o "$T/s1" --subjects 3 --fs 10 --seed 42 >/dev/null 2>&1
+"$A" simulate -o "$T/s2" --subjects 3 --fs 10 --seed 42 >/dev/null 2>&1
+"$A" simulate -o "$T/s3" --subjects 3 --fs 10 --seed 43 >/dev/null 2>&1
+check "simulate: same seed gives byte-identical files" diff -r "$T/s1" "$T/s2"
+check "simulate: another seed gives other recordings" sh -c "! cmp -s '$T/s1/recordings/S01_control_n1.wav' '$T/s3/recordings/S01_control_n1.wav'"
+check "simulate: 6 recordings, truth for each" sh -c "[ \$(ls '$T/s1/recordings' | wc -l) -eq 6 ] && [ \$(ls '$T/s1/truth'/*.events.csv | wc -l) -eq 6 ] && [ \$(wc -l <'$T/s1/truth/nights.csv') -eq 7 ]"
+
+# --- run: layout, truth times (one night crosses the spring clock change), reproducibility --
+"$A" run "$T/s1" -o "$T/r1.h5" >"$T/out" 2>"$T/err"; rc=$?
+check "run on a simulated study exits 0" sh -c "[ $rc -eq 0 ] && grep -q '6 of 6 recordings processed, 0 failed' '$T/out'"
+check "results follow docs/hdf5-layout.md (h5py)" $CHECK "$T/r1.h5"
+check "lights-off/on clock times and starts resolve to the truth, DST night included" $CHECK "$T/r1.h5" --truth "$T/s1"
+check "the study has a night with the spring clock change" grep -q '^S03_control_n1,.*,2024-03-30T' "$T/s1/truth/nights.csv"
+"$A" run "$T/s1" -o "$T/r2.h5" >/dev/null 2>&1
+check "same input, same datasets (bit-identical)" $CHECK --same "$T/r1.h5" "$T/r2.h5"
+"$A" run "$T/s1" -o "$T/r3.h5" --block-frames 1000 >/dev/null 2>&1
+check "block size does not change the results" $CHECK --same "$T/r1.h5" "$T/r3.h5"
+
+# --- one bad recording never stops the batch --------------------------------------------
+B="$T/bad"; mkdir -p "$B"
+cp -r "$T/s1/recordings" "$B/"
+cp "$T/s1/manifest.csv" "$B/manifest.csv"
+"$MKWAV" "$B/seven.wav" 7 50 5000
+"$MKWAV" "$B/int.wav" 3 50 5000 int16
+"$MKWAV" "$B/cut.wav" 3 50 50000 int16; truncate -s 100000 "$B/cut.wav"
+: >"$B/zero.wav"
+echo "not audio at all" >"$B/text.wav"
+"$MKWAV" "$B/allnan.wav" 3 50 5000 float nan-all
+"$MKWAV" "$B/somenan.wav" 3 50 5000 float nan-run
+"$MKWAV" "$B/slow.wav" 3 1 5000
+cat >>"$B/manifest.csv" <<'CSV'
+X1,control,1,missing.wav,missing,,,,,
+X2,control,1,seven.wav,seven,,,,,
+X3,control,1,int.wav,int,,,,,
+X4,control,1,cut.wav,cut,,,,,8
+X5,control,1,zero.wav,zero,,,,,
+X6,control,1,text.wav,text,,,,,
+X7,control,1,allnan.wav,allnan,,,,,
+X8,control,1,somenan.wav,somenan,,,,,
+X9,control,1,,nopath,,,,,
+X10,control,1,int.wav,S01_control_n1,,,,,8
+X11,control,1,int.wav,badtime,,,25:99,,8
+X12,control,1,slow.wav,slow,,,,,
+CSV
+"$A" run "$B" -o "$T/bad.h5" >"$T/out" 2>"$T/err"; rc=$?
+check "a batch with bad rows exits 1" [ $rc -eq 1 ]
+check "the good recordings are still processed" grep -q '8 of 18 recordings processed, 10 failed' "$T/out"
+for pair in \
+    "missing.wav: cannot open: No such file or directory" \
+    "seven.wav: 7 acceleration channels: expected 1, 3 (one leg) or 6" \
+    "int.wav: integer samples and no full scale known: set the manifest column full_scale_g" \
+    "cut.wav: warning: truncated" \
+    "zero.wav: empty file (0 bytes)" \
+    "text.wav: not a readable recording" \
+    "allnan.wav: no finite samples (all NaN or Inf)" \
+    "somenan.wav: warning: 150 NaN/Inf samples treated as missing" \
+    "manifest.csv:16: empty path" \
+    "manifest.csv:17: duplicate recording id 'S01_control_n1' (first on line 2)" \
+    "manifest.csv:18: lights_off: '25:99' is not a valid clock time" \
+    "slow.wav: sample rate 1 Hz is outside 10 .. 5000 Hz"; do
+    check "stderr: $pair" has "$T/err" "$pair"
+done
+check "every diagnostic is one line starting 'actiplm: '" sh -c "! grep -v '^actiplm: ' '$T/err'"
+check "failures and good rows land in /failures and /nights" /usr/bin/python3 -c "
+import h5py, sys
+f = h5py.File('$T/bad.h5', 'r')
+fails = sorted(r.decode() if isinstance(r, bytes) else r for r in f['failures']['recording'])
+nights = sorted(r.decode() if isinstance(r, bytes) else r for r in f['nights']['recording'])
+want = sorted(['missing', 'seven', 'int', 'zero', 'text', 'allnan', 'nopath', 'S01_control_n1', 'badtime', 'slow'])
+sys.exit(0 if fails == want and len(nights) == 8 and 'cut' in nights and 'somenan' in nights and f['recordings/cut'].attrs['truncated'] == 1 else 1)"
+check "a results file with failures still has the full layout" $CHECK "$T/bad.h5"
+
+# --- outputs that cannot be written; earlier results are never lost --------------------
+"$A" run "$T/s1" -o "$T/no/such/dir/r.h5" 2>"$T/err"; rc=$?
+check "unwritable output: exit 1 and a one-line reason" sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$T/err') -eq 1 ] && grep -q 'r.h5: cannot write results here: No such file or directory' '$T/err'"
+echo x >"$T/afile"
+"$A" run "$T/s1" -o "$T/afile/r.h5" 2>"$T/err"; rc=$?
+check "output under a file: exit 1, 'Not a directory'" sh -c "[ $rc -eq 1 ] && grep -q 'Not a directory' '$T/err'"
+cp "$T/r1.h5" "$T/keep.h5"
+printf 'subject,path\nS1,a.wav\n' >"$T/nocond.csv"
+"$A" run "$T/nocond.csv" -o "$T/r1.h5" 2>"$T/err"; rc=$?
+check "manifest without a required column: exit 1, names file and line" sh -c "[ $rc -eq 1 ] && grep -q \"nocond.csv:1: missing required column 'condition'\" '$T/err'"
+check "... and the earlier results file is untouched" cmp "$T/r1.h5" "$T/keep.h5"
+check "no temporary files are left behind" sh -c "! ls '$T' | grep -q '\.tmp-'"
+
+echo "# e2e: $n checks"
