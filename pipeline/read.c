@@ -340,7 +340,7 @@ static plm_status open_sndfile(plm_reader *r)
         } else {
             PLM_FAIL(PLM_EFORMAT,
                      "%s: integer samples and no full scale known: set the manifest column full_scale_g "
-                     "(or --full-scale-g)",
+                     "(actiplm info: --full-scale-g)",
                      r->path);
         }
         if (!(fs_g > 0) || fs_g > 1000) PLM_FAIL(PLM_EFORMAT, "%s: full scale %g g is not plausible", r->path, fs_g);
