@@ -57,6 +57,7 @@ $(SAMPLE)/manifest.csv: $(BUILD)/actiplm pipeline/simulate.c
 
 run: deps
 	@$(MAKE) --no-print-directory all $(SAMPLE)/manifest.csv
+	@mkdir -p results
 	$(BUILD)/actiplm run $(SAMPLE) -o results/results.h5
 
 test check: deps
