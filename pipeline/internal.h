@@ -21,6 +21,9 @@ static inline size_t plm__mul(size_t n, size_t size)
     return n * size;
 }
 
+/* Append a formatted note to buf (size bytes), separated from earlier notes by "; ". */
+void plm__appendf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* strdup that returns NULL for NULL. */
 char *plm__strdup(const char *s);
 

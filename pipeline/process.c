@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <math.h>
 #include <nettle/sha2.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,19 +41,7 @@ plm_status plm_sha256_file(const char *path, char hex[65])
     return PLM_OK;
 }
 
-static void warn(plm_process_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(plm_process_result *res, const char *fmt, ...)
-{
-    size_t len = strlen(res->warnings);
-    if (len && len + 2 < sizeof res->warnings) {
-        memcpy(res->warnings + len, "; ", 3);
-        len += 2;
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(res->warnings + len, sizeof res->warnings - len, fmt, ap);
-    va_end(ap);
-}
+#define warn(res, ...) plm__appendf((res)->warnings, sizeof (res)->warnings, __VA_ARGS__)
 
 /* Per-leg accumulator of one activity epoch. */
 typedef struct {
@@ -71,6 +58,17 @@ static double mad(const double *v, int64_t n)
     double a = 0;
     for (int64_t i = 0; i < n; i++) a += fabs(v[i] - m);
     return a / (double)n;
+}
+
+/* The activity row of one finished epoch; resets the accumulators. */
+static plm_activity_row epoch_row(leg_acc acc[2], const int nlegch[2], int64_t epoch_index, int64_t epoch_len, double fs_hz)
+{
+    plm_activity_row a = {.onset_s = (double)(epoch_index * epoch_len) / fs_hz};
+    a.left_mad_g = nlegch[0] && !acc[0].bad && acc[0].n ? mad(acc[0].mag, acc[0].n) : NAN;
+    a.right_mad_g = nlegch[1] && !acc[1].bad && acc[1].n ? mad(acc[1].mag, acc[1].n) : NAN;
+    acc[0].n = acc[1].n = 0;
+    acc[0].bad = acc[1].bad = 0;
+    return a;
 }
 
 static plm_status write_attrs(plm_store *store, const char *grp, const plm_manifest_row *row,
@@ -227,12 +225,7 @@ plm_status plm_process_recording(const plm_manifest_row *row, const plm_process_
                 else res->nonfinite_samples++;
             }
             if (++in_epoch == epoch_len) {
-                plm_activity_row *a = &act[nact++];
-                a->onset_s = (double)(epoch_index * epoch_len) / info->fs_hz;
-                a->left_mad_g = nlegch[0] && !acc[0].bad && acc[0].n ? mad(acc[0].mag, acc[0].n) : NAN;
-                a->right_mad_g = nlegch[1] && !acc[1].bad && acc[1].n ? mad(acc[1].mag, acc[1].n) : NAN;
-                acc[0].n = acc[1].n = 0;
-                acc[0].bad = acc[1].bad = 0;
+                act[nact++] = epoch_row(acc, nlegch, epoch_index, epoch_len, info->fs_hz);
                 in_epoch = 0;
                 epoch_index++;
             }
@@ -241,9 +234,7 @@ plm_status plm_process_recording(const plm_manifest_row *row, const plm_process_
         if ((st = plm_store_rec_append_activity(rec, act, nact))) goto fail;
     }
     if (in_epoch) { /* partial last epoch */
-        plm_activity_row a = {.onset_s = (double)(epoch_index * epoch_len) / info->fs_hz};
-        a.left_mad_g = nlegch[0] && !acc[0].bad && acc[0].n ? mad(acc[0].mag, acc[0].n) : NAN;
-        a.right_mad_g = nlegch[1] && !acc[1].bad && acc[1].n ? mad(acc[1].mag, acc[1].n) : NAN;
+        plm_activity_row a = epoch_row(acc, nlegch, epoch_index, epoch_len, info->fs_hz);
         if ((st = plm_store_rec_append_activity(rec, &a, 1))) goto fail;
     }
     info = plm_reader_get_info(rd); /* truncation may be found while reading */
@@ -277,13 +268,7 @@ plm_status plm_process_recording(const plm_manifest_row *row, const plm_process_
     if (st) goto fail;
     plm_night night;
     plm_night_init(&night, row->recording, row->subject, row->condition, row->night);
-    if ((st = plm_store_add_night(store, &night))) goto fail;
-    plm_reader_destroy(rd);
-    free(block);
-    free(act);
-    free(acc[0].mag);
-    free(acc[1].mag);
-    return PLM_OK;
+    st = plm_store_add_night(store, &night);
 fail:
     plm_store_recording_abort(rec);
     plm_reader_destroy(rd);

@@ -6,7 +6,6 @@
 #include <math.h>
 #include <pthread.h>
 #include <sndfile.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,19 +38,7 @@ plm_read_cfg plm_read_cfg_default(void)
     return c;
 }
 
-static void add_warning(plm_reader_info *info, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add_warning(plm_reader_info *info, const char *fmt, ...)
-{
-    size_t len = strlen(info->warnings);
-    if (len && len + 2 < sizeof info->warnings) {
-        memcpy(info->warnings + len, "; ", 3);
-        len += 2;
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(info->warnings + len, sizeof info->warnings - len, fmt, ap);
-    va_end(ap);
-}
+#define add_warning(info, ...) plm__appendf((info)->warnings, sizeof (info)->warnings, __VA_ARGS__)
 
 /* ---------- channel layout ---------- */
 

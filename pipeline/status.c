@@ -48,6 +48,20 @@ void plm__error_prefix(const char *prefix)
     last_error[lp + 2 + lm] = '\0';
 }
 
+void plm__appendf(char *buf, size_t size, const char *fmt, ...)
+{
+    size_t len = strlen(buf);
+    if (len && len + 2 < size) {
+        memcpy(buf + len, "; ", 3);
+        len += 2;
+    }
+    if (len + 1 >= size) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + len, size - len, fmt, ap);
+    va_end(ap);
+}
+
 char *plm__strdup(const char *s)
 {
     if (!s) return NULL;

@@ -53,18 +53,24 @@ static int32_t offset_at(time_t t)
     return (int32_t)lt.tm_gmtoff;
 }
 
+static struct tm civil_tm(int year, int mon, int day, int hh, int mm, int ss)
+{
+    struct tm tm = {0};
+    tm.tm_year = year - 1900;
+    tm.tm_mon = mon - 1;
+    tm.tm_mday = day;
+    tm.tm_hour = hh;
+    tm.tm_min = mm;
+    tm.tm_sec = ss;
+    return tm;
+}
+
 /* Candidates (up to 2) for a local civil time in the current TZ. */
 static int local_candidates(int year, int mon, int day, int hh, int mm, int ss, time_t out[2])
 {
     int n = 0;
     for (int dst = 0; dst <= 1; dst++) {
-        struct tm tm = {0};
-        tm.tm_year = year - 1900;
-        tm.tm_mon = mon - 1;
-        tm.tm_mday = day;
-        tm.tm_hour = hh;
-        tm.tm_min = mm;
-        tm.tm_sec = ss;
+        struct tm tm = civil_tm(year, mon, day, hh, mm, ss);
         tm.tm_isdst = dst;
         time_t t = mktime(&tm);
         if (t == (time_t)-1 && !(year == 1969 && mon == 12 && day == 31)) continue;
@@ -176,13 +182,7 @@ plm_status plm_time_parse_iso(const char *s, const char *tz, plm_time *out)
     {
         plm_status st = plm_time_check_zone(tz);
         if (st) return st;
-        struct tm tm = {0};
-        tm.tm_year = y - 1900;
-        tm.tm_mon = mo - 1;
-        tm.tm_mday = d;
-        tm.tm_hour = h;
-        tm.tm_min = mi;
-        tm.tm_sec = sec;
+        struct tm tm = civil_tm(y, mo, d, h, mi, sec);
         out->utc_s = (int64_t)timegm(&tm) - off;
         out->nsec = nsec;
         out->offset_s = off;

@@ -4,6 +4,10 @@
 set -u
 BUILD=${BUILD:-build}
 export BUILD
+# every test's temporary files live under one folder, removed at the end
+TMPDIR=$(mktemp -d "${TMPDIR:-/tmp}/actiplm-tests-XXXXXX")
+export TMPDIR
+trap 'rm -rf "$TMPDIR"' EXIT
 pass=0 fail=0 skip=0 failed=""
 for t in "$BUILD"/tests/test_*; do
     [ -x "$t" ] || continue
