@@ -425,6 +425,84 @@ static int cmp_annotation(const void *a, const void *b)
     return x->onset_100ns < y->onset_100ns ? -1 : x->onset_100ns > y->onset_100ns;
 }
 
+/* Label tokens: leg (L/R) and axis (x/y/z) of an EDF signal, 0 when absent. */
+static void label_leg_axis(const char *label, uint8_t *leg, int *axis)
+{
+    *leg = 0;
+    *axis = 0;
+    char tok[24];
+    const char *p = label;
+    while (*p) {
+        size_t k = 0;
+        while (*p && !isalnum((unsigned char)*p)) p++;
+        while (isalnum((unsigned char)*p)) {
+            if (k + 1 < sizeof tok) tok[k++] = (char)tolower((unsigned char)*p);
+            p++;
+        }
+        tok[k] = '\0';
+        if (!strcmp(tok, "l") || !strcmp(tok, "left") || !strcmp(tok, "lt")) *leg = PLM_LEG_LEFT;
+        else if (!strcmp(tok, "r") || !strcmp(tok, "right") || !strcmp(tok, "rt")) *leg = PLM_LEG_RIGHT;
+        else if (k == 1 && tok[0] >= 'x' && tok[0] <= 'z') *axis = tok[0] - 'x' + 1;
+    }
+}
+
+/* Acceleration channels of an EDF: signals with an acceleration unit (g, mg, m/s2), only
+ * those labelled "acc..." when some are; legs and axis order from the labels when every
+ * channel names its leg ("Acc R X"), else the layout by count. */
+static plm_status edf_find_channels(const struct edf_hdr_struct *hdr, plm_reader_info *info)
+{
+    int cand[EDFLIB_MAXSIGNALS], nc = 0, nacc = 0;
+    for (int i = 0; i < hdr->edfsignals; i++) {
+        if (!isfinite(unit_to_g(hdr->signalparam[i].physdimension))) continue;
+        cand[nc++] = i;
+        char low[24];
+        trim_copy(low, sizeof low, hdr->signalparam[i].label);
+        for (char *q = low; *q; q++) *q = (char)tolower((unsigned char)*q);
+        nacc += strstr(low, "acc") != NULL;
+    }
+    if (nacc && nacc < nc) { /* keep the ones labelled as acceleration */
+        int k = 0;
+        for (int j = 0; j < nc; j++) {
+            char low[24];
+            trim_copy(low, sizeof low, hdr->signalparam[cand[j]].label);
+            for (char *q = low; *q; q++) *q = (char)tolower((unsigned char)*q);
+            if (strstr(low, "acc")) cand[k++] = cand[j];
+        }
+        nc = k;
+    }
+    if (nc == 0)
+        PLM_FAIL(PLM_EFORMAT, "no channel has an acceleration unit (g, mg, m/s2); set the manifest column channels");
+    if (nc > PLM_READ_MAX_CHANNELS)
+        PLM_FAIL(PLM_EFORMAT, "%d acceleration channels: set the manifest column channels, e.g. L=1,2,3;R=4,5,6", nc);
+    int by_leg[2][PLM_READ_MAX_CHANNELS], nleg[2] = {0, 0}, axis_of[EDFLIB_MAXSIGNALS] = {0}, labelled = 1;
+    for (int j = 0; j < nc; j++) {
+        uint8_t leg;
+        label_leg_axis(hdr->signalparam[cand[j]].label, &leg, &axis_of[cand[j]]);
+        if (!leg) labelled = 0;
+        else by_leg[leg - 1][nleg[leg - 1]++] = cand[j];
+    }
+    if (!labelled || (nleg[0] != 0 && nleg[0] != 1 && nleg[0] != 3) || (nleg[1] != 0 && nleg[1] != 1 && nleg[1] != 3))
+        return default_layout(cand, nc, info);
+    int n = 0;
+    for (int l = 0; l < 2; l++) {
+        for (int a = 1; a < nleg[l]; a++) /* x, y, z order when the labels say */
+            for (int b = a; b > 0 && axis_of[by_leg[l][b]] && axis_of[by_leg[l][b]] < axis_of[by_leg[l][b - 1]]; b--) {
+                int t = by_leg[l][b];
+                by_leg[l][b] = by_leg[l][b - 1];
+                by_leg[l][b - 1] = t;
+            }
+        for (int a = 0; a < nleg[l]; a++) {
+            info->chan_file[n] = by_leg[l][a];
+            info->chan_leg[n] = (uint8_t)(l + 1);
+            n++;
+        }
+    }
+    info->nchan = n;
+    info->legs = (uint8_t)((nleg[0] ? PLM_LEG_LEFT : 0) | (nleg[1] ? PLM_LEG_RIGHT : 0));
+    canonical_map(info);
+    return PLM_OK;
+}
+
 static plm_status open_edf(plm_reader *r)
 {
     plm_reader_info *info = &r->info;
@@ -448,15 +526,8 @@ static plm_status open_edf(plm_reader *r)
     info->is_float = 0;
     info->full_scale_g = NAN;
     plm__strlcpy(info->full_scale_source, "edf", sizeof info->full_scale_source);
-    int usable[PLM_READ_MAX_CHANNELS + 1], nu = 0;
-    for (int i = 0; i < hdr->edfsignals && nu <= PLM_READ_MAX_CHANNELS; i++)
-        if (isfinite(unit_to_g(hdr->signalparam[i].physdimension))) usable[nu++] = i;
     if (r->cfg.channels && *r->cfg.channels) st = plm_read_parse_channel_map(r->cfg.channels, hdr->edfsignals, info);
-    else if (nu > PLM_READ_MAX_CHANNELS)
-        st = plm__fail(PLM_EFORMAT, "more than 6 acceleration channels: set the manifest column channels");
-    else if (nu == 0)
-        st = plm__fail(PLM_EFORMAT, "no channel has an acceleration unit (g, mg, m/s2); set the manifest column channels");
-    else st = default_layout(usable, nu, info);
+    else st = edf_find_channels(hdr, info);
     if (st) {
         plm__error_prefix(r->path);
         goto done;

@@ -385,6 +385,64 @@ static void edf_units_channels_annotations(void **state)
     assert_contains(plm_last_error(), "cut.edf: header is malformed or the file is shorter than its header says");
 }
 
+/* An EDF+ whose signal i has labels[i], units[i] and the constant value (i + 1) / 10 in that unit. */
+static const char *write_edf_signals(const char *name, int ns, const char *const *labels, const char *const *units)
+{
+    const char *p = tl_path(dir, name);
+    int h = edfopen_file_writeonly(p, EDFLIB_FILETYPE_EDFPLUS, ns);
+    assert_true(h >= 0);
+    for (int s = 0; s < ns; s++) {
+        edf_set_samplefrequency(h, s, 10);
+        edf_set_physical_maximum(h, s, 10);
+        edf_set_physical_minimum(h, s, -10);
+        edf_set_digital_maximum(h, s, 32767);
+        edf_set_digital_minimum(h, s, -32768);
+        edf_set_label(h, s, labels[s]);
+        edf_set_physical_dimension(h, s, units[s]);
+    }
+    edf_set_startdatetime(h, 2024, 5, 1, 22, 0, 0);
+    double buf[10];
+    for (int rec = 0; rec < 3; rec++)
+        for (int s = 0; s < ns; s++) {
+            for (int i = 0; i < 10; i++) buf[i] = (s + 1) / 10.0;
+            assert_int_equal(edfwrite_physical_samples(h, buf), 0);
+        }
+    assert_int_equal(edfclose_file(h), 0);
+    return p;
+}
+
+static void edf_channels_found_by_label(void **state)
+{
+    (void)state;
+    const char *labels[] = {"Acc R Y", "Acc R X", "Acc R Z", "Position", "Acc L X", "Acc L Y", "Acc L Z"};
+    const char *units[] = {"g", "g", "g", "g", "mg", "mg", "mg"};
+    const char *p = write_edf_signals("labels.edf", 7, labels, units);
+    plm_reader *r = NULL;
+    assert_int_equal(plm_reader_open(p, NULL, &r), PLM_OK);
+    const plm_reader_info *in = plm_reader_get_info(r);
+    assert_int_equal(in->nchan, 6);
+    assert_string_equal(in->channel_map, "L=5,6,7;R=2,1,3"); /* Position (also in g) left out; x, y, z order */
+    assert_string_equal(in->labels, "Acc L X,Acc L Y,Acc L Z,Acc R X,Acc R Y,Acc R Z");
+    double x[6 * 4];
+    int64_t got;
+    assert_int_equal(plm_reader_read(r, x, 4, &got), PLM_OK);
+    assert_near(x[0 * 4], 0.5e-3, 1e-6); /* signal 5: 0.5 mg */
+    assert_near(x[3 * 4], 0.2, 1e-3);    /* signal 2: 0.2 g */
+    plm_reader_destroy(r);
+    /* unlabelled legs: the layout by count, in file order */
+    const char *l2[] = {"AccelX", "AccelY", "AccelZ"};
+    const char *u2[] = {"m/s2", "m/s2", "m/s2"};
+    p = write_edf_signals("plain.edf", 3, l2, u2);
+    assert_int_equal(plm_reader_open(p, NULL, &r), PLM_OK);
+    assert_string_equal(plm_reader_get_info(r)->channel_map, "L=1,2,3");
+    plm_reader_destroy(r);
+    const char *l3[] = {"EMG", "ECG"};
+    const char *u3[] = {"uV", "mV"};
+    p = write_edf_signals("noacc.edf", 2, l3, u3);
+    assert_int_equal(plm_reader_open(p, NULL, &r), PLM_EFORMAT);
+    assert_contains(plm_last_error(), "noacc.edf: no channel has an acceleration unit");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -398,6 +456,7 @@ int main(void)
         cmocka_unit_test(bext_start_in_the_recordings_zone),
         cmocka_unit_test(axivity_wav_convention),
         cmocka_unit_test(edf_units_channels_annotations),
+        cmocka_unit_test(edf_channels_found_by_label),
     };
     return cmocka_run_group_tests_name("read", tests, setup, NULL);
 }
