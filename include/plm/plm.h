@@ -12,6 +12,7 @@
 #define PLM_PLM_H
 
 #include "csv.h"
+#include "filter.h"
 #include "manifest.h"
 #include "process.h"
 #include "read.h"
