@@ -34,7 +34,7 @@ struct plm_filter {
 
 plm_filter_cfg plm_filter_cfg_default(void)
 {
-    plm_filter_cfg c = {.pass_lo_hz = 0.5, .pass_hi_hz = 8.0, .transition_hz = 0.3, .atten_db = 60.0};
+    plm_filter_cfg c = {.pass_lo_hz = 2.0, .pass_hi_hz = 9.0, .transition_hz = 1.5, .atten_db = 60.0};
     return c;
 }
 

@@ -14,7 +14,7 @@ const char *plm_version(void) { return PLM_VERSION_STRING; }
 plm_process_cfg plm_process_cfg_default(void)
 {
     plm_process_cfg c = {.read = plm_read_cfg_default(), .activity_epoch_s = 1.0, .min_fs_hz = 10.0,
-                         .max_fs_hz = 5000.0};
+                         .max_fs_hz = 5000.0, .detect = plm_detect_cfg_default()};
     return c;
 }
 
@@ -119,6 +119,39 @@ static plm_status write_attrs(plm_store *store, const char *grp, const plm_manif
     return PLM_OK;
 }
 
+static plm_status write_detect_attrs(plm_store *store, const char *grp, const plm_detect_result *d)
+{
+    plm_status st;
+    static const char *const legs[2] = {"left", "right"};
+    for (int l = 0; l < 2; l++) {
+        const plm_calibration *c = &d->calib[l];
+        if (!c->windows && !c->reason[0]) continue;
+        char name[64];
+#define A(key, fn, val)                                                   \
+    snprintf(name, sizeof name, "calib_%s_%s", legs[l], key);              \
+    if ((st = fn(store, grp, name, val))) return st
+        A("applied", plm_store_attr_i64, c->applied);
+        A("status", plm_store_attr_str, c->reason);
+        A("windows", plm_store_attr_i64, (int64_t)c->windows);
+        A("error_before_g", plm_store_attr_f64, c->error_before_g);
+        A("error_after_g", plm_store_attr_f64, c->error_after_g);
+        for (int x = 0; x < 3; x++) {
+            char k1[24], k2[24];
+            snprintf(k1, sizeof k1, "offset_%c_g", "xyz"[x]);
+            snprintf(k2, sizeof k2, "gain_%c", "xyz"[x]);
+            A(k1, plm_store_attr_f64, c->offset_g[x]);
+            A(k2, plm_store_attr_f64, c->gain[x]);
+        }
+#undef A
+    }
+    if ((st = plm_store_attr_f64(store, grp, "excluded_nonwear_s", d->excluded_s[PLM_QC_NONWEAR])) ||
+        (st = plm_store_attr_f64(store, grp, "excluded_clipping_s", d->excluded_s[PLM_QC_CLIPPING])) ||
+        (st = plm_store_attr_f64(store, grp, "excluded_dropout_s", d->excluded_s[PLM_QC_DROPOUT])) ||
+        (st = plm_store_attr_i64(store, grp, "despiked_samples", d->despiked)))
+        return st;
+    return PLM_OK;
+}
+
 plm_status plm_process_recording(const plm_manifest_row *row, const plm_process_cfg *cfg, plm_store *store,
                                  plm_process_result *res)
 {
@@ -127,6 +160,9 @@ plm_status plm_process_recording(const plm_manifest_row *row, const plm_process_
     if (row->error) PLM_FAIL(PLM_EFORMAT, "%s", row->error);
     if (!(cfg->activity_epoch_s > 0)) PLM_FAIL(PLM_EINVAL, "activity_epoch_s=%g must be > 0", cfg->activity_epoch_s);
     plm_reader *rd = NULL;
+    plm_detector *det = NULL;
+    plm_detect_result dres;
+    memset(&dres, 0, sizeof dres);
     plm_store_rec *rec = NULL;
     double *block = NULL;
     plm_activity_row *act = NULL;
@@ -200,6 +236,10 @@ plm_status plm_process_recording(const plm_manifest_row *row, const plm_process_
         int l = info->chan_leg[c] == PLM_LEG_RIGHT;
         if (nlegch[l] < 3) legch[l][nlegch[l]++] = c;
     }
+    if ((st = plm_detector_create(&cfg->detect, info->fs_hz, nch, info->chan_leg, info->full_scale_g, &det))) {
+        plm__error_prefix(row->path);
+        goto fail;
+    }
     if ((st = plm_store_recording_begin(store, row->recording, &rec))) goto fail;
     int64_t total = 0, finite = 0, epoch_index = 0, in_epoch = 0;
     for (;;) {
@@ -231,6 +271,7 @@ plm_status plm_process_recording(const plm_manifest_row *row, const plm_process_
             }
         }
         total += got;
+        if ((st = plm_detector_push(det, block, got, cap))) goto fail;
         if ((st = plm_store_rec_append_activity(rec, act, nact))) goto fail;
     }
     if (in_epoch) { /* partial last epoch */
@@ -256,12 +297,21 @@ plm_status plm_process_recording(const plm_manifest_row *row, const plm_process_
                        res->lights_off_s, res->duration_s);
         goto fail;
     }
+    if ((st = plm_detector_finish(det, &dres))) goto fail;
+    for (size_t i = 0; i < dres.lm.n; i++) res->lm_count[dres.lm.v[i].leg == PLM_LEG_RIGHT]++;
+    memcpy(res->calib, dres.calib, sizeof res->calib);
+    memcpy(res->excluded_s, dres.excluded_s, sizeof res->excluded_s);
+    if (dres.excluded_s[PLM_QC_NONWEAR] > 0) warn(res, "%.0f s flagged as non-wear", dres.excluded_s[PLM_QC_NONWEAR]);
+    if (dres.excluded_s[PLM_QC_CLIPPING] > 0) warn(res, "%.1f s clipped", dres.excluded_s[PLM_QC_CLIPPING]);
     size_t nann;
     const plm_annotation *ann = plm_reader_annotations(rd, &nann);
     char grp[1024];
     snprintf(grp, sizeof grp, "/recordings/%s", row->recording);
     if ((st = plm_store_rec_write_lm(rec, NULL, 0)) || (st = plm_store_rec_write_epochs(rec, NULL, 0)) ||
-        (st = plm_store_rec_write_annotations(rec, ann, nann)) || (st = write_attrs(store, grp, row, info, res)))
+        (st = plm_store_rec_write_annotations(rec, ann, nann)) ||
+        (st = plm_store_rec_write_lm_leg(rec, dres.lm.v, dres.lm.n, info->fs_hz)) ||
+        (st = plm_store_rec_write_qc(rec, dres.qc, dres.nqc, info->fs_hz)) || (st = write_attrs(store, grp, row, info, res)) ||
+        (st = write_detect_attrs(store, grp, &dres))) 
         goto fail;
     st = plm_store_recording_end(rec);
     rec = NULL;
@@ -271,6 +321,8 @@ plm_status plm_process_recording(const plm_manifest_row *row, const plm_process_
     st = plm_store_add_night(store, &night);
 fail:
     plm_store_recording_abort(rec);
+    plm_detector_destroy(det);
+    plm_detect_result_clear(&dres);
     plm_reader_destroy(rd);
     free(block);
     free(act);

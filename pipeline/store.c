@@ -37,6 +37,18 @@ typedef struct {
     char *text;
 } annot_rec;
 
+typedef struct {
+    double onset_s, offset_s;
+    uint8_t leg;
+    double peak_g, area_g_s;
+} lmleg_rec;
+
+typedef struct {
+    double onset_s, offset_s;
+    char *kind;
+    uint8_t leg;
+} qc_rec;
+
 struct plm_store {
     char *path, *tmp;
     hid_t file, recordings;
@@ -299,6 +311,9 @@ static const field lm_fields[] = {F(plm_lm_row, onset_s, D), F(plm_lm_row, offse
 static const field epoch_fields[] = {F(plm_epoch_row, onset_s, D), F(plm_epoch_row, sleep, U8)};
 static const field activity_fields[] = {F(plm_activity_row, onset_s, D), F(plm_activity_row, left_mad_g, D),
                                         F(plm_activity_row, right_mad_g, D)};
+static const field lmleg_fields[] = {F(lmleg_rec, onset_s, D), F(lmleg_rec, offset_s, D), F(lmleg_rec, leg, U8),
+                                     F(lmleg_rec, peak_g, D), F(lmleg_rec, area_g_s, D)};
+static const field qc_fields[] = {F(qc_rec, onset_s, D), F(qc_rec, offset_s, D), F(qc_rec, kind, STR), F(qc_rec, leg, U8)};
 static const field annot_fields[] = {F(annot_rec, onset_s, D), F(annot_rec, duration_s, D), F(annot_rec, text, STR)};
 #define NF(a) (sizeof(a) / sizeof(a[0]))
 
@@ -415,6 +430,29 @@ plm_status plm_store_rec_write_annotations(plm_store_rec *r, const plm_annotatio
         rows[i].text = a[i].text ? a[i].text : "";
     }
     plm_status st = table(r->store, r->group, "annotations", sizeof *rows, annot_fields, NF(annot_fields), rows, n);
+    free(rows);
+    return st;
+}
+
+plm_status plm_store_rec_write_lm_leg(plm_store_rec *r, const plm_lm *v, size_t n, double fs_hz)
+{
+    lmleg_rec *rows = calloc(n ? n : 1, sizeof *rows);
+    if (!rows) PLM_FAIL(PLM_ENOMEM, "%s: out of memory", r->store->path);
+    for (size_t i = 0; i < n; i++)
+        rows[i] = (lmleg_rec){(double)v[i].onset / fs_hz, (double)v[i].end / fs_hz, v[i].leg, v[i].peak_g, v[i].area_g_s};
+    plm_status st = table(r->store, r->group, "lm_leg", sizeof *rows, lmleg_fields, NF(lmleg_fields), rows, n);
+    free(rows);
+    return st;
+}
+
+plm_status plm_store_rec_write_qc(plm_store_rec *r, const plm_interval *v, size_t n, double fs_hz)
+{
+    static char *const kinds[] = {"", "nonwear", "clipping", "dropout"};
+    qc_rec *rows = calloc(n ? n : 1, sizeof *rows);
+    if (!rows) PLM_FAIL(PLM_ENOMEM, "%s: out of memory", r->store->path);
+    for (size_t i = 0; i < n; i++)
+        rows[i] = (qc_rec){(double)v[i].onset / fs_hz, (double)v[i].end / fs_hz, kinds[v[i].kind <= 3 ? v[i].kind : 0], v[i].leg};
+    plm_status st = table(r->store, r->group, "qc", sizeof *rows, qc_fields, NF(qc_fields), rows, n);
     free(rows);
     return st;
 }

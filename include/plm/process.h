@@ -2,9 +2,11 @@
  *
  * Reads the recording in blocks (memory bounded by cfg.read.block_frames,
  * never by the recording's length), computes its SHA-256, resolves the start
- * time and lights-off/on, writes /recordings/<id> (attributes, the low-rate
- * activity trace, EDF+ annotations, and lm/epochs tables that later stages
- * fill) and appends its row to /nights. Nothing is written for a recording
+ * time and lights-off/on, runs the detector (plm/detect.h: per-leg leg
+ * movements, quality flags, calibration) in the same pass, writes
+ * /recordings/<id> (attributes, lm_leg, qc, the low-rate activity trace,
+ * EDF+ annotations, and lm/epochs tables that scoring fills) and appends
+ * its row to /nights. Nothing is written for a recording
  * that fails: its half-written group is removed and the caller records the
  * failure (plm_store_add_failure).
  *
@@ -18,6 +20,7 @@
 #ifndef PLM_PROCESS_H
 #define PLM_PROCESS_H
 
+#include "detect.h"
 #include "manifest.h"
 #include "read.h"
 #include "store.h"
@@ -27,6 +30,7 @@ typedef struct {
     double activity_epoch_s;  /* > 0, default 1 s */
     double min_fs_hz;         /* slower recordings are refused; default 10 Hz */
     double max_fs_hz;         /* faster ones too; default 5000 Hz */
+    plm_detect_cfg detect;    /* leg-movement detection, QC and calibration */
 } plm_process_cfg;
 
 plm_process_cfg plm_process_cfg_default(void);
@@ -41,6 +45,9 @@ typedef struct {
     plm_time start;
     char start_source[16];    /* "manifest", "bext", "axivity", "edf" or "" */
     char warnings[1024];      /* "; "-separated; the CLI prints them */
+    size_t lm_count[2];       /* detected per-leg movements, left and right */
+    plm_calibration calib[2];
+    double excluded_s[4];     /* by PLM_QC_* kind */
 } plm_process_result;
 
 /* Errors: those of plm_reader_open, PLM_EFORMAT for a bad manifest row or an

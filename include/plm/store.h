@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "detect.h"
 #include "read.h"
 #include "status.h"
 
@@ -82,6 +83,10 @@ plm_status plm_store_rec_append_activity(plm_store_rec *r, const plm_activity_ro
 plm_status plm_store_rec_write_lm(plm_store_rec *r, const plm_lm_row *rows, size_t n);
 plm_status plm_store_rec_write_epochs(plm_store_rec *r, const plm_epoch_row *rows, size_t n);
 plm_status plm_store_rec_write_annotations(plm_store_rec *r, const plm_annotation *a, size_t n);
+/* Per-leg detections: dataset lm_leg (onset_s, offset_s, leg, peak_g, area_g_s). */
+plm_status plm_store_rec_write_lm_leg(plm_store_rec *r, const plm_lm *v, size_t n, double fs_hz);
+/* Quality flags: dataset qc (onset_s, offset_s, kind "nonwear"/"clipping"/"dropout", leg 0/1/2). */
+plm_status plm_store_rec_write_qc(plm_store_rec *r, const plm_interval *v, size_t n, double fs_hz);
 /* Finish (keep) or abort (delete) the group; both free r. */
 plm_status plm_store_recording_end(plm_store_rec *r);
 void plm_store_recording_abort(plm_store_rec *r);

@@ -25,12 +25,14 @@ typedef struct {
     double *x;
 } plm_signal;
 
-/* One leg movement: [onset, end) in samples. */
+/* One leg movement: [onset, end) in samples. peak_g: largest envelope value;
+ * area_g_s: envelope above the noise floor integrated over the movement. */
 typedef struct {
     int64_t onset, end;
     uint8_t leg;
     uint32_t flags;
     double peak_g;
+    double area_g_s;
 } plm_lm;
 
 typedef struct {
