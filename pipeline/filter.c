@@ -130,6 +130,10 @@ plm_status plm_filter_create(const plm_filter_cfg *cfg, double fs_hz, int nchan,
     double df = cfg->transition_hz, a = cfg->atten_db, lo = cfg->pass_lo_hz, hi = cfg->pass_hi_hz;
     if (!(df > 0) || !(a >= 21 && a <= 120)) PLM_FAIL(PLM_EINVAL, "filter: transition_hz=%g must be > 0 and atten_db=%g 21 .. 120", df, a);
     if (hi > fs_hz / 2 - df) hi = fs_hz / 2 - df; /* keep the upper stopband below Nyquist */
+    if (hi <= lo + df && lo + 2.1 * df > fs_hz / 2 && fs_hz / 2 > lo) { /* slow recordings: narrower transitions */
+        df = (fs_hz / 2 - lo) / 2.1;
+        hi = fs_hz / 2 - df;
+    }
     if (!(lo > df) || !(hi > lo + df))
         PLM_FAIL(PLM_EINVAL, "filter: passband %g .. %g Hz does not fit at fs=%g Hz with %g Hz transitions", lo, hi, fs_hz, df);
     double nt = ceil((a - 8) / (2.285 * 2 * M_PI * df / fs_hz)) + 1;

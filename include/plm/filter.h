@@ -29,7 +29,8 @@
 
 typedef struct {
     double pass_lo_hz;    /* lower passband edge, > transition_hz; default 2 Hz */
-    double pass_hi_hz;    /* upper passband edge; clamped to below fs/2 - transition; default 9 Hz */
+    double pass_hi_hz;    /* upper passband edge; clamped to below fs/2 - transition (and, where
+                             that leaves no band, the transitions narrowed to fit); default 9 Hz */
     double transition_hz; /* width of each transition band, > 0; default 1.5 Hz */
     double atten_db;      /* stopband attenuation, 21 .. 120 dB; default 60 dB */
 } plm_filter_cfg;
