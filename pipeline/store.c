@@ -572,3 +572,71 @@ void plm_store_destroy(plm_store *s)
     free(s->path);
     free(s);
 }
+
+/* ---------- reading back ---------- */
+
+plm_status plm_store_read_lm_leg(const char *path, const char *recording, plm_span **out, size_t *n, char *rec_out,
+                                 size_t rec_n)
+{
+    *out = NULL;
+    *n = 0;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    plm_status st = PLM_OK;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT), ds = H5I_INVALID_HID, sp = H5I_INVALID_HID, mt = H5I_INVALID_HID;
+    char *names[2] = {NULL, NULL}, dsname[1200];
+    lmleg_rec *rows = NULL;
+    if (f < 0) PLM_FAIL(PLM_EIO, "%s: not a readable HDF5 file", path);
+    if (!recording) {
+        hid_t g = H5Gopen2(f, "recordings", H5P_DEFAULT);
+        H5G_info_t gi;
+        if (g >= 0 && H5Gget_info(g, &gi) >= 0)
+            for (hsize_t i = 0; i < gi.nlinks && i < 2; i++) {
+                ssize_t len = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, NULL, 0, H5P_DEFAULT);
+                if (len < 0 || !(names[i] = malloc((size_t)len + 1))) break;
+                H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, names[i], (size_t)len + 1, H5P_DEFAULT);
+            }
+        if (g >= 0) H5Gclose(g);
+        if (!names[0] || names[1]) {
+            st = plm__fail(PLM_EINVAL, "%s: %s; name the recording (--recording ID)", path,
+                           names[0] ? "holds several recordings" : "holds no recording");
+            goto done;
+        }
+        recording = names[0];
+    }
+    if (rec_out) plm__strlcpy(rec_out, recording, rec_n);
+    snprintf(dsname, sizeof dsname, "/recordings/%s/lm_leg", recording);
+    ds = H5Dopen2(f, dsname, H5P_DEFAULT);
+    if (ds < 0) {
+        st = plm__fail(PLM_EFORMAT, "%s: no %s (run actiplm detect or run first)", path, dsname);
+        goto done;
+    }
+    sp = H5Dget_space(ds);
+    hsize_t dims[1] = {0};
+    H5Sget_simple_extent_dims(sp, dims, NULL);
+    rows = calloc(dims[0] ? dims[0] : 1, sizeof *rows);
+    *out = calloc(dims[0] ? dims[0] : 1, sizeof **out);
+    mt = compound(sizeof *rows, lmleg_fields, NF(lmleg_fields));
+    if (!rows || !*out || mt < 0) {
+        st = plm__fail(PLM_ENOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    if (dims[0] && H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) < 0) {
+        st = plm__fail(PLM_EIO, "%s: cannot read %s", path, dsname);
+        goto done;
+    }
+    for (hsize_t i = 0; i < dims[0]; i++) (*out)[i] = (plm_span){rows[i].onset_s, rows[i].offset_s, rows[i].leg};
+    *n = (size_t)dims[0];
+done:
+    if (st) {
+        free(*out);
+        *out = NULL;
+    }
+    free(rows);
+    free(names[0]);
+    free(names[1]);
+    if (mt >= 0) H5Tclose(mt);
+    if (sp >= 0) H5Sclose(sp);
+    if (ds >= 0) H5Dclose(ds);
+    H5Fclose(f);
+    return st;
+}

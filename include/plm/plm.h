@@ -11,7 +11,10 @@
 #ifndef PLM_PLM_H
 #define PLM_PLM_H
 
+#include "compare.h"
 #include "csv.h"
+#include "detect.h"
+#include "events.h"
 #include "filter.h"
 #include "manifest.h"
 #include "process.h"

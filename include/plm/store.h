@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "compare.h"
 #include "detect.h"
 #include "read.h"
 #include "status.h"
@@ -90,6 +91,12 @@ plm_status plm_store_rec_write_qc(plm_store_rec *r, const plm_interval *v, size_
 /* Finish (keep) or abort (delete) the group; both free r. */
 plm_status plm_store_recording_end(plm_store_rec *r);
 void plm_store_recording_abort(plm_store_rec *r);
+
+/* Read per-leg detections back from a results file: /recordings/<recording>/lm_leg
+ * (recording NULL: the file must hold exactly one; its id is copied to
+ * rec_out[rec_n]). *out is malloc'd (free it); times in seconds. */
+plm_status plm_store_read_lm_leg(const char *path, const char *recording, plm_span **out, size_t *n, char *rec_out,
+                                 size_t rec_n);
 
 /* Write the tables, close, and rename into place. s is freed either way. */
 plm_status plm_store_commit(plm_store *s);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include "cli_common.h"
+#include "plm/plm.h"
 
 static char command_line[4096];
 
@@ -88,4 +89,47 @@ void cli_now_utc(char *buf, size_t n)
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int cli_write_params(plm_store *s, const plm_process_cfg *cfg)
+{
+    const plm_detect_cfg *d = &cfg->detect;
+    const struct {
+        const char *name;
+        double v;
+    } p[] = {{"param.read.block_frames", (double)cfg->read.block_frames},
+             {"param.read.min_fs_hz", cfg->min_fs_hz},
+             {"param.read.max_fs_hz", cfg->max_fs_hz},
+             {"param.activity.epoch_s", cfg->activity_epoch_s},
+             {"param.filter.pass_lo_hz", d->filter.pass_lo_hz},
+             {"param.filter.pass_hi_hz", d->filter.pass_hi_hz},
+             {"param.filter.transition_hz", d->filter.transition_hz},
+             {"param.filter.atten_db", d->filter.atten_db},
+             {"param.detect.despike_g", d->despike_g},
+             {"param.detect.env_window_s", d->env_window_s},
+             {"param.detect.floor_max_s", d->floor_max_s},
+             {"param.detect.floor_min_s", d->floor_min_s},
+             {"param.detect.hi_min_g", d->hi_min_g},
+             {"param.detect.hi_factor", d->hi_factor},
+             {"param.detect.lo_fraction", d->lo_fraction},
+             {"param.detect.quiet_s", d->quiet_s},
+             {"param.detect.ceiling_g", d->ceiling_g},
+             {"param.detect.rot_window_s", d->rot_window_s},
+             {"param.detect.rot_hi_deg_s", d->rot_hi_deg_s},
+             {"param.detect.rot_lo_deg_s", d->rot_lo_deg_s},
+             {"param.qc.clip_fraction", d->clip_fraction},
+             {"param.qc.flat_s", d->flat_s},
+             {"param.qc.nonwear_window_s", d->nonwear_window_s},
+             {"param.qc.nonwear_step_s", d->nonwear_step_s},
+             {"param.qc.nonwear_sd_g", d->nonwear_sd_g},
+             {"param.qc.nonwear_range_g", d->nonwear_range_g},
+             {"param.qc.nonwear_flat_deg", d->nonwear_flat_deg},
+             {"param.calib.window_s", d->calib_window_s},
+             {"param.calib.sd_g", d->calib_sd_g},
+             {"param.calib.cover_g", d->calib_cover_g},
+             {"param.calib.max_error_g", d->calib_max_error_g},
+             {"param.calib.max_windows", (double)d->calib_max_windows}};
+    for (size_t i = 0; i < sizeof p / sizeof p[0]; i++)
+        if (plm_store_attr_f64(s, NULL, p[i].name, p[i].v) != PLM_OK) return 0;
+    return 1;
 }

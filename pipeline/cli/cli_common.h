@@ -25,9 +25,15 @@ const char *cli_command_line(void);
 /* Current UTC time, ISO 8601. */
 void cli_now_utc(char *buf, size_t n);
 
+/* Every processing parameter as a root attribute param.<stage>.<key>. */
+#include "plm/process.h"
+int cli_write_params(plm_store *s, const plm_process_cfg *cfg);
+
 /* Subcommands. */
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
+int cmd_detect(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 #endif

@@ -44,14 +44,10 @@ static int write_root(plm_store *s, const char *manifest, const plm_process_cfg 
         (st = plm_store_attr_str(s, NULL, "software_version", plm_version())) ||
         (st = plm_store_attr_str(s, NULL, "command_line", cli_command_line())) ||
         (st = plm_store_attr_str(s, NULL, "created_utc", now)) ||
-        (st = plm_store_attr_str(s, NULL, "manifest_path", manifest)) ||
         (st = plm_store_attr_str(s, NULL, "manifest_sha256", sha)) ||
-        (st = plm_store_attr_i64(s, NULL, "param.read.block_frames", cfg->read.block_frames)) ||
-        (st = plm_store_attr_f64(s, NULL, "param.activity.epoch_s", cfg->activity_epoch_s)) ||
-        (st = plm_store_attr_f64(s, NULL, "param.read.min_fs_hz", cfg->min_fs_hz)) ||
-        (st = plm_store_attr_f64(s, NULL, "param.read.max_fs_hz", cfg->max_fs_hz)))
+        (st = plm_store_attr_str(s, NULL, "manifest_path", manifest)))
         return 0;
-    return 1;
+    return cli_write_params(s, cfg);
 }
 
 int cmd_run(int argc, char **argv)
