@@ -26,7 +26,7 @@ plm_sim_cfg plm_sim_cfg_default(void)
         .spike_rate_per_h = 1, .offset_max_mg = 30, .gain_err_max = 0.02, .full_scale_g = 8,
         .control_plms_per_h = 33, .control_plms_sd = 16, .magnesium_plms_ratio = 0.65, .control_se_pct = 75,
         .control_se_sd = 10, .magnesium_se_gain_pct = 10, .timezone = "Europe/Berlin",
-        .first_night = "2024-03-28", .flac = 0};
+        .first_night = "2024-03-28", .flac = 0, .nonwear_min = 0};
     return c;
 }
 
@@ -434,7 +434,25 @@ static double per_h(int n, double h) { return h > 0 ? n / h : NAN; }
 typedef struct {
     double offset_g[2][3], gain[2][3];
     double drift_T[2][3], drift_ph[2][3];
+    double mount[2][3][3];  /* body -> sensor axes: how the strap happened to sit */
+    int64_t nonwear_end;     /* samples [0, nonwear_end): the sensor lies flat on a table */
 } sensor;
+
+/* A uniformly random rotation matrix (from a random unit quaternion). */
+static void random_rotation(gsl_rng *r, double m[3][3])
+{
+    double q[4], n = 0;
+    for (int i = 0; i < 4; i++) {
+        q[i] = gsl_ran_gaussian(r, 1.0);
+        n += q[i] * q[i];
+    }
+    n = sqrt(n);
+    double w = q[0] / n, x = q[1] / n, y = q[2] / n, z = q[3] / n;
+    double v[3][3] = {{1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)},
+                      {2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)},
+                      {2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)}};
+    memcpy(m, v, sizeof v);
+}
 
 typedef struct {
     int64_t at;
@@ -506,10 +524,16 @@ static plm_status write_night(const plm_sim_cfg *cfg, const night *nt, const sen
                         for (int ax = 0; ax < 3; ax++) a[ax] += v * m->dir[k][ax];
                     }
                 }
-                double g[3] = {sin(th * DEG), cos(th * DEG) * sin(ph * DEG), cos(th * DEG) * cos(ph * DEG)};
+                double body[3] = {sin(th * DEG) + a[0], cos(th * DEG) * sin(ph * DEG) + a[1],
+                                  cos(th * DEG) * cos(ph * DEG) + a[2]};
+                double g[3];
+                for (int ax = 0; ax < 3; ax++)
+                    g[ax] = i < sn->nonwear_end ? (ax == 2 ? 1.0 : 0.0)
+                                                : sn->mount[l][ax][0] * body[0] + sn->mount[l][ax][1] * body[1] +
+                                                      sn->mount[l][ax][2] * body[2];
                 for (int ax = 0; ax < 3; ax++) {
                     int ch = l * 3 + ax;
-                    double v = sn->gain[l][ax] * (g[ax] + a[ax]) + sn->offset_g[l][ax] +
+                    double v = sn->gain[l][ax] * g[ax] + sn->offset_g[l][ax] +
                                drift_g * sin(2 * M_PI * t / sn->drift_T[l][ax] + sn->drift_ph[l][ax]) +
                                gsl_ran_gaussian_ziggurat(noise, noise_g);
                     while (spi < nsp && sp[spi].at < i) spi++;
@@ -611,6 +635,7 @@ static plm_status check_cfg(const plm_sim_cfg *c)
     if (!(c->control_plms_per_h >= 0 && c->control_plms_per_h <= 150) || !(c->magnesium_plms_ratio >= 0 && c->magnesium_plms_ratio <= 3))
         PLM_FAIL(PLM_EINVAL, "PLMS settings out of range");
     if (!(c->control_se_pct >= 30 && c->control_se_pct <= 99)) PLM_FAIL(PLM_EINVAL, "control_se_pct must be 30 .. 99");
+    if (!(c->nonwear_min >= 0 && c->nonwear_min <= 600)) PLM_FAIL(PLM_EINVAL, "nonwear_min=%g must be 0 .. 600", c->nonwear_min);
     int y, m, d;
     if (!c->first_night || sscanf(c->first_night, "%4d-%2d-%2d", &y, &m, &d) != 3)
         PLM_FAIL(PLM_EINVAL, "first_night '%s' is not YYYY-MM-DD", c->first_night ? c->first_night : "");
@@ -735,6 +760,9 @@ plm_status plm_simulate_study(const plm_sim_cfg *cfg, const char *dir, plm_sim_p
                         sn.drift_T[l][ax] = unif(r, 2, 6) * 3600;
                         sn.drift_ph[l][ax] = unif(r, 0, 2 * M_PI);
                     }
+                for (int l = 0; l < 2; l++) random_rotation(r, sn.mount[l]);
+                sn.nonwear_end = (int64_t)llround(fmin(cfg->nonwear_min * 60.0, nt.lo_s - 600) * nt.fs);
+                if (sn.nonwear_end < 0) sn.nonwear_end = 0;
                 size_t nsp = (size_t)gsl_ran_poisson(r, cfg->spike_rate_per_h * cfg->legs * end_s / 3600.0);
                 free(sp);
                 sp = calloc(nsp ? nsp : 1, sizeof *sp);
@@ -809,6 +837,20 @@ plm_status plm_simulate_study(const plm_sim_cfg *cfg, const char *dir, plm_sim_p
                 if ((st = write_truth_events(path, &nt))) goto done;
                 snprintf(path, sizeof path, "%s/%s.lm.csv", truthdir, rec);
                 if ((st = write_truth_lm(path, &nt))) goto done;
+                snprintf(path, sizeof path, "%s/%s.qc.csv", truthdir, rec);
+                {
+                    FILE *q = fopen(path, "w");
+                    if (!q) {
+                        st = plm__fail(PLM_EIO, "%s: cannot create: %s", path, strerror(errno));
+                        goto done;
+                    }
+                    fprintf(q, "onset_s,duration_s,kind\n");
+                    if (sn.nonwear_end > 0) fprintf(q, "0.000000,%.6f,nonwear\n", (double)sn.nonwear_end / nt.fs);
+                    if (fclose(q) != 0) {
+                        st = plm__fail(PLM_EIO, "%s: write error", path);
+                        goto done;
+                    }
+                }
                 truth t = night_truth(&nt);
                 char utc[48];
                 plm_time_format_utc(&t_start, utc, sizeof utc);

@@ -11,8 +11,10 @@
  *    dorsiflexion rotation of the shank plus 1-8 Hz acceleration of tens to
  *    hundreds of mg; isolated movements; clusters of movements in wake;
  *  - arousals tied to some PLMS and a few spontaneous ones;
- *  - sensor offset and gain errors per axis, white noise, slow drift, rare
- *    single-sample spikes, 1/256 g quantisation and clipping at full scale;
+ *  - the sensor strapped at a random orientation (its axes need not follow
+ *    the shank), offset and gain errors per axis, white noise, slow drift,
+ *    rare single-sample spikes, 1/256 g quantisation and clipping at full
+ *    scale; optionally a removed sensor lying flat on a table;
  *  - a condition effect: magnesium nights have fewer PLMS and a higher sleep
  *    efficiency (the direction of Hornyak et al., Sleep 1998).
  * The truth (docs/simulate.md) is built so that the WASM 2016 rules score
@@ -55,6 +57,8 @@ typedef struct {
                                  default "2024-03-28" (subject 3 sleeps through the
                                  spring clock change) */
     int flac;                 /* 1: write FLAC instead of WAV (no bext; start in manifest) */
+    double nonwear_min;       /* the sensor lies flat on a table for the first M minutes
+                                 (capped at 10 min before lights-off); default 0 */
 } plm_sim_cfg;
 
 plm_sim_cfg plm_sim_cfg_default(void);

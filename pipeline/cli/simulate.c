@@ -28,6 +28,7 @@ static void help(void)
            "  --timezone TZ          IANA zone of the clock times (default %s)\n"
            "  --first-night DATE     subject 1's first control night (default %s)\n"
            "  --flac                 write FLAC instead of WAV\n"
+           "  --nonwear-min M        sensor off, flat on a table, for the first M minutes\n"
            "  -v                     one line per recording on stderr\n"
            "  -h, --help             this help; --version  the version\n\n"
            "Example:\n"
@@ -53,6 +54,7 @@ int cmd_simulate(int argc, char **argv)
         {"spike-rate", required_argument, 0, 'p'}, {"plms-control", required_argument, 0, 'P'},
         {"mg-ratio", required_argument, 0, 'M'}, {"timezone", required_argument, 0, 'z'},
         {"first-night", required_argument, 0, 'F'}, {"flac", no_argument, 0, 'C'},
+        {"nonwear-min", required_argument, 0, 'N'},
         {"help", no_argument, 0, 'h'},           {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0}};
     plm_sim_cfg cfg = plm_sim_cfg_default();
@@ -100,6 +102,9 @@ int cmd_simulate(int argc, char **argv)
         case 'z': cfg.timezone = optarg; break;
         case 'F': cfg.first_night = optarg; break;
         case 'C': cfg.flac = 1; break;
+        case 'N':
+            if (!cli_parse_double("simulate", "--nonwear-min", optarg, 0, 600, &cfg.nonwear_min)) return EXIT_USAGE;
+            break;
         case 'v': verbose = 1; break;
         case 'h': help(); return 0;
         case 'V': printf("actiplm %s\n", plm_version()); return 0;
