@@ -12,7 +12,8 @@ plm_detect_cfg plm_detect_cfg_default(void)
     plm_detect_cfg c = {
         .filter = plm_filter_cfg_default(), .despike_g = 0.5, .env_window_s = 0.15, .floor_max_s = 0.5,
         .floor_min_s = 60, .hi_min_g = 0.015, .hi_factor = 1.0, .lo_fraction = 0.25, .quiet_s = 0.5,
-        .ceiling_g = 0.1, .rot_window_s = 0.25, .rot_hi_deg_s = 20, .rot_lo_deg_s = 5, .clip_fraction = 0.98,
+        .ceiling_g = 0.1, .rot_window_s = 0.25, .rot_hi_deg_s = 20, .rot_lo_deg_s = 5, .hold_max_s = 10,
+        .hold_tilt_deg = 5, .clip_fraction = 0.98,
         .flat_s = 1.0, .nonwear_window_s = 3600, .nonwear_step_s = 900, .nonwear_sd_g = 0.013,
         .nonwear_range_g = 0.050, .nonwear_flat_deg = 10, .calib_window_s = 10, .calib_sd_g = 0.013,
         .calib_cover_g = 0.3, .calib_max_error_g = 0.01, .calib_max_windows = 200000};
@@ -82,10 +83,14 @@ typedef struct plm_leg {
     int64_t n_mx, n_b;
     /* events */
     int active, morph_ok;
-    int64_t onset, last_active, last_below, quiet;
+    int64_t onset, rise, last_active, last_below, last_below_rot, quiet;
     double peak, area, pend_peak, pend_area;
     uint8_t *mring;
     int64_t mcount;
+    /* the last movement, held back in case the next one ends its hold */
+    int has_pending;
+    plm_lm pending;
+    double pend_pre[3], pend_post[3], cur_pre[3];
     /* QC */
     int64_t clip_start, flat_start, flat_run;
     double prev[3];
@@ -156,12 +161,58 @@ static double raw_at(const plm_detector *d, int ch, int64_t i) { return d->raw[(
 
 /* ---- event state machine, one decided sample k at a time ---- */
 
+/* Mean raw vector of a leg over [a, b), clamped to the samples known. */
+static void mean_vec(const plm_detector *d, const plm_leg *L, int64_t a, int64_t b, double v[3])
+{
+    if (a < 0) a = 0;
+    if (b > d->n_clean) b = d->n_clean;
+    v[0] = v[1] = v[2] = 0;
+    for (int x = 0; x < L->nax; x++) {
+        for (int64_t i = a; i < b; i++) v[x] += raw_at(d, L->ch[x], i);
+        if (b > a) v[x] /= (double)(b - a);
+    }
+}
+
+static double cos_angle(const double a[3], const double b[3])
+{
+    double ab = a[0] * b[0] + a[1] * b[1] + a[2] * b[2], na = a[0] * a[0] + a[1] * a[1] + a[2] * a[2],
+           nb = b[0] * b[0] + b[1] * b[1] + b[2] * b[2];
+    return na > 0 && nb > 0 ? ab / sqrt(na * nb) : 1;
+}
+
+static plm_status flush_pending(plm_detector *d, plm_leg *L)
+{
+    if (!L->has_pending) return PLM_OK;
+    L->has_pending = 0;
+    return push_lm(&d->res, L->pending);
+}
+
 static plm_status finalize(plm_detector *d, plm_leg *L)
 {
     L->active = 0;
     if (!L->morph_ok) return PLM_OK;
     plm_lm m = {.onset = L->onset, .end = L->last_active + 1, .leg = L->leg, .peak_g = L->peak, .area_g_s = L->area / d->fs};
-    return push_lm(&d->res, m);
+    double post[3] = {0, 0, 0};
+    if (L->nax == 3) mean_vec(d, L, m.end, m.end + d->W, post);
+    if (L->has_pending && L->nax == 3 && (double)(m.onset - L->pending.end) <= d->cfg.hold_max_s * d->fs) {
+        double tilt = cos(d->cfg.hold_tilt_deg * M_PI / 180), back = cos(d->cfg.hold_tilt_deg / 2 * M_PI / 180);
+        if (cos_angle(L->pend_pre, L->pend_post) <= tilt && cos_angle(L->pend_post, L->cur_pre) >= back &&
+            cos_angle(L->pend_pre, post) >= back) { /* tilted, held, returned: one movement */
+            L->pending.end = m.end;
+            L->pending.peak_g = fmax(L->pending.peak_g, m.peak_g);
+            L->pending.area_g_s += m.area_g_s;
+            L->pending.flags |= PLM_LM_HELD;
+            memcpy(L->pend_post, post, sizeof post);
+            return PLM_OK;
+        }
+    }
+    plm_status st = flush_pending(d, L);
+    if (st) return st;
+    L->pending = m;
+    L->has_pending = 1;
+    memcpy(L->pend_pre, L->cur_pre, sizeof L->cur_pre);
+    memcpy(L->pend_post, post, sizeof post);
+    return PLM_OK;
 }
 
 static plm_status decide(plm_detector *d, plm_leg *L, int64_t k, double b)
@@ -184,15 +235,16 @@ static plm_status decide(plm_detector *d, plm_leg *L, int64_t k, double b)
             L->quiet = 0;
             L->peak = fmax(L->peak, env);
             L->area += fmax(0, env - b);
-            if (k - L->onset + 1 >= d->M && 2 * L->mcount > d->M) L->morph_ok = 1;
+            if (k - L->rise + 1 >= d->M && 2 * L->mcount > d->M) L->morph_ok = 1;
         } else if (++L->quiet >= d->Q) {
             plm_status st = finalize(d, L);
             if (st) return st;
-            L->last_below = k;
+            L->last_below = L->last_below_rot = k;
             L->pend_peak = L->pend_area = 0;
         }
         return PLM_OK;
     }
+    if (!(usable && (fl & F_ROT_LO))) L->last_below_rot = k;
     if (!lo) {
         L->last_below = k;
         L->pend_peak = L->pend_area = 0;
@@ -202,12 +254,16 @@ static plm_status decide(plm_detector *d, plm_leg *L, int64_t k, double b)
     L->pend_area += fmax(0, env - b);
     if (hi) {
         L->active = 1;
-        L->onset = k; /* WASM/AASM: onset where the amplitude first exceeds the high threshold */
+        /* WASM/AASM: onset where the amplitude first exceeds the high threshold; a movement
+         * started by rotation alone starts where the rotation began (no filter ringing there) */
+        L->onset = env > b + thi ? k : L->last_below_rot + 1;
+        L->rise = L->last_below + 1;
+        if (L->nax == 3) mean_vec(d, L, L->onset - d->W, L->onset, L->cur_pre);
         L->last_active = k;
         L->quiet = 0;
         L->peak = L->pend_peak;
         L->area = L->pend_area;
-        L->morph_ok = k - L->onset + 1 >= d->M && 2 * L->mcount > d->M;
+        L->morph_ok = k - L->rise + 1 >= d->M && 2 * L->mcount > d->M;
     }
     return PLM_OK;
 }
@@ -296,8 +352,8 @@ static plm_status leg_finish(plm_detector *d, plm_leg *L)
         if ((st = emit_max(d, L, k))) return st;
     for (int64_t k = L->n_b; k < n; k++)
         if ((st = emit_floor(d, L, k, n))) return st;
-    if (L->active) return finalize(d, L);
-    return PLM_OK;
+    if (L->active && (st = finalize(d, L))) return st;
+    return flush_pending(d, L);
 }
 
 /* ---- filtering ---- */
@@ -665,7 +721,7 @@ plm_status plm_detector_create(const plm_detect_cfg *cfg, double fs_hz, int ncha
         L->flags = calloc(ring, 1);
         L->mring = calloc((size_t)d->M, 1);
         L->clip_start = -1;
-        L->last_below = -1;
+        L->last_below = L->last_below_rot = -1;
         ok = L->e2 && L->env && L->flags && L->mring && dq_init(&L->dmax, (size_t)(2 * d->hm + 4)) &&
              dq_init(&L->dmin, (size_t)(2 * d->hb + 4));
     }

@@ -24,8 +24,15 @@
  *     detection where b exceeds ceiling_g (e.g. walking) or in gaps.
  *  8. Morphology: kept only if some quiet_s-long window inside it has its
  *     median envelope above b + T_lo (computerised-scoring criterion, WASM 2016).
- * Onset (first sample above b + T_hi, as the EMG rules' 8-uV rise) and end
- * are sample indices; peak and area are kept.
+ *  9. Held dorsiflexion: a movement that tilts the leg by >= hold_tilt_deg and
+ *     one that, within hold_max_s, brings it back to where it started (the
+ *     leg held still in between) are joined into one movement (flag
+ *     PLM_LM_HELD): the muscle is active through the hold although the sensor
+ *     is still.
+ * Onset (first sample above b + T_hi, as the EMG rules' 8-uV rise; for a
+ * movement started by rotation alone, where the rotation began) and end are
+ * sample indices; peak and area are kept. The morphology window may include
+ * the rise above b + T_lo just before the onset.
  *
  * Quality control (flags stored as intervals): clipping (|x| >= clip_fraction
  * of the full scale), dropout (gaps, and flat lines: every axis unchanged for
@@ -72,6 +79,8 @@ typedef struct {
     double rot_window_s;     /* orientation-change half window; default 0.25 s */
     double rot_hi_deg_s;     /* rotation rate that starts a movement; default 20 deg/s */
     double rot_lo_deg_s;     /* rotation rate that keeps it going; default 5 deg/s */
+    double hold_max_s;       /* longest hold joined into one movement; default 10 s */
+    double hold_tilt_deg;    /* tilt that makes a hold; default 5 deg */
     double clip_fraction;    /* clipping flag at this fraction of the full scale; default 0.98 */
     double flat_s;           /* dropout flag for unchanged samples this long; default 1 s */
     double nonwear_window_s; /* default 3600 s */

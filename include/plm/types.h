@@ -25,6 +25,9 @@ typedef struct {
     double *x;
 } plm_signal;
 
+/* plm_lm.flags bits. */
+enum { PLM_LM_HELD = 1 /* a tilt, a held position and the return, joined into one movement */ };
+
 /* One leg movement: [onset, end) in samples. peak_g: largest envelope value;
  * area_g_s: envelope above the noise floor integrated over the movement. */
 typedef struct {

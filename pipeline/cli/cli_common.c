@@ -117,6 +117,8 @@ int cli_write_params(plm_store *s, const plm_process_cfg *cfg)
              {"param.detect.rot_window_s", d->rot_window_s},
              {"param.detect.rot_hi_deg_s", d->rot_hi_deg_s},
              {"param.detect.rot_lo_deg_s", d->rot_lo_deg_s},
+             {"param.detect.hold_max_s", d->hold_max_s},
+             {"param.detect.hold_tilt_deg", d->hold_tilt_deg},
              {"param.qc.clip_fraction", d->clip_fraction},
              {"param.qc.flat_s", d->flat_s},
              {"param.qc.nonwear_window_s", d->nonwear_window_s},
