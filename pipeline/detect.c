@@ -1,5 +1,7 @@
 /* detect.c -- streaming leg-movement detector with quality flags and calibration. */
 #define _DEFAULT_SOURCE
+#include <gsl/gsl_blas.h>
+#include <gsl/gsl_multifit_nlinear.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -539,6 +541,74 @@ plm_status plm_detector_push(plm_detector *d, const double *x, int64_t n, int64_
 
 /* ---------- calibration ---------- */
 
+typedef struct {
+    const double *v;
+    size_t n;
+} fit_data;
+
+/* residual_i = |(v_i - o) / s| - 1, parameters (o_x, o_y, o_z, s_x, s_y, s_z) */
+static int sphere_f(const gsl_vector *p, void *data, gsl_vector *f)
+{
+    const fit_data *d = data;
+    for (size_t i = 0; i < d->n; i++) {
+        double nrm = 0;
+        for (int x = 0; x < 3; x++) {
+            double t = (d->v[3 * i + x] - gsl_vector_get(p, (size_t)x)) / gsl_vector_get(p, (size_t)x + 3);
+            nrm += t * t;
+        }
+        gsl_vector_set(f, i, sqrt(nrm) - 1);
+    }
+    return GSL_SUCCESS;
+}
+
+static int sphere_df(const gsl_vector *p, void *data, gsl_matrix *J)
+{
+    const fit_data *d = data;
+    for (size_t i = 0; i < d->n; i++) {
+        double t[3], nrm = 0;
+        for (int x = 0; x < 3; x++) {
+            t[x] = (d->v[3 * i + x] - gsl_vector_get(p, (size_t)x)) / gsl_vector_get(p, (size_t)x + 3);
+            nrm += t[x] * t[x];
+        }
+        nrm = sqrt(nrm);
+        for (int x = 0; x < 3; x++) {
+            double sx = gsl_vector_get(p, (size_t)x + 3);
+            gsl_matrix_set(J, i, (size_t)x, -t[x] / nrm / sx);
+            gsl_matrix_set(J, i, (size_t)x + 3, -t[x] * t[x] / nrm / sx);
+        }
+    }
+    return GSL_SUCCESS;
+}
+
+/* Levenberg-Marquardt refinement (GSL multifit_nlinear); 0 if it failed. */
+static int sphere_refine(const double *v, size_t n, double off[3], double gain[3])
+{
+    fit_data d = {v, n};
+    gsl_multifit_nlinear_fdf fdf = {.f = sphere_f, .df = sphere_df, .fvv = NULL, .n = n, .p = 6, .params = &d};
+    gsl_multifit_nlinear_parameters par = gsl_multifit_nlinear_default_parameters();
+    gsl_multifit_nlinear_workspace *w = gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &par, n, 6);
+    gsl_vector *p0 = gsl_vector_alloc(6);
+    int ok = 0, info;
+    if (w && p0) {
+        for (int x = 0; x < 3; x++) {
+            gsl_vector_set(p0, (size_t)x, off[x]);
+            gsl_vector_set(p0, (size_t)x + 3, gain[x]);
+        }
+        if (gsl_multifit_nlinear_init(p0, &fdf, w) == GSL_SUCCESS &&
+            gsl_multifit_nlinear_driver(500, 1e-12, 1e-12, 1e-12, NULL, NULL, &info, w) == GSL_SUCCESS) {
+            const gsl_vector *p = gsl_multifit_nlinear_position(w);
+            for (int x = 0; x < 3; x++) {
+                off[x] = gsl_vector_get(p, (size_t)x);
+                gain[x] = gsl_vector_get(p, (size_t)x + 3);
+            }
+            ok = 1;
+        }
+    }
+    gsl_vector_free(p0);
+    if (w) gsl_multifit_nlinear_free(w);
+    return ok;
+}
+
 plm_status plm_calibrate_fit(const double *v, size_t n, const plm_detect_cfg *cfg, plm_calibration *out)
 {
     memset(out, 0, sizeof *out);
@@ -595,6 +665,13 @@ plm_status plm_calibrate_fit(const double *v, size_t n, const plm_detect_cfg *cf
             off[x] = (sy[x] - gain[x] * sx[x]) / (double)n;
         }
         if (it > 0 && fabs(prev - err) < 1e-12) break;
+    }
+    double o2[3], g2[3];
+    memcpy(o2, off, sizeof off);
+    memcpy(g2, gain, sizeof gain);
+    if (sphere_refine(v, n, o2, g2) && g2[0] > 0.5 && g2[1] > 0.5 && g2[2] > 0.5 && g2[0] < 2 && g2[1] < 2 && g2[2] < 2) {
+        memcpy(off, o2, sizeof off);
+        memcpy(gain, g2, sizeof gain);
     }
     double e1 = 0;
     for (size_t i = 0; i < n; i++) {

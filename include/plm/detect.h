@@ -43,7 +43,9 @@
  *
  * Calibration (van Hees et al., J Appl Physiol 2014; GGIR g.calibrate): still
  * 10-s windows (SD < 13 mg on every axis) are fitted to the unit sphere,
- * offset and gain per axis, by iterated least squares. Applied only when
+ * offset and gain per axis: GGIR's iterated per-axis least squares as a start,
+ * refined by Levenberg-Marquardt (GSL multifit_nlinear) on |(raw - offset) /
+ * gain| - 1. Applied only when
  * every axis is covered (values below -calib_cover_g and above +calib_cover_g)
  * and the fit lowers the error below calib_max_error_g; the errors before and
  * after are recorded. The band-pass removes offsets and the gains are within
