@@ -1,7 +1,8 @@
 # actiplm -- leg-accelerometer PLMS pipeline.
 # Targets: all (build/actiplm, build/libplm.a), run (main job on sample-data/),
 #          test (every test), check (= test), asan (tests under ASan+UBSan),
-#          bench (speed and memory figures), install (PREFIX), deps, clean.
+#          bench (speed and memory figures), validation (docs/validation.md),
+#          install (PREFIX), deps, clean.
 PREFIX ?= /usr/local
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -26,7 +27,7 @@ GENS = $(GEN_SRC:tests/gen/%.c=$(BUILD)/tests/%)
 SAMPLE = sample-data/study
 SIM_ARGS = --subjects 6 --nights 1 --fs 50 --seed 1998
 
-.PHONY: all run test check asan bench install clean deps
+.PHONY: all run test check asan bench install clean deps validation
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/actiplm $(BUILD)/libplm.a
@@ -78,6 +79,10 @@ test-asan-run: all $(TESTS) $(GENS)
 bench: deps
 	@$(MAKE) --no-print-directory all $(GENS)
 	@BUILD=$(BUILD) scripts/bench.sh
+
+validation: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/tests/test_filter
+	/usr/bin/python3 scripts/validation.py $(BUILD) docs/validation.md
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/plm

@@ -18,7 +18,7 @@ plm_detect_cfg plm_detect_cfg_default(void)
         .hold_tilt_deg = 5, .clip_fraction = 0.98,
         .flat_s = 1.0, .nonwear_window_s = 3600, .nonwear_step_s = 900, .nonwear_sd_g = 0.013,
         .nonwear_range_g = 0.050, .nonwear_flat_deg = 10, .calib_window_s = 10, .calib_sd_g = 0.013,
-        .calib_cover_g = 0.3, .calib_max_error_g = 0.01, .calib_max_windows = 200000};
+        .calib_cover_g = 0.3, .calib_max_error_g = 0.01, .calib_max_se = 0.002, .calib_max_windows = 200000};
     return c;
 }
 
@@ -580,8 +580,9 @@ static int sphere_df(const gsl_vector *p, void *data, gsl_matrix *J)
     return GSL_SUCCESS;
 }
 
-/* Levenberg-Marquardt refinement (GSL multifit_nlinear); 0 if it failed. */
-static int sphere_refine(const double *v, size_t n, double off[3], double gain[3])
+/* Levenberg-Marquardt refinement (GSL multifit_nlinear); 0 if it failed. se[6]: standard
+ * errors of the parameters from the Jacobian at the solution and the residual variance. */
+static int sphere_refine(const double *v, size_t n, double off[3], double gain[3], double se[6])
 {
     fit_data d = {v, n};
     gsl_multifit_nlinear_fdf fdf = {.f = sphere_f, .df = sphere_df, .fvv = NULL, .n = n, .p = 6, .params = &d};
@@ -601,7 +602,16 @@ static int sphere_refine(const double *v, size_t n, double off[3], double gain[3
                 off[x] = gsl_vector_get(p, (size_t)x);
                 gain[x] = gsl_vector_get(p, (size_t)x + 3);
             }
-            ok = 1;
+            gsl_matrix *cov = gsl_matrix_alloc(6, 6);
+            const gsl_vector *res = gsl_multifit_nlinear_residual(w);
+            double ssr;
+            gsl_blas_ddot(res, res, &ssr);
+            double s2 = ssr / (double)(n > 6 ? n - 6 : 1);
+            if (cov && gsl_multifit_nlinear_covar(gsl_multifit_nlinear_jac(w), 0.0, cov) == GSL_SUCCESS) {
+                for (int k = 0; k < 6; k++) se[k] = sqrt(fmax(0, gsl_matrix_get(cov, (size_t)k, (size_t)k) * s2));
+                ok = 1;
+            }
+            gsl_matrix_free(cov);
         }
     }
     gsl_vector_free(p0);
@@ -666,10 +676,10 @@ plm_status plm_calibrate_fit(const double *v, size_t n, const plm_detect_cfg *cf
         }
         if (it > 0 && fabs(prev - err) < 1e-12) break;
     }
-    double o2[3], g2[3];
+    double o2[3], g2[3], se[6] = {INFINITY, INFINITY, INFINITY, INFINITY, INFINITY, INFINITY};
     memcpy(o2, off, sizeof off);
     memcpy(g2, gain, sizeof gain);
-    if (sphere_refine(v, n, o2, g2) && g2[0] > 0.5 && g2[1] > 0.5 && g2[2] > 0.5 && g2[0] < 2 && g2[1] < 2 && g2[2] < 2) {
+    if (sphere_refine(v, n, o2, g2, se) && g2[0] > 0.5 && g2[1] > 0.5 && g2[2] > 0.5 && g2[0] < 2 && g2[1] < 2 && g2[2] < 2) {
         memcpy(off, o2, sizeof off);
         memcpy(gain, g2, sizeof gain);
     }
@@ -685,9 +695,15 @@ plm_status plm_calibrate_fit(const double *v, size_t n, const plm_detect_cfg *cf
     out->error_after_g = e1 / (double)n;
     memcpy(out->offset_g, off, sizeof off);
     memcpy(out->gain, gain, sizeof gain);
+    double worst_se = 0;
+    for (int k = 0; k < 6; k++) worst_se = fmax(worst_se, se[k]);
+    out->worst_se = worst_se;
     if (!covered)
         snprintf(out->reason, sizeof out->reason, "not applied: still postures do not cover axis %s beyond +-%g g", miss,
                  cfg->calib_cover_g);
+    else if (!(worst_se <= cfg->calib_max_se))
+        snprintf(out->reason, sizeof out->reason,
+                 "not applied: the postures do not pin the fit down (standard error %.4f > %g)", worst_se, cfg->calib_max_se);
     else if (!(out->error_after_g < out->error_before_g))
         snprintf(out->reason, sizeof out->reason, "not applied: the fit does not lower the error");
     else if (!(out->error_after_g < cfg->calib_max_error_g))

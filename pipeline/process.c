@@ -135,6 +135,7 @@ static plm_status write_detect_attrs(plm_store *store, const char *grp, const pl
         A("windows", plm_store_attr_i64, (int64_t)c->windows);
         A("error_before_g", plm_store_attr_f64, c->error_before_g);
         A("error_after_g", plm_store_attr_f64, c->error_after_g);
+        A("worst_se", plm_store_attr_f64, c->worst_se);
         for (int x = 0; x < 3; x++) {
             char k1[24], k2[24];
             snprintf(k1, sizeof k1, "offset_%c_g", "xyz"[x]);

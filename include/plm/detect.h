@@ -46,9 +46,10 @@
  * offset and gain per axis: GGIR's iterated per-axis least squares as a start,
  * refined by Levenberg-Marquardt (GSL multifit_nlinear) on |(raw - offset) /
  * gain| - 1. Applied only when
- * every axis is covered (values below -calib_cover_g and above +calib_cover_g)
- * and the fit lowers the error below calib_max_error_g; the errors before and
- * after are recorded. The band-pass removes offsets and the gains are within
+ * every axis is covered (values below -calib_cover_g and above +calib_cover_g),
+ * the postures pin every parameter down (standard error from the fit's
+ * covariance <= calib_max_se) and the fit lowers the error below
+ * calib_max_error_g; the errors before and after are recorded. The band-pass removes offsets and the gains are within
  * a few percent of one, so detection runs in the same pass on the
  * uncalibrated axes; the fitted gains rescale each movement's peak and area.
  *
@@ -94,6 +95,7 @@ typedef struct {
     double calib_sd_g;       /* default 0.013 g */
     double calib_cover_g;    /* default 0.3 g */
     double calib_max_error_g;/* default 0.01 g */
+    double calib_max_se;     /* largest standard error of any fitted offset (g) or gain; default 0.002 */
     size_t calib_max_windows;/* default 200000 */
 } plm_detect_cfg;
 
@@ -111,6 +113,7 @@ typedef struct {
     double offset_g[3], gain[3];     /* calibrated = gain * (raw + offset)... see calibrate */
     double error_before_g, error_after_g;
     size_t windows;                  /* still windows used */
+    double worst_se;                 /* largest standard error of the six fitted parameters */
     int applied;
     char reason[160];                /* why it was or was not applied */
 } plm_calibration;

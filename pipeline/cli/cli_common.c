@@ -130,6 +130,7 @@ int cli_write_params(plm_store *s, const plm_process_cfg *cfg)
              {"param.calib.sd_g", d->calib_sd_g},
              {"param.calib.cover_g", d->calib_cover_g},
              {"param.calib.max_error_g", d->calib_max_error_g},
+             {"param.calib.max_se", d->calib_max_se},
              {"param.calib.max_windows", (double)d->calib_max_windows}};
     for (size_t i = 0; i < sizeof p / sizeof p[0]; i++)
         if (plm_store_attr_f64(s, NULL, p[i].name, p[i].v) != PLM_OK) return 0;
