@@ -88,13 +88,14 @@ typedef struct plm_leg {
     int64_t onset, rise, last_active, last_below, last_below_rot, quiet;
     double peak, area, pend_peak, pend_area;
     uint8_t *mring;
-    int64_t mcount;
+    int64_t mcount, mpos;
     /* the last movement, held back in case the next one ends its hold */
     int has_pending;
     plm_lm pending;
     double pend_pre[3], pend_post[3], cur_pre[3];
     /* QC */
-    int64_t clip_start, flat_start, flat_run;
+    int64_t clip_start, flat_start, flat_run, blk_pos;
+    size_t blk_cur;
     double prev[3];
     /* 15-min blocks for non-wear */
     double (*blk)[3][4]; /* per block, per axis: sum, sum2, min, max */
@@ -115,6 +116,7 @@ struct plm_detector {
     plm_leg legs[2];
     plm_filter *filter;
     int64_t h, hm, hb, W, Q, M, flat_n, blk_len, cw_len;
+    double clip_g;           /* |x| at or above this is clipped; INFINITY without a full scale */
     double rot_hi2, rot_lo2; /* sin^2 of the rotation thresholds over W */
     /* raw ring (despiked), gap ring */
     double *raw;
@@ -228,15 +230,16 @@ static plm_status decide(plm_detector *d, plm_leg *L, int64_t k, double b)
     int hi = usable && (env > b + thi || (fl & F_ROT_HI));
     int lo = usable && (env > b + tlo || (fl & F_ROT_LO));
     /* morphology: active-low count over the last M decided samples */
-    size_t ms = (size_t)(k % d->M);
+    size_t ms = (size_t)L->mpos;
+    if (++L->mpos == d->M) L->mpos = 0;
     L->mcount += lo - L->mring[ms];
     L->mring[ms] = (uint8_t)lo;
     if (L->active) {
         if (lo) {
             L->last_active = k;
             L->quiet = 0;
-            L->peak = fmax(L->peak, env);
-            L->area += fmax(0, env - b);
+            if (env > L->peak) L->peak = env;
+            if (env > b) L->area += env - b;
             if (k - L->rise + 1 >= d->M && 2 * L->mcount > d->M) L->morph_ok = 1;
         } else if (++L->quiet >= d->Q) {
             plm_status st = finalize(d, L);
@@ -252,8 +255,8 @@ static plm_status decide(plm_detector *d, plm_leg *L, int64_t k, double b)
         L->pend_peak = L->pend_area = 0;
         return PLM_OK;
     }
-    L->pend_peak = fmax(L->pend_peak, env);
-    L->pend_area += fmax(0, env - b);
+    if (env > L->pend_peak) L->pend_peak = env;
+    if (env > b) L->pend_area += env - b;
     if (hi) {
         L->active = 1;
         /* WASM/AASM: onset where the amplitude first exceeds the high threshold; a movement
@@ -292,6 +295,16 @@ static plm_status emit_max(plm_detector *d, plm_leg *L, int64_t k1)
 /* move the raw sums to windows [a1,b1) and [a2,b2) */
 static void rot_move(plm_detector *d, plm_leg *L, int64_t a1, int64_t b1, int64_t a2, int64_t b2)
 {
+    if (a1 == L->a1 + 1 && b1 == L->b1 + 1 && a2 == L->a2 + 1 && b2 == L->b2 + 1) { /* steady state: one step */
+        size_t stride = d->rmask + 1, ia = RING(d, a1 - 1), ib = RING(d, b1 - 1), ja = RING(d, a2 - 1), jb = RING(d, b2 - 1);
+        for (int x = 0; x < L->nax; x++) {
+            const double *r = d->raw + (size_t)L->ch[x] * stride;
+            L->s1[x] += r[ib] - r[ia];
+            L->s2[x] += r[jb] - r[ja];
+        }
+        L->a1 = a1, L->b1 = b1, L->a2 = a2, L->b2 = b2;
+        return;
+    }
     for (int x = 0; x < L->nax; x++) {
         int ch = L->ch[x];
         for (int64_t i = L->b1; i < b1; i++) L->s1[x] += raw_at(d, ch, i);
@@ -334,11 +347,11 @@ static plm_status emit_env(plm_detector *d, plm_leg *L, int64_t k, int64_t ntot)
     return PLM_OK;
 }
 
-/* a filtered norm value e for index j */
-static plm_status push_e(plm_detector *d, plm_leg *L, int64_t j, double e)
+/* the squared norm e2 of the filtered axes for index j */
+static plm_status push_e(plm_detector *d, plm_leg *L, int64_t j, double e2)
 {
-    L->e2[(size_t)j & d->rmask] = e * e;
-    L->e2sum += e * e;
+    L->e2[(size_t)j & d->rmask] = e2;
+    L->e2sum += e2;
     L->n_e = j + 1;
     if (j >= d->h) return emit_env(d, L, j - d->h, d->n_clean);
     return PLM_OK;
@@ -372,7 +385,7 @@ static plm_status handle_filtered(plm_detector *d, int64_t got)
                 double v = d->fout[(size_t)L->ch[x] * (size_t)d->fout_cap + (size_t)i];
                 s += v * v;
             }
-            if ((st = push_e(d, L, j, sqrt(s)))) return st;
+            if ((st = push_e(d, L, j, s))) return st;
         }
     }
     d->n_filt += got;
@@ -415,7 +428,11 @@ static plm_status qc_sample(plm_detector *d, plm_leg *L, int64_t i, const double
     for (int x = 0; x < L->nax; x++) L->prev[x] = v[x];
     if (L->nax != 3) return PLM_OK;
     /* 15-min blocks */
-    size_t b = (size_t)(i / d->blk_len);
+    size_t b = L->blk_cur;
+    if (++L->blk_pos == d->blk_len) {
+        L->blk_pos = 0;
+        L->blk_cur++;
+    }
     if (b >= L->nblk) {
         if (b >= L->capblk) {
             size_t nc = L->capblk ? 2 * L->capblk : 64;
@@ -488,7 +505,7 @@ static plm_status clean_sample(plm_detector *d, const double *v, const double *o
         int clipped = 0;
         for (int x = 0; x < L->nax; x++) {
             lv[x] = v[L->ch[x]];
-            if (isfinite(d->full_scale_g) && fabs(orig[L->ch[x]]) >= d->cfg.clip_fraction * d->full_scale_g) clipped = 1;
+            if (fabs(orig[L->ch[x]]) >= d->clip_g) clipped = 1;
         }
         if ((st = qc_sample(d, L, i, lv, clipped))) return st;
     }
@@ -747,6 +764,7 @@ plm_status plm_detector_create(const plm_detect_cfg *cfg, double fs_hz, int ncha
     d->cfg = *cfg;
     d->fs = fs_hz;
     d->full_scale_g = full_scale_g;
+    d->clip_g = isfinite(full_scale_g) ? cfg->clip_fraction * full_scale_g : INFINITY;
     d->nchan = nchan;
     d->gap_start = -1;
     for (int c = 0; c < nchan; c++) {
