@@ -28,10 +28,13 @@ LM = [("onset_s", "<f8"), ("offset_s", "<f8"), ("leg", "|u1"), ("clm", "|u1"), (
       ("sleep", "|u1")]
 EPOCHS = [("onset_s", "<f8"), ("sleep", "|u1")]
 ACTIVITY = [("onset_s", "<f8"), ("left_mad_g", "<f8"), ("right_mad_g", "<f8")]
-ROOT_ATTRS = ["software", "software_version", "command_line", "created_utc", "manifest_sha256"]
+LM_LEG = [("onset_s", "<f8"), ("offset_s", "<f8"), ("leg", "|u1"), ("peak_g", "<f8"), ("area_g_s", "<f8")]
+QC = [("onset_s", "<f8"), ("offset_s", "<f8"), ("kind", "S"), ("leg", "|u1")]
+ROOT_ATTRS = ["software", "software_version", "command_line", "created_utc", "manifest_sha256",
+              "param.filter.pass_lo_hz", "param.detect.hi_min_g", "param.qc.nonwear_sd_g", "param.calib.max_error_g"]
 REC_ATTRS = ["source_path", "sha256", "format", "fs_hz", "start_utc", "start_local", "channel_map",
              "full_scale_g", "duration_s", "frames", "subject", "condition", "night",
-             "lights_off_s", "lights_on_s"]
+             "lights_off_s", "lights_on_s", "excluded_nonwear_s", "excluded_clipping_s", "excluded_dropout_s"]
 
 problems = []
 
@@ -79,6 +82,10 @@ def layout(path, truth_dir):
                 if a not in g.attrs:
                     problems.append(f"/recordings/{k}: attribute {a} missing")
             check_table(g, "lm", LM)
+            lm = check_table(g, "lm_leg", LM_LEG)
+            if lm is not None and len(lm) and not (lm["offset_s"] > lm["onset_s"]).all():
+                problems.append(f"/recordings/{k}/lm_leg: a movement does not end after it starts")
+            check_table(g, "qc", QC)
             check_table(g, "epochs", EPOCHS)
             act = check_table(g, "activity", ACTIVITY)
             if act is not None and len(act):

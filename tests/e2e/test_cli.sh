@@ -71,6 +71,28 @@ check "same input, same datasets (bit-identical)" $CHECK --same "$T/r1.h5" "$T/r
 "$A" run "$T/s1" -o "$T/r3.h5" --block-frames 1000 >/dev/null 2>&1
 check "block size does not change the results" $CHECK --same "$T/r1.h5" "$T/r3.h5"
 
+# --- detect and compare --------------------------------------------------------------
+R1="$T/s1/recordings/S01_control_n1.wav"
+(cd "$T" && "$A" detect "$R1" --full-scale-g 8 --timezone Europe/Berlin --csv "$T/d.csv" >"$T/out" 2>"$T/err"); rc=$?
+check "detect writes STEM.h5 here and an events CSV" sh -c "[ $rc -eq 0 ] && [ -f '$T/S01_control_n1.h5' ] && head -1 '$T/d.csv' | grep -q '^onset_s,duration_s,type,leg$' && grep -q 'leg movements: left' '$T/out'"
+check "detect output follows the layout" $CHECK "$T/S01_control_n1.h5"
+"$A" compare "$T/S01_control_n1.h5" "$T/s1/truth/S01_control_n1.events.csv" --json >"$T/cmp.json" 2>"$T/err"; rc=$?
+check "compare (HDF5 vs truth CSV): per-leg F1 >= 0.95 at 10 Hz" /usr/bin/python3 -c "
+import json, sys
+j = json.load(open('$T/cmp.json'))
+sys.exit(0 if $rc == 0 and j['left']['f1'] >= 0.95 and j['right']['f1'] >= 0.95 and j['overall']['tp'] > 50 else 1)"
+"$A" compare "$T/d.csv" "$T/s1/truth/S01_control_n1.events.csv" --json >"$T/cmp2.json"
+check "compare gives the same figures from the events CSV" cmp "$T/cmp.json" "$T/cmp2.json"
+"$A" compare "$T/s1/truth/S01_control_n1.events.csv" "$T/s1/truth/S01_control_n1.events.csv" >"$T/out"
+check "truth against itself: F1 1, errors 0" grep -qE '^overall +[0-9]+ +[0-9]+ +[0-9]+ +0 +0 +1.000 +1.000 +1.000 +0.000 +0.000 +0.000 +0.000$' "$T/out"
+printf 'onset_s,duration_s,type,leg\n12,1,lm,L\nabc,1,lm,L\n' >"$T/badev.csv"
+"$A" compare "$T/d.csv" "$T/badev.csv" 2>"$T/err"; rc=$?
+check "compare: malformed events CSV names file and line" sh -c "[ $rc -eq 1 ] && grep -q \"badev.csv:3: onset_s 'abc' is not a number\" '$T/err'"
+"$A" compare "$T/d.csv" 2>"$T/err"; rc=$?
+check "compare with one file is a usage error" [ $rc -eq 2 ]
+"$A" detect "$T/nothere.wav" -o "$T/x.h5" 2>"$T/err"; rc=$?
+check "detect on a missing file: exit 1, nothing written" sh -c "[ $rc -eq 1 ] && [ ! -e '$T/x.h5' ] && grep -q 'nothere.wav: cannot open' '$T/err'"
+
 # --- one bad recording never stops the batch --------------------------------------------
 B="$T/bad"; mkdir -p "$B"
 cp -r "$T/s1/recordings" "$B/"
