@@ -22,6 +22,8 @@ plm_detect_cfg plm_detect_cfg_default(void)
     return c;
 }
 
+#define CALIB_FIT_MAX 10000 /* still windows used by the sphere fit (evenly thinned beyond) */
+
 /* ---------- monotone deque for centred running max/min ---------- */
 
 typedef struct {
@@ -939,7 +941,11 @@ plm_status plm_detector_finish(plm_detector *d, plm_detect_result *out)
         if (L->nax == 3) {
             if ((st = nonwear(d, L))) return st;
             int slot = L->leg == PLM_LEG_RIGHT;
-            if ((st = plm_calibrate_fit(L->cal, L->ncal, &d->cfg, &d->res.calib[slot]))) return st;
+            /* the fit needs a few thousand postures, not every 10 s of a week: thin evenly */
+            size_t stride = (L->ncal + CALIB_FIT_MAX - 1) / CALIB_FIT_MAX, m = 0;
+            for (size_t i = 0; stride > 1 && i < L->ncal; i += stride, m++) memmove(L->cal + 3 * m, L->cal + 3 * i, 3 * sizeof *L->cal);
+            if ((st = plm_calibrate_fit(L->cal, stride > 1 ? m : L->ncal, &d->cfg, &d->res.calib[slot]))) return st;
+            d->res.calib[slot].windows = L->ncal;
         }
     }
     /* the fitted gains rescale peaks and areas (the band-pass already removed offsets) */
