@@ -55,7 +55,8 @@
  *
  * Memory is bounded by the filter's FFT size and the 60-s floor window, never
  * by the recording's length (the calibration keeps at most calib_max_windows
- * window means, and fits an even thinning of them to 10,000). Output is identical whatever the block sizes fed in.
+ * window means, and fits an even thinning of them to 10,000). Output is
+ * identical whatever the block sizes fed in.
  * Ownership: plm_detector owns its buffers; plm_detect_result is the caller's,
  * freed by plm_detect_result_clear. Thread safety: one detector per thread.
  */
