@@ -136,3 +136,16 @@ int cli_write_params(plm_store *s, const plm_process_cfg *cfg)
         if (plm_store_attr_f64(s, NULL, p[i].name, p[i].v) != PLM_OK) return 0;
     return 1;
 }
+
+int cli_write_root(plm_store *s, const char *manifest, const plm_process_cfg *cfg)
+{
+    char now[32], sha[65] = "";
+    cli_now_utc(now, sizeof now);
+    if (manifest) plm_sha256_file(manifest, sha);
+    if (plm_store_attr_str(s, NULL, "software", "actiplm") || plm_store_attr_str(s, NULL, "software_version", plm_version()) ||
+        plm_store_attr_str(s, NULL, "command_line", cli_command_line()) || plm_store_attr_str(s, NULL, "created_utc", now) ||
+        plm_store_attr_str(s, NULL, "manifest_sha256", sha) ||
+        plm_store_attr_str(s, NULL, "manifest_path", manifest ? manifest : ""))
+        return 0;
+    return cli_write_params(s, cfg);
+}

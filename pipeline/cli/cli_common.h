@@ -29,6 +29,10 @@ void cli_now_utc(char *buf, size_t n);
 #include "plm/process.h"
 int cli_write_params(plm_store *s, const plm_process_cfg *cfg);
 
+/* Root attributes: software, version, command line, creation time, manifest and its
+ * SHA-256 (manifest NULL: none), and every parameter. 0 on failure (see plm_last_error). */
+int cli_write_root(plm_store *s, const char *manifest, const plm_process_cfg *cfg);
+
 /* Subcommands. */
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);

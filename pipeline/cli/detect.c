@@ -80,14 +80,11 @@ int cmd_detect(int argc, char **argv)
         cli_error("%s", plm_last_error());
         return 1;
     }
-    plm_store_attr_str(store, NULL, "software", "actiplm");
-    plm_store_attr_str(store, NULL, "software_version", plm_version());
-    plm_store_attr_str(store, NULL, "command_line", cli_command_line());
-    char now[32];
-    cli_now_utc(now, sizeof now);
-    plm_store_attr_str(store, NULL, "created_utc", now);
-    plm_store_attr_str(store, NULL, "manifest_sha256", "");
-    cli_write_params(store, &cfg);
+    if (!cli_write_root(store, NULL, &cfg)) {
+        cli_error("%s", plm_last_error());
+        plm_store_destroy(store);
+        return 1;
+    }
     plm_process_result res;
     if (plm_process_recording(&row, &cfg, store, &res) != PLM_OK) {
         cli_error("%s", plm_last_error());

@@ -34,22 +34,6 @@ static void help(void)
            "results could not be written), 2 usage error.\n");
 }
 
-static int write_root(plm_store *s, const char *manifest, const plm_process_cfg *cfg)
-{
-    char now[32], sha[65] = "";
-    cli_now_utc(now, sizeof now);
-    plm_sha256_file(manifest, sha);
-    plm_status st;
-    if ((st = plm_store_attr_str(s, NULL, "software", "actiplm")) ||
-        (st = plm_store_attr_str(s, NULL, "software_version", plm_version())) ||
-        (st = plm_store_attr_str(s, NULL, "command_line", cli_command_line())) ||
-        (st = plm_store_attr_str(s, NULL, "created_utc", now)) ||
-        (st = plm_store_attr_str(s, NULL, "manifest_sha256", sha)) ||
-        (st = plm_store_attr_str(s, NULL, "manifest_path", manifest)))
-        return 0;
-    return cli_write_params(s, cfg);
-}
-
 int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {{"output", required_argument, 0, 'o'},
@@ -100,7 +84,7 @@ int cmd_run(int argc, char **argv)
         plm_manifest_clear(&m);
         return 1;
     }
-    if (!write_root(store, manifest, &cfg)) {
+    if (!cli_write_root(store, manifest, &cfg)) {
         cli_error("%s", plm_last_error());
         plm_store_destroy(store);
         plm_manifest_clear(&m);
