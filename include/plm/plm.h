@@ -18,6 +18,7 @@
 #include "filter.h"
 #include "manifest.h"
 #include "process.h"
+#include "score.h"
 #include "read.h"
 #include "simulate.h"
 #include "status.h"
