@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "plm/events.h"
 #include "plm/score.h"
 #include "plm/types.h"
 #include "internal.h"
@@ -310,4 +311,110 @@ done:
     free(tmp);
     if (st) plm_score_result_clear(out);
     return st;
+}
+
+void plm_hypno_summary(const plm_hypno_view *hyp, double epoch_s, int64_t lo_us, int64_t ln_us, plm_sleep_summary *out)
+{
+    double tib = (double)(ln_us - lo_us) * 1e-6;
+    out->tib_h = tib / 3600;
+    if (!hyp) {
+        out->tst_h = out->tib_h;
+        out->se_pct = 100;
+        out->sol_min = out->waso_min = 0;
+        return;
+    }
+    int64_t ep = plm_us(epoch_s);
+    double tst = 0, first = NAN, last = NAN;
+    for (size_t e = 0; e < hyp->n; e++) {
+        int64_t a = hyp->t0_us + (int64_t)e * ep, b = a + ep;
+        if (a < lo_us) a = lo_us;
+        if (b > ln_us) b = ln_us;
+        if (b <= a || !hyp->sleep[e]) continue;
+        tst += (double)(b - a) * 1e-6;
+        if (isnan(first)) first = (double)(a - lo_us) * 1e-6;
+        last = (double)(b - lo_us) * 1e-6;
+    }
+    out->tst_h = tst / 3600;
+    out->se_pct = tib > 0 ? 100 * tst / tib : NAN;
+    out->sol_min = isnan(first) ? tib / 60 : first / 60;
+    out->waso_min = isnan(first) ? 0 : ((last - first) - tst) / 60;
+}
+
+plm_status plm_score_events(const plm_score_cfg *c, const plm_event_list *ev, double lights_off_s, double lights_on_s,
+                            plm_score_result *out, plm_sleep_summary *sleep, int *has_stages, int *has_arousals,
+                            int *has_resp, const char **lights_from)
+{
+    memset(out, 0, sizeof *out);
+    size_t nl = 0, na = 0, nr = 0;
+    double st0 = INFINITY, st1 = -INFINITY, ev1 = 0, lo = NAN, ln = NAN;
+    for (size_t i = 0; i < ev->n; i++) {
+        const plm_event *e = &ev->v[i];
+        double end = e->onset_s + e->duration_s;
+        if (end > ev1) ev1 = end;
+        switch (e->type) {
+        case PLM_EV_LM: nl++; break;
+        case PLM_EV_AROUSAL: na++; break;
+        case PLM_EV_APNEA: case PLM_EV_HYPOPNEA: nr++; break;
+        case PLM_EV_W: case PLM_EV_N1: case PLM_EV_N2: case PLM_EV_N3: case PLM_EV_R:
+            st0 = fmin(st0, e->onset_s);
+            st1 = fmax(st1, end);
+            break;
+        case PLM_EV_LIGHTS_OFF: lo = e->onset_s; break;
+        case PLM_EV_LIGHTS_ON: ln = e->onset_s; break;
+        }
+    }
+    *has_stages = isfinite(st0);
+    *has_arousals = na > 0;
+    *has_resp = nr > 0;
+    *lights_from = "file";
+    if (isnan(lo) || isnan(ln)) {
+        lo = *has_stages ? st0 : 0;
+        ln = *has_stages ? st1 : ev1;
+        *lights_from = *has_stages ? "stages" : "events";
+    }
+    if (isfinite(lights_off_s)) lo = lights_off_s, *lights_from = "options";
+    if (isfinite(lights_on_s)) ln = lights_on_s, *lights_from = "options";
+    if (!(ln > lo)) PLM_FAIL(PLM_EINVAL, "the night is empty: lights on (%g s) is not after lights off (%g s)", ln, lo);
+    plm_leg_event *legs = malloc((nl ? nl : 1) * sizeof *legs);
+    plm_interval_us *ar = malloc((na ? na : 1) * sizeof *ar), *rs = malloc((nr ? nr : 1) * sizeof *rs);
+    uint8_t *hyp = NULL;
+    size_t nep = 0;
+    if (*has_stages) {
+        nep = (size_t)ceil((st1 - st0) / c->epoch_s - 1e-9);
+        hyp = calloc(nep ? nep : 1, 1);
+    }
+    plm_status stt = PLM_OK;
+    if (!legs || !ar || !rs || (*has_stages && !hyp)) {
+        stt = plm__fail(PLM_ENOMEM, "score: out of memory");
+        goto done;
+    }
+    nl = na = nr = 0;
+    for (size_t i = 0; i < ev->n; i++) {
+        const plm_event *e = &ev->v[i];
+        int64_t a = plm_us(e->onset_s), b = plm_us(e->onset_s + e->duration_s);
+        if (e->type == PLM_EV_LM) legs[nl++] = (plm_leg_event){a, b, e->leg};
+        else if (e->type == PLM_EV_AROUSAL) ar[na++] = (plm_interval_us){a, b};
+        else if (e->type == PLM_EV_APNEA || e->type == PLM_EV_HYPOPNEA) rs[nr++] = (plm_interval_us){a, b};
+        else if (e->type >= PLM_EV_W && e->type <= PLM_EV_R) {
+            /* every epoch whose middle lies in the stage row */
+            int sl = e->type != PLM_EV_W;
+            for (size_t k = 0; k < nep; k++) {
+                double mid = st0 + ((double)k + 0.5) * c->epoch_s;
+                if (mid >= e->onset_s && mid < e->onset_s + e->duration_s) hyp[k] = (uint8_t)sl;
+            }
+        }
+    }
+    plm_hypno_view hv = {plm_us(st0), nep, hyp};
+    const plm_hypno_view *hp = *has_stages ? &hv : NULL;
+    stt = plm_score_night(c, legs, nl, na ? ar : NULL, na, nr ? rs : NULL, nr, hp, plm_us(lo), plm_us(ln), out);
+    if (!stt) {
+        plm_hypno_summary(hp, c->epoch_s, plm_us(lo), plm_us(ln), sleep);
+        if (!hp) sleep->sol_min = sleep->waso_min = NAN;
+    }
+done:
+    free(legs);
+    free(ar);
+    free(rs);
+    free(hyp);
+    return stt;
 }

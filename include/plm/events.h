@@ -27,7 +27,7 @@ typedef struct {
     uint8_t leg; /* PLM_LEG_* for lm rows, 0 otherwise */
 } plm_event;
 
-typedef struct {
+typedef struct plm_event_list {
     plm_event *v;
     size_t n, cap;
     char unknown_types[256]; /* comma-separated types that were skipped */

@@ -117,4 +117,25 @@ plm_status plm_score_night(const plm_score_cfg *cfg, const plm_leg_event *legs, 
 
 void plm_score_result_clear(plm_score_result *r);
 
+/* Sleep measures of a hypnogram inside [lights_off, lights_on) (domain.md 3.3):
+ * SOL = lights off to the first sleep epoch, WASO = wake between the first and
+ * the last sleep epoch, SE = TST / TIB. hyp NULL: all sleep (SOL, WASO 0). */
+typedef struct {
+    double tib_h, tst_h, se_pct, sol_min, waso_min;
+} plm_sleep_summary;
+
+void plm_hypno_summary(const plm_hypno_view *hyp, double epoch_s, int64_t lights_off_us, int64_t lights_on_us,
+                       plm_sleep_summary *out);
+
+struct plm_event_list;
+/* Score an events CSV's content (plm/events.h): lm rows per leg, arousal,
+ * apnea/hypopnea, stage rows (30-s grid from the first one) and lights rows.
+ * lights_off_s/lights_on_s override the file when finite; without lights rows
+ * the night runs from the first stage (or 0) to the last stage or event.
+ * *has_stages, *has_arousals, *has_resp, *lights_from tell what the file gave
+ * ("options", "file", "stages" or "events"). */
+plm_status plm_score_events(const plm_score_cfg *cfg, const struct plm_event_list *ev, double lights_off_s,
+                            double lights_on_s, plm_score_result *out, plm_sleep_summary *sleep, int *has_stages,
+                            int *has_arousals, int *has_resp, const char **lights_from);
+
 #endif

@@ -39,5 +39,6 @@ int cmd_run(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_detect(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_score(int argc, char **argv);
 
 #endif

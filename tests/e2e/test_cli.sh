@@ -93,6 +93,40 @@ check "compare with one file is a usage error" [ $rc -eq 2 ]
 "$A" detect "$T/nothere.wav" -o "$T/x.h5" 2>"$T/err"; rc=$?
 check "detect on a missing file: exit 1, nothing written" sh -c "[ $rc -eq 1 ] && [ ! -e '$T/x.h5' ] && grep -q 'nothere.wav: cannot open' '$T/err'"
 
+# --- score: leg movements scored elsewhere --------------------------------------------
+"$A" score --json tests/data/hand_night.csv >"$T/hand.json" 2>"$T/err"; rc=$?
+check "score: the hand-counted night (tests/data/README.md) exactly" /usr/bin/python3 -c "
+import json, sys
+j = json.load(open('$T/hand.json'))
+want = dict(lm_count=34, clm_count=33, plm_count=22, plms_count=20, plmw_count=2, series_count=5)
+ok = $rc == 0 and all(j[k] == v for k, v in want.items())
+near = dict(tib_h=1, tst_h=3000/3600, se_pct=300/3.6, sol_min=5, waso_min=5, lm_index=38.4, plms_index=24, plmw_index=12,
+            plms_a_index=1.2, periodicity_index=20/31, series_mean_len=4.4, median_imi_s=20)
+ok = ok and all(abs(j[k] - v) < 1e-9 for k, v in near.items()) and j['plmsnr_index'] is None
+sys.exit(0 if ok else 1)"
+"$A" score --json --short-imi-starts-series tests/data/hand_night.csv >"$T/hand2.json"
+check "score --short-imi-starts-series: 23 periodic, 21 in sleep" sh -c "grep -q '\"plm_count\":23,\"plms_count\":21' '$T/hand2.json'"
+check "score: no sleep-stage note when stages are given" sh -c "! grep -q 'no sleep stages' '$T/err'"
+check "score reproduces the simulator's true /nights from its truth events (every night)" /usr/bin/python3 -c "
+import csv, json, subprocess, sys
+bad = 0
+for t in csv.DictReader(open('$T/s1/truth/nights.csv')):
+    j = json.loads(subprocess.run(['$A', 'score', '--json', '$T/s1/truth/' + t['recording'] + '.events.csv'],
+                                  capture_output=True, text=True, check=True).stdout)
+    for k in ('lm_count', 'plm_count', 'plms_count'):
+        bad += j[k] != int(t[k])
+    for k in ('tib_h', 'tst_h', 'se_pct', 'sol_min', 'waso_min', 'lm_index', 'plms_index', 'plmw_index', 'plms_a_index', 'periodicity_index'):
+        bad += abs(j[k] - float(t[k])) > 1e-5
+sys.exit(1 if bad else 0)"
+printf 'onset_s,duration_s,type,leg\n10,1,lm,L\n20,1,lm\n30,1,spindle,\n' >"$T/noleg.csv"
+"$A" score "$T/noleg.csv" 2>"$T/err"; rc=$?
+check "score: an lm row without its leg is an error naming the line" sh -c "[ $rc -eq 1 ] && grep -q 'noleg.csv:3: an lm row needs its leg' '$T/err'"
+printf 'onset_s,duration_s,type,leg\n10,1,lm,L\n30,1,spindle,\n' >"$T/unknown.csv"
+"$A" score "$T/unknown.csv" >"$T/out" 2>"$T/err"; rc=$?
+check "score: unknown types warned once, no stages said, still scored" sh -c "[ $rc -eq 0 ] && grep -q 'unknown event types ignored: spindle' '$T/err' && grep -q 'no sleep stages: all time between lights off and on counts as sleep' '$T/err'"
+"$A" score --rules wasm tests/data/hand_night.csv 2>"$T/err"; rc=$?
+check "score --rules with an unknown name is a usage error" sh -c "[ $rc -eq 2 ] && grep -q \"unknown rule set 'wasm'\" '$T/err'"
+
 # --- one bad recording never stops the batch --------------------------------------------
 B="$T/bad"; mkdir -p "$B"
 cp -r "$T/s1/recordings" "$B/"
