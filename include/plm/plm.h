@@ -21,6 +21,7 @@
 #include "score.h"
 #include "read.h"
 #include "simulate.h"
+#include "sleepwake.h"
 #include "status.h"
 #include "store.h"
 #include "timeutil.h"
