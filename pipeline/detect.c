@@ -77,6 +77,11 @@ typedef struct plm_leg {
     /* envelope: running sum of e^2 over [lo_idx, n_e) */
     double *e2, e2sum;
     int64_t n_e, e2_lo, n_env;
+    /* per-second mean of e^2 (sleep/wake), per-30-s mean raw vector (posture) */
+    double sec_sum, gsum[3];
+    int64_t sec_n, g_n;
+    size_t nsec, capsec, ngrav, capgrav;
+    float *sec, *grav;
     /* rotation: sums of raw over [a1, b1) and [a2, b2) */
     double s1[3], s2[3];
     int64_t a1, b1, a2, b2;
@@ -117,7 +122,7 @@ struct plm_detector {
     int nchan, nlegs;
     plm_leg legs[2];
     plm_filter *filter;
-    int64_t h, hm, hb, W, Q, M, flat_n, blk_len, cw_len;
+    int64_t h, hm, hb, W, Q, M, flat_n, blk_len, cw_len, sec_len, grav_len;
     double clip_g;           /* |x| at or above this is clipped; INFINITY without a full scale */
     double rot_hi2, rot_lo2; /* sin^2 of the rotation thresholds over W */
     /* raw ring (despiked), gap ring */
@@ -350,8 +355,28 @@ static plm_status emit_env(plm_detector *d, plm_leg *L, int64_t k, int64_t ntot)
 }
 
 /* the squared norm e2 of the filtered axes for index j */
+static int push_float(float **v, size_t *n, size_t *cap, float x)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? 2 * *cap : 1024;
+        float *p = realloc(*v, plm__mul(nc, sizeof *p));
+        if (!p) return 0;
+        *v = p;
+        *cap = nc;
+    }
+    (*v)[(*n)++] = x;
+    return 1;
+}
+
 static plm_status push_e(plm_detector *d, plm_leg *L, int64_t j, double e2)
 {
+    L->sec_sum += e2;
+    if (++L->sec_n == d->sec_len) {
+        if (!push_float(&L->sec, &L->nsec, &L->capsec, (float)(L->sec_sum / (double)L->sec_n)))
+            PLM_FAIL(PLM_ENOMEM, "detect: out of memory");
+        L->sec_sum = 0;
+        L->sec_n = 0;
+    }
     L->e2[(size_t)j & d->rmask] = e2;
     L->e2sum += e2;
     L->n_e = j + 1;
@@ -428,6 +453,14 @@ static plm_status qc_sample(plm_detector *d, plm_leg *L, int64_t i, const double
         L->flat_run = 0;
     }
     for (int x = 0; x < L->nax; x++) L->prev[x] = v[x];
+    for (int x = 0; x < L->nax; x++) L->gsum[x] += v[x];
+    if (++L->g_n == d->grav_len) {
+        for (int x = 0; x < 3; x++)
+            if (!push_float(&L->grav, &L->ngrav, &L->capgrav, (float)(x < L->nax ? L->gsum[x] / (double)L->g_n : 0)))
+                PLM_FAIL(PLM_ENOMEM, "detect: out of memory");
+        L->gsum[0] = L->gsum[1] = L->gsum[2] = 0;
+        L->g_n = 0;
+    }
     if (L->nax != 3) return PLM_OK;
     /* 15-min blocks */
     size_t b = L->blk_cur;
@@ -804,6 +837,8 @@ plm_status plm_detector_create(const plm_detect_cfg *cfg, double fs_hz, int ncha
     d->flat_n = (int64_t)llround(cfg->flat_s * fs_hz);
     d->blk_len = (int64_t)llround(cfg->nonwear_step_s * fs_hz);
     d->cw_len = (int64_t)llround(cfg->calib_window_s * fs_hz);
+    d->sec_len = (int64_t)llround(fs_hz) > 0 ? (int64_t)llround(fs_hz) : 1;
+    d->grav_len = 30 * d->sec_len;
     if (d->blk_len < 1) d->blk_len = 1;
     if (d->cw_len < 2) d->cw_len = 2;
     double th = cfg->rot_hi_deg_s * cfg->rot_window_s * M_PI / 180, tl = cfg->rot_lo_deg_s * cfg->rot_window_s * M_PI / 180;
@@ -958,6 +993,24 @@ plm_status plm_detector_finish(plm_detector *d, plm_detect_result *out)
         m->area_g_s /= g;
     }
     for (int k = 1; k <= 3; k++) d->res.excluded_s[k] = union_length(d->res.qc, d->res.nqc, (uint8_t)k) / d->fs;
+    d->res.nlegs = d->nlegs;
+    size_t nsec = SIZE_MAX, ngrav = SIZE_MAX;
+    for (int l = 0; l < d->nlegs; l++) {
+        plm_leg *L = &d->legs[l];
+        if (L->sec_n && !push_float(&L->sec, &L->nsec, &L->capsec, (float)(L->sec_sum / (double)L->sec_n)))
+            PLM_FAIL(PLM_ENOMEM, "detect: out of memory");
+        for (int x = 0; x < 3 && L->g_n; x++)
+            if (!push_float(&L->grav, &L->ngrav, &L->capgrav, (float)(x < L->nax ? L->gsum[x] / (double)L->g_n : 0)))
+                PLM_FAIL(PLM_ENOMEM, "detect: out of memory");
+        if (L->nsec < nsec) nsec = L->nsec;
+        if (L->ngrav / 3 < ngrav) ngrav = L->ngrav / 3;
+        d->res.sec_e2[l] = L->sec;
+        d->res.grav[l] = L->grav;
+        d->res.leg_of[l] = L->leg;
+        L->sec = L->grav = NULL;
+    }
+    d->res.nsec = nsec == SIZE_MAX ? 0 : nsec;
+    d->res.ngrav = ngrav == SIZE_MAX ? 0 : ngrav;
     d->res.frames = d->n_in;
     *out = d->res;
     memset(&d->res, 0, sizeof d->res);
@@ -969,6 +1022,10 @@ void plm_detect_result_clear(plm_detect_result *r)
     if (!r) return;
     free(r->lm.v);
     free(r->qc);
+    for (int l = 0; l < 2; l++) {
+        free(r->sec_e2[l]);
+        free(r->grav[l]);
+    }
     memset(r, 0, sizeof *r);
 }
 
@@ -987,6 +1044,8 @@ void plm_detector_destroy(plm_detector *d)
         free(L->blk);
         free(L->blk_n);
         free(L->cal);
+        free(L->sec);
+        free(L->grav);
     }
     free(d->raw);
     free(d->gap);

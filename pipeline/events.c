@@ -1,8 +1,10 @@
 /* events.c -- read and write the events CSV (onset_s,duration_s,type[,leg]). */
 #define _DEFAULT_SOURCE
 #include <ctype.h>
+#include <edflib.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,4 +146,99 @@ plm_status plm_events_write_lm_csv(const char *path, const double *onset_s, cons
                 leg[i] == PLM_LEG_LEFT ? "L" : leg[i] == PLM_LEG_RIGHT ? "R" : "B");
     if (fclose(f) != 0) PLM_FAIL(PLM_EIO, "%s: write error", path);
     return PLM_OK;
+}
+
+int plm_event_type_from_text(const char *text, uint8_t *leg)
+{
+    char t[128];
+    size_t k = 0;
+    for (const char *p = text; *p && k + 1 < sizeof t; p++) t[k++] = (char)tolower((unsigned char)*p);
+    t[k] = '\0';
+    *leg = 0;
+    if (strstr(t, "lights off") || strstr(t, "lights_off") || strstr(t, "lightsoff")) return PLM_EV_LIGHTS_OFF;
+    if (strstr(t, "lights on") || strstr(t, "lights_on") || strstr(t, "lightson")) return PLM_EV_LIGHTS_ON;
+    if (strstr(t, "arousal")) return PLM_EV_AROUSAL;
+    if (strstr(t, "hypopn")) return PLM_EV_HYPOPNEA;
+    if (strstr(t, "apnea") || strstr(t, "apnoea")) return PLM_EV_APNEA;
+    if (strstr(t, "limb movement") || strstr(t, "leg movement") || !strncmp(t, "lm", 2) || strstr(t, " lm")) {
+        *leg = strstr(t, "left") || strstr(t, " l)") || !strcmp(t, "lm l") ? PLM_LEG_LEFT
+             : strstr(t, "right") || strstr(t, " r)") || !strcmp(t, "lm r") ? PLM_LEG_RIGHT : PLM_LEG_BOTH;
+        return PLM_EV_LM;
+    }
+    const char *st = strstr(t, "stage");
+    const char *v = st ? st + 5 : t;
+    while (*v == ' ' || *v == ':' || *v == '_') v++;
+    if (st || !strcmp(t, "w") || !strcmp(t, "n1") || !strcmp(t, "n2") || !strcmp(t, "n3") || !strcmp(t, "r") ||
+        !strcmp(t, "wake") || !strcmp(t, "rem")) {
+        if (!strcmp(v, "w") || !strcmp(v, "wake") || !strcmp(v, "0")) return PLM_EV_W;
+        if (!strcmp(v, "n1") || !strcmp(v, "1") || !strcmp(v, "s1")) return PLM_EV_N1;
+        if (!strcmp(v, "n2") || !strcmp(v, "2") || !strcmp(v, "s2")) return PLM_EV_N2;
+        if (!strcmp(v, "n3") || !strcmp(v, "3") || !strcmp(v, "4") || !strcmp(v, "s3") || !strcmp(v, "s4")) return PLM_EV_N3;
+        if (!strcmp(v, "r") || !strcmp(v, "rem") || !strcmp(v, "5")) return PLM_EV_R;
+    }
+    return 0;
+}
+
+plm_status plm_events_add_annotations(plm_event_list *l, const int64_t *onset, const int64_t *duration,
+                                      const char *const *text, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t leg;
+        int type = plm_event_type_from_text(text[i], &leg);
+        if (!type) {
+            size_t k = strlen(text[i]);
+            if (k < 40 && !strstr(l->unknown_types, text[i]) && strlen(l->unknown_types) + k + 2 < sizeof l->unknown_types) {
+                if (l->unknown_types[0]) strcat(l->unknown_types, ",");
+                strcat(l->unknown_types, text[i]);
+            }
+            continue;
+        }
+        if (l->n == l->cap) {
+            size_t nc = l->cap ? 2 * l->cap : 256;
+            plm_event *v = realloc(l->v, plm__mul(nc, sizeof *v));
+            if (!v) PLM_FAIL(PLM_ENOMEM, "annotations: out of memory");
+            l->v = v;
+            l->cap = nc;
+        }
+        l->v[l->n++] = (plm_event){(double)onset[i] * 1e-7, duration[i] > 0 ? (double)duration[i] * 1e-7 : 0,
+                                   (plm_event_type)type, leg};
+    }
+    return PLM_OK;
+}
+
+static pthread_mutex_t edf_ann_lock = PTHREAD_MUTEX_INITIALIZER;
+
+plm_status plm_events_read_file(const char *path, plm_event_list *out)
+{
+    memset(out, 0, sizeof *out);
+    FILE *f = fopen(path, "rb");
+    if (!f) PLM_FAIL(PLM_EIO, "%s: cannot open: %s", path, strerror(errno));
+    unsigned char b[8] = {0};
+    size_t got = fread(b, 1, 8, f);
+    fclose(f);
+    int edf = got == 8 && (!memcmp(b, "0       ", 8) || (b[0] == 0xFF && !memcmp(b + 1, "BIOSEMI", 7)));
+    if (!edf) return plm_events_read_csv(path, out);
+    struct edf_hdr_struct *hdr = calloc(1, sizeof *hdr);
+    if (!hdr) PLM_FAIL(PLM_ENOMEM, "%s: out of memory", path);
+    pthread_mutex_lock(&edf_ann_lock);
+    int rc = edfopen_file_readonly(path, hdr, EDFLIB_READ_ALL_ANNOTATIONS);
+    pthread_mutex_unlock(&edf_ann_lock);
+    if (rc < 0) {
+        free(hdr);
+        PLM_FAIL(PLM_EFORMAT, "%s: not a readable EDF+ annotations file", path);
+    }
+    plm_status st = PLM_OK;
+    for (long long i = 0; i < hdr->annotations_in_file && !st; i++) {
+        struct edf_annotation_struct a;
+        if (edf_get_annotation(hdr->handle, (int)i, &a) != 0) break;
+        int64_t on = a.onset, du = a.duration_l >= 0 ? a.duration_l : -1;
+        const char *t = a.annotation;
+        st = plm_events_add_annotations(out, &on, &du, &t, 1);
+    }
+    pthread_mutex_lock(&edf_ann_lock);
+    edfclose_file(hdr->handle);
+    pthread_mutex_unlock(&edf_ann_lock);
+    free(hdr);
+    if (st) plm_event_list_clear(out);
+    return st;
 }

@@ -14,7 +14,7 @@ const char *plm_version(void) { return PLM_VERSION_STRING; }
 plm_process_cfg plm_process_cfg_default(void)
 {
     plm_process_cfg c = {.read = plm_read_cfg_default(), .activity_epoch_s = 1.0, .min_fs_hz = 10.0,
-                         .max_fs_hz = 5000.0, .detect = plm_detect_cfg_default()};
+                         .max_fs_hz = 5000.0, .detect = plm_detect_cfg_default(), .night = plm_night_cfg_default()};
     return c;
 }
 
@@ -119,6 +119,30 @@ static plm_status write_attrs(plm_store *store, const char *grp, const plm_manif
     return PLM_OK;
 }
 
+static plm_status write_night_attrs(plm_store *store, const char *grp, const plm_night_cfg *c, const plm_night_result *n)
+{
+    const plm_score_result *r = &n->score;
+    plm_status st;
+    if ((st = plm_store_attr_str(store, grp, "lights_source", n->lights_source)) ||
+        (st = plm_store_attr_str(store, grp, "sleep_source", n->sleep_source)) ||
+        (st = plm_store_attr_str(store, grp, "rules", plm_ruleset_name(c->score.rules))) ||
+        (st = plm_store_attr_str(store, grp, "short_imi", c->score.short_imi == PLM_SHORT_IMI_BREAK ? "break"
+                                                           : c->score.short_imi == PLM_SHORT_IMI_STARTS ? "starts" : "skip")))
+        return st;
+    const struct {
+        const char *k;
+        double v;
+    } a[] = {{"clm_count", r->clm_count}, {"clms_count", r->clms_count}, {"plmw_count", r->plmw_count},
+             {"plms_a_count", r->plms_a_count}, {"plmsnr_index", r->plmsnr_index}, {"series_count", r->series_count},
+             {"series_mean_len", r->series_mean_len}, {"periodicity_index_wasm", r->pi_wasm},
+             {"periodicity_index_ferri", r->pi_ferri}, {"median_imi_s", r->median_imi_s},
+             {"ln_imi_mean", r->ln_imi_mean}, {"ln_imi_sd", r->ln_imi_sd}, {"mean_lm_duration_s", r->mean_lm_duration_s},
+             {"activity_masked_s", n->masked_s}};
+    for (size_t i = 0; i < sizeof a / sizeof a[0]; i++)
+        if ((st = plm_store_attr_f64(store, grp, a[i].k, a[i].v))) return st;
+    return PLM_OK;
+}
+
 static plm_status write_detect_attrs(plm_store *store, const char *grp, const plm_detect_result *d)
 {
     plm_status st;
@@ -164,6 +188,12 @@ plm_status plm_process_recording(const plm_manifest_row *row, const plm_process_
     plm_detector *det = NULL;
     plm_detect_result dres;
     memset(&dres, 0, sizeof dres);
+    plm_event_list ann;
+    memset(&ann, 0, sizeof ann);
+    plm_night_result nres;
+    memset(&nres, 0, sizeof nres);
+    plm_lm_row *lmrows = NULL;
+    plm_epoch_row *eprows = NULL;
     plm_store_rec *rec = NULL;
     double *block = NULL;
     plm_activity_row *act = NULL;
@@ -305,25 +335,80 @@ plm_status plm_process_recording(const plm_manifest_row *row, const plm_process_
     if (dres.excluded_s[PLM_QC_NONWEAR] > 0) warn(res, "%.0f s flagged as non-wear", dres.excluded_s[PLM_QC_NONWEAR]);
     if (dres.excluded_s[PLM_QC_CLIPPING] > 0) warn(res, "%.1f s clipped", dres.excluded_s[PLM_QC_CLIPPING]);
     size_t nann;
-    const plm_annotation *ann = plm_reader_annotations(rd, &nann);
+    const plm_annotation *rann = plm_reader_annotations(rd, &nann);
+    /* annotations: the manifest's file, else the recording's own EDF+ annotations */
+    int have_ann = 0;
+    if (row->annotations) {
+        if ((st = plm_events_read_file(row->annotations, &ann))) goto fail;
+        have_ann = 1;
+    } else if (nann) {
+        for (size_t i = 0; i < nann && !st; i++) {
+            const char *t = rann[i].text;
+            st = plm_events_add_annotations(&ann, &rann[i].onset_100ns, &rann[i].duration_100ns, &t, 1);
+        }
+        if (st) goto fail;
+        have_ann = ann.n > 0;
+    }
+    if (ann.unknown_types[0]) warn(res, "annotations not used: %s", ann.unknown_types);
+    if ((st = plm_night_analyze(&cfg->night, &dres, info->fs_hz, res->duration_s, res->lights_off_s, res->lights_on_s,
+                                have_ann ? &ann : NULL, &nres))) {
+        plm__error_prefix(row->path);
+        goto fail;
+    }
+    if (strcmp(nres.lights_source, "manifest")) warn(res, "lights off/on from %s: %.0f .. %.0f s", nres.lights_source,
+                                                      nres.lights_off_s, nres.lights_on_s);
+    res->lights_off_s = nres.lights_off_s;
+    res->lights_on_s = nres.lights_on_s;
+    plm__strlcpy(res->lights_source, nres.lights_source, sizeof res->lights_source);
+    plm__strlcpy(res->sleep_source, nres.sleep_source, sizeof res->sleep_source);
+    const plm_score_result *sc = &nres.score;
+    lmrows = calloc(sc->n ? sc->n : 1, sizeof *lmrows);
+    eprows = calloc(nres.nepochs ? nres.nepochs : 1, sizeof *eprows);
+    if (!lmrows || !eprows) {
+        st = plm__fail(PLM_ENOMEM, "%s: out of memory", row->path);
+        goto fail;
+    }
+    for (size_t i = 0; i < sc->n; i++)
+        lmrows[i] = (plm_lm_row){(double)sc->lm[i].onset_us * 1e-6, (double)sc->lm[i].offset_us * 1e-6, sc->lm[i].leg,
+                                 sc->lm[i].clm, sc->lm[i].plm, sc->lm[i].sleep};
+    for (size_t k = 0; k < nres.nepochs; k++)
+        eprows[k] = (plm_epoch_row){nres.lights_off_s + (double)k * cfg->night.score.epoch_s, nres.epoch_sleep[k]};
     char grp[1024];
     snprintf(grp, sizeof grp, "/recordings/%s", row->recording);
-    if ((st = plm_store_rec_write_lm(rec, NULL, 0)) || (st = plm_store_rec_write_epochs(rec, NULL, 0)) ||
-        (st = plm_store_rec_write_annotations(rec, ann, nann)) ||
+    if ((st = plm_store_rec_write_lm(rec, lmrows, sc->n)) || (st = plm_store_rec_write_epochs(rec, eprows, nres.nepochs)) ||
+        (st = plm_store_rec_write_annotations(rec, rann, nann)) ||
         (st = plm_store_rec_write_lm_leg(rec, dres.lm.v, dres.lm.n, info->fs_hz)) ||
-        (st = plm_store_rec_write_qc(rec, dres.qc, dres.nqc, info->fs_hz)) || (st = write_attrs(store, grp, row, info, res)) ||
-        (st = write_detect_attrs(store, grp, &dres))) 
+        (st = plm_store_rec_write_qc(rec, dres.qc, dres.nqc, info->fs_hz)) ||
+        (st = plm_store_rec_write_imi_histogram(rec, sc->imi_hist, PLM_IMI_BINS)) || (st = write_attrs(store, grp, row, info, res)) ||
+        (st = write_detect_attrs(store, grp, &dres)) || (st = write_night_attrs(store, grp, &cfg->night, &nres)))
         goto fail;
     st = plm_store_recording_end(rec);
     rec = NULL;
     if (st) goto fail;
-    plm_night night;
-    plm_night_init(&night, row->recording, row->subject, row->condition, row->night);
-    st = plm_store_add_night(store, &night);
+    plm_night *nr = &res->row;
+    plm_night_init(nr, row->recording, row->subject, row->condition, row->night);
+    nr->tib_h = nres.sleep.tib_h;
+    nr->tst_h = nres.sleep.tst_h;
+    nr->se_pct = nres.sleep.se_pct;
+    nr->sol_min = nres.sleep.sol_min;
+    nr->waso_min = nres.sleep.waso_min;
+    nr->lm_count = sc->lm_count;
+    nr->plm_count = sc->plm_count;
+    nr->plms_count = sc->plms_count;
+    nr->lm_index = sc->lm_index;
+    nr->plms_index = sc->plms_index;
+    nr->plmw_index = sc->plmw_index;
+    nr->plms_a_index = sc->plms_a_index;
+    nr->periodicity_index = sc->pi_wasm;
+    st = plm_store_add_night(store, nr);
 fail:
     plm_store_recording_abort(rec);
     plm_detector_destroy(det);
     plm_detect_result_clear(&dres);
+    plm_event_list_clear(&ann);
+    plm_night_result_clear(&nres);
+    free(lmrows);
+    free(eprows);
     plm_reader_destroy(rd);
     free(block);
     free(act);

@@ -320,10 +320,10 @@ static plm_status script_night(night *nt, gsl_rng *r, double plms_per_h, double 
             move a = make_move(r, nt, t, lm_duration(r), leg, MOVE_ISOLATED, 0.03, 0.3, 1, 6);
             if ((st = add_move(nt, a)) || (st = add_unit(nt, &a, NULL, MOVE_ISOLATED, 0))) return st;
             t += unif(r, gap_lo, gap_hi);
-        } else if (v < (asleep ? 8.5 : 40.0) * step / 3600.0) { /* posture change, ~2.5/h asleep, more awake */
+        } else if (v < (asleep ? 8.5 : 12.0) * step / 3600.0) { /* posture change, ~2.5/h asleep, more awake */
             if ((st = posture_change(nt, r, t, &roll))) return st;
             t += unif(r, gap_lo, gap_hi);
-        } else if (!asleep && v < 0.45) { /* wake: a cluster of 2-5 quick movements */
+        } else if (!asleep && v < 0.9) { /* wake: a cluster of 2-5 quick movements */
             int k = 2 + (int)gsl_rng_uniform_int(r, 4);
             double on = t;
             for (int i = 0; i < k; i++) {
@@ -333,7 +333,9 @@ static plm_status script_night(night *nt, gsl_rng *r, double plms_per_h, double 
                 if ((st = add_move(nt, a)) || (st = add_unit(nt, &a, NULL, MOVE_WAKE, 0))) return st;
                 if (i + 1 < k) on += imi;
             }
-            t = on + unif(r, gap_lo, gap_hi);
+            /* clusters may follow each other closely: their later members come < 10 s after the
+             * one before, so under WASM 2016 (SOMAS) no series can run through them */
+            t = on + unif(r, 10, 40);
         } else {
             t += step;
         }

@@ -49,6 +49,11 @@ typedef struct {
     uint8_t leg;
 } qc_rec;
 
+typedef struct {
+    double lo_s, hi_s;
+    int32_t count;
+} hist_rec;
+
 struct plm_store {
     char *path, *tmp;
     hid_t file, recordings;
@@ -314,6 +319,7 @@ static const field activity_fields[] = {F(plm_activity_row, onset_s, D), F(plm_a
 static const field lmleg_fields[] = {F(lmleg_rec, onset_s, D), F(lmleg_rec, offset_s, D), F(lmleg_rec, leg, U8),
                                      F(lmleg_rec, peak_g, D), F(lmleg_rec, area_g_s, D)};
 static const field qc_fields[] = {F(qc_rec, onset_s, D), F(qc_rec, offset_s, D), F(qc_rec, kind, STR), F(qc_rec, leg, U8)};
+static const field hist_fields[] = {F(hist_rec, lo_s, D), F(hist_rec, hi_s, D), F(hist_rec, count, I32)};
 static const field annot_fields[] = {F(annot_rec, onset_s, D), F(annot_rec, duration_s, D), F(annot_rec, text, STR)};
 #define NF(a) (sizeof(a) / sizeof(a[0]))
 
@@ -455,6 +461,15 @@ plm_status plm_store_rec_write_qc(plm_store_rec *r, const plm_interval *v, size_
     plm_status st = table(r->store, r->group, "qc", sizeof *rows, qc_fields, NF(qc_fields), rows, n);
     free(rows);
     return st;
+}
+
+plm_status plm_store_rec_write_imi_histogram(plm_store_rec *r, const int32_t *counts, size_t nbins)
+{
+    hist_rec rows[64];
+    if (nbins > 64) PLM_FAIL(PLM_EINVAL, "imi histogram: %zu bins, at most 64", nbins);
+    for (size_t i = 0; i < nbins; i++)
+        rows[i] = (hist_rec){pow(10, 0.15 * (double)i), pow(10, 0.15 * (double)(i + 1)), counts[i]};
+    return table(r->store, r->group, "imi_histogram", sizeof *rows, hist_fields, NF(hist_fields), rows, nbins);
 }
 
 static void rec_free(plm_store_rec *r)

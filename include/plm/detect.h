@@ -127,6 +127,14 @@ typedef struct {
     int64_t frames;
     int64_t despiked;                /* samples replaced as glitches */
     double excluded_s[4];            /* by kind (index PLM_QC_*), merged over legs */
+    /* low-rate traces for sleep/wake and time in bed (4 B per second and leg):
+     * sec_e2[l][s]: mean squared band-passed norm over second s of leg l (g^2);
+     * grav[l][3 e + x]: mean raw acceleration of axis x over 30-s epoch e (g) */
+    size_t nsec, ngrav;
+    float *sec_e2[2];
+    float *grav[2];
+    int nlegs;
+    uint8_t leg_of[2];               /* PLM_LEG_* of slot 0 and 1 */
 } plm_detect_result;
 
 typedef struct plm_detector plm_detector;

@@ -41,4 +41,18 @@ plm_status plm_events_write_lm_csv(const char *path, const double *onset_s, cons
 
 void plm_event_list_clear(plm_event_list *l);
 
+/* The type of an EDF+ annotation text ("Arousal", "Sleep stage N2", "Lights off",
+ * "Obstructive apnea", "LM left", ...), case-insensitive; 0 when not recognised.
+ * *leg is set for leg movements. */
+int plm_event_type_from_text(const char *text, uint8_t *leg);
+
+/* Append annotations (onset/duration in 100-ns ticks, text) as events; texts not
+ * recognised are collected in unknown_types. */
+plm_status plm_events_add_annotations(plm_event_list *l, const int64_t *onset_100ns, const int64_t *duration_100ns,
+                                      const char *const *text, size_t n);
+
+/* Read an annotations file: an EDF+/BDF+ file (its TAL annotations, through
+ * EDFlib) or an events CSV, told apart by content. */
+plm_status plm_events_read_file(const char *path, plm_event_list *out);
+
 #endif

@@ -17,6 +17,7 @@
 #include "events.h"
 #include "filter.h"
 #include "manifest.h"
+#include "night.h"
 #include "process.h"
 #include "score.h"
 #include "read.h"

@@ -5,8 +5,10 @@
  * time and lights-off/on, runs the detector (plm/detect.h: per-leg leg
  * movements, quality flags, calibration) in the same pass, writes
  * /recordings/<id> (attributes, lm_leg, qc, the low-rate activity trace,
- * EDF+ annotations, and lm/epochs tables that scoring fills) and appends
- * its row to /nights. Nothing is written for a recording
+ * EDF+ annotations), then analyses the night (plm/night.h: time in bed,
+ * sleep/wake, PLM scoring with the manifest's or the recording's
+ * annotations), writes lm (scored movements), epochs and imi_histogram, and
+ * appends its row to /nights. Nothing is written for a recording
  * that fails: its half-written group is removed and the caller records the
  * failure (plm_store_add_failure).
  *
@@ -22,6 +24,7 @@
 
 #include "detect.h"
 #include "manifest.h"
+#include "night.h"
 #include "read.h"
 #include "store.h"
 
@@ -31,6 +34,7 @@ typedef struct {
     double min_fs_hz;         /* slower recordings are refused; default 10 Hz */
     double max_fs_hz;         /* faster ones too; default 5000 Hz */
     plm_detect_cfg detect;    /* leg-movement detection, QC and calibration */
+    plm_night_cfg night;      /* time in bed, sleep/wake, PLM scoring rules */
 } plm_process_cfg;
 
 plm_process_cfg plm_process_cfg_default(void);
@@ -48,6 +52,8 @@ typedef struct {
     size_t lm_count[2];       /* detected per-leg movements, left and right */
     plm_calibration calib[2];
     double excluded_s[4];     /* by PLM_QC_* kind */
+    plm_night row;            /* the /nights row written (strings point into the manifest row) */
+    char lights_source[16], sleep_source[16];
 } plm_process_result;
 
 /* Errors: those of plm_reader_open, PLM_EFORMAT for a bad manifest row or an

@@ -88,6 +88,8 @@ plm_status plm_store_rec_write_annotations(plm_store_rec *r, const plm_annotatio
 plm_status plm_store_rec_write_lm_leg(plm_store_rec *r, const plm_lm *v, size_t n, double fs_hz);
 /* Quality flags: dataset qc (onset_s, offset_s, kind "nonwear"/"clipping"/"dropout", leg 0/1/2). */
 plm_status plm_store_rec_write_qc(plm_store_rec *r, const plm_interval *v, size_t n, double fs_hz);
+/* IMI histogram: dataset imi_histogram (lo_s, hi_s, count), log10 bins of 0.15 from 1 s. */
+plm_status plm_store_rec_write_imi_histogram(plm_store_rec *r, const int32_t *counts, size_t nbins);
 /* Finish (keep) or abort (delete) the group; both free r. */
 plm_status plm_store_recording_end(plm_store_rec *r);
 void plm_store_recording_abort(plm_store_rec *r);

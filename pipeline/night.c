@@ -1,0 +1,251 @@
+/* night.c -- time in bed, PLM-masked actigraphic sleep/wake and PLM scoring for one night. */
+#define _DEFAULT_SOURCE
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "plm/night.h"
+#include "plm/types.h"
+#include "internal.h"
+
+plm_night_cfg plm_night_cfg_default(void)
+{
+    plm_night_cfg c = {.score = plm_score_cfg_rules(PLM_RULES_WASM2016), .ck = plm_ck_cfg_default(), .webster = 1,
+                       .mask_plm = 1, .mask_pad_s = 1.0, .lying_deg = 45, .walk_g = 0.05, .act_thr_g = 0.02, .tib_min_s = 1800,
+                       .tib_gap_s = 600};
+    /* activity here is the RMS (g) of the 2-9 Hz band at the ankle, not the wrist activity index */
+    c.ck.scale = 0.003;
+    return c;
+}
+
+void plm_night_result_clear(plm_night_result *r)
+{
+    if (!r) return;
+    plm_score_result_clear(&r->score);
+    free(r->epoch_sleep);
+    memset(r, 0, sizeof *r);
+}
+
+/* RMS activity (g) of 30-s epoch e of the larger leg. */
+static double epoch_rms(const plm_detect_result *d, size_t e)
+{
+    double best = 0;
+    for (int l = 0; l < d->nlegs; l++) {
+        double s = 0;
+        size_t n = 0;
+        for (size_t k = 30 * e; k < 30 * e + 30 && k < d->nsec; k++, n++) s += d->sec_e2[l][k];
+        if (n) best = fmax(best, sqrt(s / (double)n));
+    }
+    return best;
+}
+
+/* Estimated lights off/on: the longest lying stretch (see night.h). 0 if none. */
+static int estimate_tib(const plm_night_cfg *c, const plm_detect_result *d, double *lo, double *ln)
+{
+    if (!d->ngrav || !d->nlegs) return 0;
+    const float *g = d->grav[0];
+    double up[3] = {0, 0, 0};
+    size_t nup = 0;
+    for (size_t e = 0; e < d->ngrav; e++)
+        if (epoch_rms(d, e) > c->walk_g) {
+            double n = sqrt(g[3 * e] * g[3 * e] + g[3 * e + 1] * g[3 * e + 1] + g[3 * e + 2] * g[3 * e + 2]);
+            if (n > 0.5)
+                for (int x = 0; x < 3; x++) up[x] += g[3 * e + x] / n;
+            nup++;
+        }
+    double un = sqrt(up[0] * up[0] + up[1] * up[1] + up[2] * up[2]);
+    if (nup < 2 || un < 1e-6) return 0;
+    double cmax = cos(c->lying_deg * M_PI / 180);
+    size_t best_a = 0, best_b = 0, a = 0, last_lying = 0;
+    int in = 0;
+    size_t gap = (size_t)(c->tib_gap_s / 30);
+    for (size_t e = 0; e <= d->ngrav; e++) {
+        int lying = 0;
+        if (e < d->ngrav) {
+            double n = sqrt(g[3 * e] * g[3 * e] + g[3 * e + 1] * g[3 * e + 1] + g[3 * e + 2] * g[3 * e + 2]);
+            double cs = n > 0 ? (g[3 * e] * up[0] + g[3 * e + 1] * up[1] + g[3 * e + 2] * up[2]) / (n * un) : 1;
+            lying = cs < cmax;
+        }
+        if (lying) {
+            if (!in) {
+                in = 1;
+                a = e;
+            }
+            last_lying = e;
+        } else if (in && (e == d->ngrav || e - last_lying > gap)) {
+            if (last_lying + 1 - a > best_b - best_a) {
+                best_a = a;
+                best_b = last_lying + 1;
+            }
+            in = 0;
+        }
+    }
+    if ((double)(best_b - best_a) * 30 < c->tib_min_s) return 0;
+    *lo = (double)best_a * 30;
+    *ln = (double)best_b * 30;
+    return 1;
+}
+
+plm_status plm_night_analyze(const plm_night_cfg *c, const plm_detect_result *det, double fs, double duration_s,
+                             double lights_off_s, double lights_on_s, const plm_event_list *ann, plm_night_result *out)
+{
+    memset(out, 0, sizeof *out);
+    plm_status st = PLM_OK;
+    /* annotations: lights, stages, arousals, respiratory events, lm rows are ignored here (our detector's) */
+    double alo = NAN, aln = NAN, st0 = INFINITY, st1 = -INFINITY;
+    size_t na = 0, nr = 0;
+    for (size_t i = 0; ann && i < ann->n; i++) {
+        const plm_event *e = &ann->v[i];
+        if (e->type == PLM_EV_LIGHTS_OFF) alo = e->onset_s;
+        else if (e->type == PLM_EV_LIGHTS_ON) aln = e->onset_s;
+        else if (e->type == PLM_EV_AROUSAL) na++;
+        else if (e->type == PLM_EV_APNEA || e->type == PLM_EV_HYPOPNEA) nr++;
+        else if (e->type >= PLM_EV_W && e->type <= PLM_EV_R) {
+            st0 = fmin(st0, e->onset_s);
+            st1 = fmax(st1, e->onset_s + e->duration_s);
+        }
+    }
+    double lo = lights_off_s, ln = lights_on_s;
+    snprintf(out->lights_source, sizeof out->lights_source, "manifest");
+    if (isfinite(alo) && isfinite(aln)) { /* annotations replace the manifest */
+        lo = alo;
+        ln = aln;
+        snprintf(out->lights_source, sizeof out->lights_source, "annotations");
+    }
+    if (!isfinite(lo) || !isfinite(ln)) {
+        double elo, eln;
+        if (estimate_tib(c, det, &elo, &eln)) {
+            if (!isfinite(lo)) lo = elo;
+            if (!isfinite(ln)) ln = eln;
+            snprintf(out->lights_source, sizeof out->lights_source, "estimated");
+        } else {
+            if (!isfinite(lo)) lo = 0;
+            if (!isfinite(ln)) ln = duration_s;
+            snprintf(out->lights_source, sizeof out->lights_source, "recording");
+        }
+    }
+    if (ln > duration_s) ln = duration_s;
+    if (!(ln > lo)) PLM_FAIL(PLM_EINVAL, "night: lights on (%.1f s) is not after lights off (%.1f s)", ln, lo);
+    out->lights_off_s = lo;
+    out->lights_on_s = ln;
+    int64_t lo_us = plm_us(lo), ln_us = plm_us(ln);
+    /* inputs for scoring */
+    size_t nl = det->lm.n;
+    plm_leg_event *legs = malloc((nl ? nl : 1) * sizeof *legs);
+    plm_interval_us *ar = malloc((na ? na : 1) * sizeof *ar), *rs = malloc((nr ? nr : 1) * sizeof *rs);
+    size_t nep = (size_t)floor((ln - lo) / c->score.epoch_s);
+    if (!nep) nep = 1;
+    uint8_t *sleep = calloc(nep, 1);
+    double *act = NULL;
+    uint8_t *msleep = NULL;
+    char *masked = NULL;
+    if (!legs || !ar || !rs || !sleep) {
+        st = plm__fail(PLM_ENOMEM, "night: out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < nl; i++)
+        legs[i] = (plm_leg_event){plm_us((double)det->lm.v[i].onset / fs), plm_us((double)det->lm.v[i].end / fs),
+                                  det->lm.v[i].leg};
+    na = nr = 0;
+    for (size_t i = 0; ann && i < ann->n; i++) {
+        const plm_event *e = &ann->v[i];
+        plm_interval_us iv = {plm_us(e->onset_s), plm_us(e->onset_s + e->duration_s)};
+        if (e->type == PLM_EV_AROUSAL) ar[na++] = iv;
+        else if (e->type == PLM_EV_APNEA || e->type == PLM_EV_HYPOPNEA) rs[nr++] = iv;
+    }
+    /* sleep/wake per 30-s epoch from lights off */
+    if (isfinite(st0)) {
+        snprintf(out->sleep_source, sizeof out->sleep_source, "annotations");
+        for (size_t i = 0; i < ann->n; i++) {
+            const plm_event *e = &ann->v[i];
+            if (!(e->type >= PLM_EV_W && e->type <= PLM_EV_R)) continue;
+            for (size_t k = 0; k < nep; k++) {
+                double mid = lo + ((double)k + 0.5) * c->score.epoch_s;
+                if (mid >= e->onset_s && mid < e->onset_s + e->duration_s) sleep[k] = e->type != PLM_EV_W;
+            }
+        }
+    } else {
+        snprintf(out->sleep_source, sizeof out->sleep_source, "actigraphy");
+        /* periodic movements first (states do not matter for series) */
+        plm_score_result pre;
+        if ((st = plm_score_night(&c->score, legs, nl, NULL, 0, NULL, 0, NULL, lo_us, ln_us, &pre))) goto done;
+        masked = calloc(det->nsec ? det->nsec : 1, 1);
+        if (!masked) {
+            plm_score_result_clear(&pre);
+            st = plm__fail(PLM_ENOMEM, "night: out of memory");
+            goto done;
+        }
+        for (size_t i = 0; c->mask_plm && i < pre.n; i++) {
+            if (!pre.lm[i].plm) continue;
+            double a = (double)pre.lm[i].onset_us * 1e-6 - c->mask_pad_s, b = (double)pre.lm[i].offset_us * 1e-6 + c->mask_pad_s;
+            for (size_t s = a < 0 ? 0 : (size_t)a; s < det->nsec && (double)s < b; s++) masked[s] = 1;
+        }
+        plm_score_result_clear(&pre);
+        for (size_t s = 0; s < det->nsec; s++) out->masked_s += masked[s];
+        /* Counts in time-above-threshold mode: per second, the larger leg's RMS of the band-passed
+         * acceleration; a second is active when it exceeds the night's noise floor (10th percentile
+         * of the seconds in bed) by act_thr_g. Counts = active, unmasked seconds per minute, on a
+         * grid aligned to lights off. */
+        double g0 = lo - 60 * floor(lo / 60);
+        size_t nmin = (size_t)floor((duration_s - g0) / 60);
+        act = calloc(nmin ? nmin : 1, sizeof *act);
+        msleep = calloc(nmin ? nmin : 1, 1);
+        double *rms = malloc((det->nsec ? det->nsec : 1) * sizeof *rms);
+        if (!act || !msleep || !rms) {
+            free(rms);
+            st = plm__fail(PLM_ENOMEM, "night: out of memory");
+            goto done;
+        }
+        for (size_t sI = 0; sI < det->nsec; sI++) {
+            double b2 = 0;
+            for (int l = 0; l < det->nlegs; l++) b2 = fmax(b2, det->sec_e2[l][sI]);
+            rms[sI] = sqrt(b2);
+        }
+        size_t s0 = lo > 0 ? (size_t)lo : 0, s1 = (size_t)ln < det->nsec ? (size_t)ln : det->nsec;
+        double floor_g = 0;
+        if (s1 > s0 + 60) {
+            double *tmpa = malloc((s1 - s0) * sizeof *tmpa);
+            if (!tmpa) {
+                free(rms);
+                st = plm__fail(PLM_ENOMEM, "night: out of memory");
+                goto done;
+            }
+            memcpy(tmpa, rms + s0, (s1 - s0) * sizeof *tmpa);
+            gsl_sort(tmpa, 1, s1 - s0);
+            floor_g = gsl_stats_quantile_from_sorted_data(tmpa, 1, s1 - s0, 0.10);
+            free(tmpa);
+        }
+        out->activity_floor_g = floor_g;
+        for (size_t m = 0; m < nmin; m++) {
+            size_t a0 = (size_t)(g0 + 60 * (double)m);
+            for (size_t sI = a0; sI < a0 + 60 && sI < det->nsec; sI++)
+                act[m] += !masked[sI] && rms[sI] > floor_g + c->act_thr_g;
+        }
+        free(rms);
+        if ((st = plm_cole_kripke(act, nmin, &c->ck, msleep))) goto done;
+        if (c->webster) plm_webster_rescore(msleep, nmin, 1);
+        size_t m0 = (size_t)llround((lo - g0) / 60);
+        for (size_t k = 0; k < nep; k++) {
+            size_t m = m0 + k / 2;
+            sleep[k] = m < nmin ? msleep[m] : 0;
+        }
+    }
+    plm_hypno_view hv = {lo_us, nep, sleep};
+    if ((st = plm_score_night(&c->score, legs, nl, na ? ar : NULL, na, nr ? rs : NULL, nr, &hv, lo_us, ln_us, &out->score)))
+        goto done;
+    plm_hypno_summary(&hv, c->score.epoch_s, lo_us, ln_us, &out->sleep);
+    out->nepochs = nep;
+    out->epoch_sleep = sleep;
+    sleep = NULL;
+done:
+    free(legs);
+    free(ar);
+    free(rs);
+    free(sleep);
+    free(act);
+    free(msleep);
+    free(masked);
+    return st;
+}
