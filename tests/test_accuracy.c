@@ -143,6 +143,58 @@ static void calibration_recovers_the_truth(void **state)
     assert_true(worst_gain < 0.005);
 }
 
+/* Per-night PLMS index and sleep efficiency against truth/nights.csv (issue 4 acceptance 2):
+ * estimated sleep/wake: SE within 5 points on >= 80 % of nights; with the stages given as
+ * annotations: PLMS index within max(2/h, 10 %) on >= 90 % of nights. */
+static void nights_against_truth(void **state)
+{
+    (void)state;
+    const char *dir = tl_tmpdir();
+    plm_sim_cfg sim = plm_sim_cfg_default();
+    sim.subjects = 3;
+    sim.seed = 23;
+    assert_int_equal(plm_simulate_study(&sim, dir, NULL, NULL), PLM_OK);
+    plm_manifest m;
+    assert_int_equal(plm_manifest_read(tl_path(dir, "manifest.csv"), &m), PLM_OK);
+    plm_csv *c = NULL;
+    assert_int_equal(plm_csv_open(tl_path(dir, "truth/nights.csv"), &c), PLM_OK);
+    char **f;
+    size_t nf, line;
+    plm_csv_next(c, &f, &nf, &line);
+    double t_plms[16], t_se[16];
+    size_t nt = 0;
+    while (plm_csv_next(c, &f, &nf, &line) == PLM_OK && nt < 16) {
+        assert_string_equal(f[0], m.rows[nt].recording);
+        t_plms[nt] = atof(f[13]);
+        t_se[nt] = atof(f[6]);
+        nt++;
+    }
+    plm_csv_destroy(c);
+    assert_int_equal(nt, m.nrows);
+    int se_ok = 0, plms_ok = 0;
+    for (int mode = 0; mode < 2; mode++) {
+        plm_store *st = NULL;
+        assert_int_equal(plm_store_create(tl_path(dir, mode ? "stages.h5" : "estimated.h5"), &st), PLM_OK);
+        plm_process_cfg cfg = plm_process_cfg_default();
+        for (size_t i = 0; i < m.nrows; i++) {
+            char ann[700];
+            snprintf(ann, sizeof ann, "%s/truth/%s.events.csv", dir, m.rows[i].recording);
+            plm_manifest_row row = m.rows[i];
+            row.annotations = mode ? ann : NULL;
+            plm_process_result res;
+            if (plm_process_recording(&row, &cfg, st, &res) != PLM_OK) fail_msg("%s", plm_last_error());
+            if (mode) plms_ok += fabs(res.row.plms_index - t_plms[i]) <= fmax(2, 0.1 * t_plms[i]);
+            else se_ok += fabs(res.row.se_pct - t_se[i]) <= 5;
+            print_message("%s %s: PLMS %.1f (true %.1f), SE %.1f (true %.1f)\n", m.rows[i].recording,
+                          mode ? "stages" : "estimated", res.row.plms_index, t_plms[i], res.row.se_pct, t_se[i]);
+        }
+        plm_store_destroy(st);
+    }
+    assert_true(se_ok >= 0.8 * (double)nt);
+    assert_true(plms_ok >= 0.9 * (double)nt);
+    plm_manifest_clear(&m);
+}
+
 static void axivity_file_end_to_end(void **state)
 {
     (void)state;
@@ -171,6 +223,7 @@ int main(void)
         cmocka_unit_test(default_noise),
         cmocka_unit_test(three_times_the_noise_spikes_and_drift),
         cmocka_unit_test(calibration_recovers_the_truth),
+        cmocka_unit_test(nights_against_truth),
         cmocka_unit_test(axivity_file_end_to_end),
     };
     return cmocka_run_group_tests_name("accuracy", tests, NULL, NULL);
