@@ -34,7 +34,9 @@ ROOT_ATTRS = ["software", "software_version", "command_line", "created_utc", "ma
               "param.filter.pass_lo_hz", "param.detect.hi_min_g", "param.qc.nonwear_sd_g", "param.calib.max_error_g"]
 REC_ATTRS = ["source_path", "sha256", "format", "fs_hz", "start_utc", "start_local", "channel_map",
              "full_scale_g", "duration_s", "frames", "subject", "condition", "night",
-             "lights_off_s", "lights_on_s", "excluded_nonwear_s", "excluded_clipping_s", "excluded_dropout_s"]
+             "lights_off_s", "lights_on_s", "excluded_nonwear_s", "excluded_clipping_s", "excluded_dropout_s",
+             "lights_source", "sleep_source", "rules", "short_imi", "clm_count", "plmsnr_index",
+             "periodicity_index_ferri", "series_count", "median_imi_s", "mean_lm_duration_s"]
 
 problems = []
 
@@ -81,12 +83,19 @@ def layout(path, truth_dir):
             for a in REC_ATTRS:
                 if a not in g.attrs:
                     problems.append(f"/recordings/{k}: attribute {a} missing")
-            check_table(g, "lm", LM)
+            lmc = check_table(g, "lm", LM)
+            if lmc is not None and len(lmc) and not set(lmc["leg"]) <= {1, 2, 3}:
+                problems.append(f"/recordings/{k}/lm: leg values {sorted(set(lmc['leg']))}")
+            if lmc is not None and len(lmc) and (lmc["plm"] > lmc["clm"]).any():
+                problems.append(f"/recordings/{k}/lm: a periodic movement that is not a candidate")
+            ep = check_table(g, "epochs", EPOCHS)
+            if ep is not None and len(ep) > 1 and not np.allclose(np.diff(ep["onset_s"]), 30):
+                problems.append(f"/recordings/{k}/epochs: not 30-s epochs")
+            check_table(g, "imi_histogram", [("lo_s", "<f8"), ("hi_s", "<f8"), ("count", "<i4")])
             lm = check_table(g, "lm_leg", LM_LEG)
             if lm is not None and len(lm) and not (lm["offset_s"] > lm["onset_s"]).all():
                 problems.append(f"/recordings/{k}/lm_leg: a movement does not end after it starts")
             check_table(g, "qc", QC)
-            check_table(g, "epochs", EPOCHS)
             act = check_table(g, "activity", ACTIVITY)
             if act is not None and len(act):
                 step = np.diff(act["onset_s"])

@@ -107,8 +107,9 @@ int cmd_run(int argc, char **argv)
         }
         if (res.warnings[0] && !quiet) cli_error("%s: warning: %s", row->path, res.warnings);
         if (verbose)
-            fprintf(stderr, "actiplm run: %zu/%zu %s: %.0f s at %s\n", i + 1, m.nrows, row->recording, res.duration_s,
-                    res.start_source[0] ? res.start_source : "unknown start");
+            fprintf(stderr, "actiplm run: %zu/%zu %s: %.0f s, PLMS %.1f/h, SE %.1f %% (lights: %s, sleep: %s)\n", i + 1,
+                    m.nrows, row->recording, res.duration_s, res.row.plms_index, res.row.se_pct, res.lights_source,
+                    res.sleep_source);
     }
     size_t total = m.nrows;
     plm_manifest_clear(&m);

@@ -65,6 +65,12 @@ check "simulate: 6 recordings, truth for each" sh -c "[ \$(ls '$T/s1/recordings'
 check "run on a simulated study exits 0" sh -c "[ $rc -eq 0 ] && grep -q '6 of 6 recordings processed, 0 failed' '$T/out'"
 check "results follow docs/hdf5-layout.md (h5py)" $CHECK "$T/r1.h5"
 check "lights-off/on clock times and starts resolve to the truth, DST night included" $CHECK "$T/r1.h5" --truth "$T/s1"
+check "/nights is filled: indices, sleep measures, counts (no NaN at default settings)" /usr/bin/python3 -c "
+import h5py, math, sys
+n = h5py.File('$T/r1.h5', 'r')['nights'][...]
+ok = all(all(math.isfinite(r[k]) for k in ('tib_h', 'tst_h', 'se_pct', 'plms_index', 'lm_index', 'periodicity_index')) and r['plm_count'] >= 0 for r in n)
+ok = ok and all(math.isnan(r['plms_a_index']) for r in n)  # no arousal annotations: not made up
+sys.exit(0 if ok else 1)"
 check "the study has a night with the spring clock change" grep -q '^S03_control_n1,.*,2024-03-30T' "$T/s1/truth/nights.csv"
 "$A" run "$T/s1" -o "$T/r2.h5" >/dev/null 2>&1
 check "same input, same datasets (bit-identical)" $CHECK --same "$T/r1.h5" "$T/r2.h5"
