@@ -12,7 +12,8 @@
 
 plm_night_cfg plm_night_cfg_default(void)
 {
-    plm_night_cfg c = {.score = plm_score_cfg_rules(PLM_RULES_WASM2016), .ck = plm_ck_cfg_default(), .webster = 1,
+    plm_night_cfg c = {.score = plm_score_cfg_rules(PLM_RULES_WASM2016), .algo = PLM_SLEEP_COLE_KRIPKE,
+                       .sadeh_count_scale = 5, .oakley_threshold = 40, .ck = plm_ck_cfg_default(), .webster = 1,
                        .mask_plm = 1, .mask_pad_s = 1.0, .lying_deg = 45, .walk_g = 0.05, .act_thr_g = 0.02, .tib_min_s = 1800,
                        .tib_gap_s = 600};
     /* activity here is the RMS (g) of the 2-9 Hz band at the ankle, not the wrist activity index */
@@ -86,6 +87,15 @@ static int estimate_tib(const plm_night_cfg *c, const plm_detect_result *d, doub
     *lo = (double)best_a * 30;
     *ln = (double)best_b * 30;
     return 1;
+}
+
+/* 1 if second s is active: unmasked and the larger leg's RMS above floor + threshold. */
+static double act_sec(const plm_detect_result *d, const char *masked, size_t s, double floor_g, double thr_g)
+{
+    if (masked[s]) return 0;
+    double b2 = 0;
+    for (int l = 0; l < d->nlegs; l++) b2 = fmax(b2, d->sec_e2[l][s]);
+    return sqrt(b2) > floor_g + thr_g;
 }
 
 plm_status plm_night_analyze(const plm_night_cfg *c, const plm_detect_result *det, double fs, double duration_s,
@@ -218,18 +228,42 @@ plm_status plm_night_analyze(const plm_night_cfg *c, const plm_detect_result *de
             free(tmpa);
         }
         out->activity_floor_g = floor_g;
+        free(rms);
         for (size_t m = 0; m < nmin; m++) {
             size_t a0 = (size_t)(g0 + 60 * (double)m);
-            for (size_t sI = a0; sI < a0 + 60 && sI < det->nsec; sI++)
-                act[m] += !masked[sI] && rms[sI] > floor_g + c->act_thr_g;
+            for (size_t sI = a0; sI < a0 + 60 && sI < det->nsec; sI++) act[m] += act_sec(det, masked, sI, floor_g, c->act_thr_g);
         }
-        free(rms);
-        if ((st = plm_cole_kripke(act, nmin, &c->ck, msleep))) goto done;
-        if (c->webster) plm_webster_rescore(msleep, nmin, 1);
         size_t m0 = (size_t)llround((lo - g0) / 60);
-        for (size_t k = 0; k < nep; k++) {
-            size_t m = m0 + k / 2;
-            sleep[k] = m < nmin ? msleep[m] : 0;
+        if (c->algo == PLM_SLEEP_OAKLEY) { /* native 30-s epochs: half-minute counts */
+            size_t n30 = 2 * nmin;
+            double *a30 = calloc(n30 ? n30 : 1, sizeof *a30);
+            uint8_t *s30 = calloc(n30 ? n30 : 1, 1);
+            if (!a30 || !s30) {
+                free(a30);
+                free(s30);
+                st = plm__fail(PLM_ENOMEM, "night: out of memory");
+                goto done;
+            }
+            for (size_t h = 0; h < n30; h++) {
+                size_t a0 = (size_t)(g0 + 30 * (double)h);
+                for (size_t sI = a0; sI < a0 + 30 && sI < det->nsec; sI++) a30[h] += act_sec(det, masked, sI, floor_g, c->act_thr_g);
+            }
+            st = plm_oakley(a30, n30, c->oakley_threshold, s30);
+            for (size_t k = 0; k < nep && !st; k++) sleep[k] = 2 * m0 + k < n30 ? s30[2 * m0 + k] : 0;
+            free(a30);
+            free(s30);
+            if (st) goto done;
+        } else {
+            if (c->algo == PLM_SLEEP_SADEH) {
+                for (size_t m = 0; m < nmin; m++) act[m] *= c->sadeh_count_scale;
+                if ((st = plm_sadeh(act, nmin, msleep))) goto done;
+            } else if ((st = plm_cole_kripke(act, nmin, &c->ck, msleep)))
+                goto done;
+            if (c->webster) plm_webster_rescore(msleep, nmin, 1);
+            for (size_t k = 0; k < nep; k++) {
+                size_t m = m0 + k / 2;
+                sleep[k] = m < nmin ? msleep[m] : 0;
+            }
         }
     }
     plm_hypno_view hv = {lo_us, nep, sleep};

@@ -28,8 +28,13 @@
 #include "sleepwake.h"
 #include "status.h"
 
+typedef enum { PLM_SLEEP_COLE_KRIPKE = 0, PLM_SLEEP_SADEH, PLM_SLEEP_OAKLEY } plm_sleep_algo;
+
 typedef struct {
     plm_score_cfg score;
+    plm_sleep_algo algo;      /* default Cole-Kripke */
+    double sadeh_count_scale; /* counts x this for Sadeh (ActiGraph-count thresholds); default 5 */
+    double oakley_threshold;  /* on 30-s counts; default 40 (medium) */
     plm_ck_cfg ck;            /* scale tuned for the band-passed ankle activity, see night.c */
     int webster;              /* 1: Webster rescoring (rules a-e) */
     int mask_plm;             /* 1: periodic movements masked out of the activity */

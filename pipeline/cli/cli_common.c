@@ -131,10 +131,41 @@ int cli_write_params(plm_store *s, const plm_process_cfg *cfg)
              {"param.calib.cover_g", d->calib_cover_g},
              {"param.calib.max_error_g", d->calib_max_error_g},
              {"param.calib.max_se", d->calib_max_se},
-             {"param.calib.max_windows", (double)d->calib_max_windows}};
+             {"param.calib.max_windows", (double)d->calib_max_windows},
+             {"param.score.lm_min_s", cfg->night.score.lm_min_s},
+             {"param.score.lm_max_mono_s", cfg->night.score.lm_max_mono_s},
+             {"param.score.lm_max_bi_s", cfg->night.score.lm_max_bi_s},
+             {"param.score.bi_by_onset", cfg->night.score.bi_by_onset},
+             {"param.score.bi_gap_s", cfg->night.score.bi_gap_s},
+             {"param.score.bi_onset_s", cfg->night.score.bi_onset_s},
+             {"param.score.bi_max_parts", cfg->night.score.bi_max_parts},
+             {"param.score.imi_min_s", cfg->night.score.imi_min_s},
+             {"param.score.imi_max_s", cfg->night.score.imi_max_s},
+             {"param.score.min_series", cfg->night.score.min_series},
+             {"param.score.arousal_pad_s", cfg->night.score.arousal_pad_s},
+             {"param.score.resp_before_s", cfg->night.score.resp_before_s},
+             {"param.score.resp_after_s", cfg->night.score.resp_after_s},
+             {"param.score.epoch_s", cfg->night.score.epoch_s},
+             {"param.sleep.ck_scale", cfg->night.ck.scale},
+             {"param.sleep.ck_threshold", cfg->night.ck.threshold},
+             {"param.sleep.webster", cfg->night.webster},
+             {"param.sleep.mask_plm", cfg->night.mask_plm},
+             {"param.sleep.mask_pad_s", cfg->night.mask_pad_s},
+             {"param.sleep.act_thr_g", cfg->night.act_thr_g},
+             {"param.sleep.sadeh_count_scale", cfg->night.sadeh_count_scale},
+             {"param.sleep.oakley_threshold", cfg->night.oakley_threshold},
+             {"param.tib.lying_deg", cfg->night.lying_deg},
+             {"param.tib.walk_g", cfg->night.walk_g},
+             {"param.tib.min_s", cfg->night.tib_min_s},
+             {"param.tib.gap_s", cfg->night.tib_gap_s}};
     for (size_t i = 0; i < sizeof p / sizeof p[0]; i++)
         if (plm_store_attr_f64(s, NULL, p[i].name, p[i].v) != PLM_OK) return 0;
-    return 1;
+    static const char *const algos[] = {"cole-kripke", "sadeh", "oakley"};
+    const plm_score_cfg *sc = &cfg->night.score;
+    return plm_store_attr_str(s, NULL, "param.score.rules", plm_ruleset_name(sc->rules)) == PLM_OK &&
+           plm_store_attr_str(s, NULL, "param.score.short_imi",
+                              sc->short_imi == PLM_SHORT_IMI_BREAK ? "break" : sc->short_imi == PLM_SHORT_IMI_STARTS ? "starts" : "skip") == PLM_OK &&
+           plm_store_attr_str(s, NULL, "param.sleep.algorithm", algos[cfg->night.algo]) == PLM_OK;
 }
 
 int cli_write_root(plm_store *s, const char *manifest, const plm_process_cfg *cfg)

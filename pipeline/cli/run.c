@@ -24,6 +24,11 @@ static void help(void)
            "Options:\n"
            "  -o, --output FILE      results file (default " DEFAULT_OUTPUT ")\n"
            "  --block-frames N       frames read per block (default 32768)\n"
+           "  --rules NAME           wasm2016 (default), aasm2007, legacy1998 (docs/scoring.md)\n"
+           "  --short-imi-starts-series  WASM 2016 in the MATPLM reading (default SOMAS)\n"
+           "  --sleep NAME           cole-kripke (default), sadeh, oakley: actigraphic sleep/wake\n"
+           "                         where no stage annotations are given\n"
+           "  --no-lm-mask           do not mask periodic movements out of the activity counts\n"
            "  -v                     one line per recording on stderr\n"
            "  -q                     no warnings, only errors\n"
            "  -h, --help             this help; --version  the version\n\n"
@@ -38,12 +43,16 @@ int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {{"output", required_argument, 0, 'o'},
                                          {"block-frames", required_argument, 0, 'b'},
+                                         {"rules", required_argument, 0, 'r'},
+                                         {"short-imi-starts-series", no_argument, 0, 's'},
+                                         {"sleep", required_argument, 0, 'S'},
+                                         {"no-lm-mask", no_argument, 0, 'M'},
                                          {"help", no_argument, 0, 'h'},
                                          {"version", no_argument, 0, 'V'},
                                          {0, 0, 0, 0}};
     plm_process_cfg cfg = plm_process_cfg_default();
     const char *out = NULL;
-    int verbose = 0, quiet = 0, c;
+    int verbose = 0, quiet = 0, starts = 0, c;
     long v;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:vqh", opts, NULL)) != -1) {
@@ -53,6 +62,22 @@ int cmd_run(int argc, char **argv)
             if (!cli_parse_int("run", "--block-frames", optarg, 1, 1 << 24, &v)) return EXIT_USAGE;
             cfg.read.block_frames = v;
             break;
+        case 'r': {
+            plm_ruleset rs;
+            if (plm_ruleset_parse(optarg, &rs) != PLM_OK) return cli_usage_error("run", "%s", plm_last_error());
+            plm_short_imi keep = cfg.night.score.short_imi == PLM_SHORT_IMI_STARTS ? PLM_SHORT_IMI_STARTS : (plm_short_imi)-1;
+            cfg.night.score = plm_score_cfg_rules(rs);
+            if (keep == PLM_SHORT_IMI_STARTS) cfg.night.score.short_imi = keep;
+            break;
+        }
+        case 's': starts = 1; break;
+        case 'S':
+            if (!strcmp(optarg, "cole-kripke")) cfg.night.algo = PLM_SLEEP_COLE_KRIPKE;
+            else if (!strcmp(optarg, "sadeh")) cfg.night.algo = PLM_SLEEP_SADEH;
+            else if (!strcmp(optarg, "oakley")) cfg.night.algo = PLM_SLEEP_OAKLEY;
+            else return cli_usage_error("run", "--sleep: '%s' is not cole-kripke, sadeh or oakley", optarg);
+            break;
+        case 'M': cfg.night.mask_plm = 0; break;
         case 'v': verbose = 1; break;
         case 'q': quiet = 1; break;
         case 'h': help(); return 0;
@@ -61,6 +86,11 @@ int cmd_run(int argc, char **argv)
         }
     }
     if (optind != argc - 1) return cli_usage_error("run", "expected one DIR or MANIFEST.csv");
+    if (starts) {
+        if (cfg.night.score.rules != PLM_RULES_WASM2016)
+            return cli_usage_error("run", "--short-imi-starts-series applies to wasm2016 only");
+        cfg.night.score.short_imi = PLM_SHORT_IMI_STARTS;
+    }
     const char *arg = argv[optind];
     char manifest[4096];
     struct stat sb;
