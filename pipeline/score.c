@@ -129,6 +129,14 @@ static int find_series(const plm_score_cfg *c, plm_scored_lm *v, const size_t *i
     return nser;
 }
 
+/* Candidate flag of a combined movement (domain.md 1.5 step 3). */
+static void close_group(const plm_score_cfg *c, plm_scored_lm *g, int64_t longest, int64_t mono, int64_t bi)
+{
+    int64_t d = g->offset_us - g->onset_us;
+    g->clm = g->leg == PLM_LEG_BOTH ? d <= bi && (!c->bi_max_parts || g->parts <= c->bi_max_parts) && longest <= mono
+                                    : d <= mono;
+}
+
 static double median(double *x, size_t n)
 {
     if (!n) return NAN;
@@ -186,22 +194,13 @@ plm_status plm_score_night(const plm_score_cfg *c, const plm_leg_event *legs, si
             g->parts++;
             if (d > longest) longest = d;
         } else {
-            if (g) { /* close the previous group */
-                int64_t gd = g->offset_us - g->onset_us;
-                g->clm = g->leg == PLM_LEG_BOTH ? gd <= bi && (!c->bi_max_parts || g->parts <= c->bi_max_parts) && longest <= mono
-                                                : gd <= mono;
-            }
+            if (g) close_group(c, g, longest, mono, bi); /* the previous group is complete */
             g = &out->lm[m++];
             *g = (plm_scored_lm){e[i].onset_us, e[i].offset_us, e[i].leg, 1, 0, 0, 0, 0, 0, -1};
             longest = d;
         }
     }
-    if (m) {
-        plm_scored_lm *g = &out->lm[m - 1];
-        int64_t gd = g->offset_us - g->onset_us;
-        g->clm = g->leg == PLM_LEG_BOTH ? gd <= bi && (!c->bi_max_parts || g->parts <= c->bi_max_parts) && longest <= mono
-                                        : gd <= mono;
-    }
+    if (m) close_group(c, &out->lm[m - 1], longest, mono, bi);
     out->n = m;
     /* states, arousals, respiratory events */
     int64_t pad = plm_us(c->arousal_pad_s), rb = plm_us(c->resp_before_s), ra = plm_us(c->resp_after_s);
