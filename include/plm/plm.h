@@ -23,6 +23,7 @@
 #include "read.h"
 #include "simulate.h"
 #include "sleepwake.h"
+#include "stats.h"
 #include "status.h"
 #include "store.h"
 #include "timeutil.h"

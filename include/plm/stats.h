@@ -1,0 +1,65 @@
+/* plm/stats.h -- paired comparison of a treatment (magnesium) with a control, small samples.
+ *
+ * For the differences d = treatment - control (domain.md 4.2):
+ *  - paired t test: t = mean(d) / (sd(d)/sqrt(n)), df = n - 1, t-based CI;
+ *  - Wilcoxon signed-rank test on mid-ranks of |d|: zero differences dropped
+ *    (Wilcoxon's rule, default, as R's wilcox.test) or ranked and then left
+ *    out of the sum (Pratt's rule). Exact p (the permutation distribution of
+ *    the doubled mid-ranks by dynamic programming, ties included) for n <= 50,
+ *    two-sided as exactRankTests::pperm; beyond, the normal approximation with
+ *    continuity and tie corrections (as R's wilcox.test);
+ *  - Hodges-Lehmann estimate: the median of the n(n+1)/2 Walsh averages, with
+ *    its exact confidence interval from the signed-rank distribution (the
+ *    construction of exactRankTests::wilcox.exact, which also holds with ties);
+ *  - exact sign-flip permutation test of mean(d) (all 2^n patterns up to n =
+ *    perm_exact_max_n, seeded Monte Carlo beyond);
+ *  - effect sizes: Cohen's dz = mean(d)/sd(d), Hedges' gz = dz (1 - 3/(4(n-1)-1)),
+ *    matched-pairs rank-biserial r = (W+ - W-)/(W+ + W-).
+ * Numbers from GSL (t and normal distributions). Verified against R
+ * (tests/test_stats.c says how each expected value was produced).
+ * Ownership: inputs borrowed; results by value. Thread safety: reentrant.
+ */
+#ifndef PLM_STATS_H
+#define PLM_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "status.h"
+
+typedef enum { PLM_ZERO_WILCOXON = 0, PLM_ZERO_PRATT } plm_zero_rule;
+
+typedef struct {
+    double conf_level;       /* 0.95 */
+    plm_zero_rule zero;      /* PLM_ZERO_WILCOXON */
+    size_t exact_max_n;      /* exact Wilcoxon p up to this many non-zero differences; 50 */
+    size_t perm_exact_max_n; /* exact permutation p up to this n; 20 */
+    size_t perm_mc;          /* Monte Carlo resamples beyond; 100000 */
+    uint64_t seed;           /* Monte Carlo seed; 1998 */
+} plm_stats_cfg;
+
+plm_stats_cfg plm_stats_cfg_default(void);
+
+typedef struct {
+    size_t n;                /* pairs */
+    size_t n_ranked;         /* differences in the signed-rank test */
+    double control_mean, control_sd, treatment_mean, treatment_sd;
+    double diff_mean, diff_sd, diff_ci_low, diff_ci_high;
+    double t, df, ttest_p;
+    double w_plus;           /* R's V: sum of the ranks of positive differences */
+    double wilcoxon_p;
+    int wilcoxon_exact;
+    double hl_estimate, hl_ci_low, hl_ci_high;
+    double perm_p;
+    int perm_exact;
+    double cohen_dz, hedges_gz, rank_biserial;
+} plm_paired_result;
+
+/* control[i], treatment[i]: one pair per subject; pairs with a NaN are left out.
+ * PLM_ENODATA with fewer than 2 usable pairs. */
+plm_status plm_stats_paired(const double *control, const double *treatment, size_t n, const plm_stats_cfg *cfg,
+                            plm_paired_result *out);
+
+/* Holm-adjusted p values (NaN entries are left out and stay NaN). */
+void plm_stats_holm(const double *p, size_t n, double *adjusted);
+
+#endif

@@ -1,0 +1,279 @@
+/* stats.c -- paired t, exact Wilcoxon signed-rank with ties, Hodges-Lehmann, permutation, effect sizes. */
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_rng.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "plm/stats.h"
+#include "internal.h"
+
+plm_stats_cfg plm_stats_cfg_default(void)
+{
+    plm_stats_cfg c = {.conf_level = 0.95, .zero = PLM_ZERO_WILCOXON, .exact_max_n = 50, .perm_exact_max_n = 20,
+                       .perm_mc = 100000, .seed = 1998};
+    return c;
+}
+
+/* Mid-ranks of v[0..n) into r. */
+static void midranks(const double *v, size_t n, double *r, size_t *idx)
+{
+    gsl_sort_index(idx, v, 1, n);
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j + 1 < n && v[idx[j + 1]] == v[idx[i]]) j++;
+        double mid = ((double)i + (double)j) / 2 + 1;
+        for (size_t k = i; k <= j; k++) r[idx[k]] = mid;
+        i = j + 1;
+    }
+}
+
+/* Null distribution of the sum of positive ranks: counts by doubled sum 0..tot2. */
+static double *signrank_dist(const double *r, size_t n, size_t *tot2)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) total += (size_t)llround(2 * r[i]);
+    double *c = calloc(total + 1, sizeof *c);
+    if (!c) return NULL;
+    c[0] = 1;
+    size_t hi = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t w = (size_t)llround(2 * r[i]);
+        for (size_t s = hi + 1; s-- > 0;)
+            if (c[s] != 0) c[s + w] += c[s];
+        hi += w;
+    }
+    double all = ldexp(1.0, (int)n);
+    for (size_t s = 0; s <= total; s++) c[s] /= all;
+    *tot2 = total;
+    return c;
+}
+
+/* exactRankTests::qperm: the smallest statistic whose cumulative probability reaches p (doubled units). */
+static double qdist(const double *prob, size_t tot2, double p)
+{
+    double cs = 0;
+    for (size_t s = 0; s <= tot2; s++) {
+        if (prob[s] == 0) continue;
+        cs += prob[s];
+        if (cs >= p * (1 - 1e-12)) return (double)s / 2;
+    }
+    return (double)tot2 / 2;
+}
+
+/* W+ of x - d: mid-ranks of |x - d| (zeros ranked), summed over positive entries. */
+static double wplus_shift(const double *x, size_t n, double d, double *tmp, double *r, size_t *idx)
+{
+    for (size_t i = 0; i < n; i++) tmp[i] = fabs(x[i] - d);
+    midranks(tmp, n, r, idx);
+    double w = 0;
+    for (size_t i = 0; i < n; i++)
+        if (x[i] - d > 0) w += r[i];
+    return w;
+}
+
+plm_status plm_stats_paired(const double *control, const double *treatment, size_t n_in, const plm_stats_cfg *cfg,
+                            plm_paired_result *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!(cfg->conf_level > 0 && cfg->conf_level < 1)) PLM_FAIL(PLM_EINVAL, "stats: conf_level must be in (0, 1)");
+    double *buf = malloc(plm__mul(n_in ? n_in : 1, 8 * sizeof(double)));
+    size_t *idx = malloc((n_in ? n_in : 1) * sizeof *idx);
+    double *walsh = NULL, *prob = NULL;
+    plm_status st = PLM_OK;
+    if (!buf || !idx) {
+        st = plm__fail(PLM_ENOMEM, "stats: out of memory");
+        goto done;
+    }
+    double *c = buf, *t = buf + n_in, *d = buf + 2 * n_in, *x = buf + 3 * n_in, *r = buf + 4 * n_in, *tmp = buf + 5 * n_in,
+           *r2 = buf + 6 * n_in;
+    size_t n = 0;
+    for (size_t i = 0; i < n_in; i++)
+        if (isfinite(control[i]) && isfinite(treatment[i])) {
+            c[n] = control[i];
+            t[n] = treatment[i];
+            d[n] = treatment[i] - control[i];
+            n++;
+        }
+    out->n = n;
+    if (n < 2) {
+        st = plm__fail(PLM_ENODATA, "stats: %zu complete pairs, need 2", n);
+        goto done;
+    }
+    out->control_mean = gsl_stats_mean(c, 1, n);
+    out->control_sd = gsl_stats_sd(c, 1, n);
+    out->treatment_mean = gsl_stats_mean(t, 1, n);
+    out->treatment_sd = gsl_stats_sd(t, 1, n);
+    out->diff_mean = gsl_stats_mean(d, 1, n);
+    out->diff_sd = gsl_stats_sd_m(d, 1, n, out->diff_mean);
+    out->df = (double)n - 1;
+    double se = out->diff_sd / sqrt((double)n), tq = gsl_cdf_tdist_Qinv((1 - cfg->conf_level) / 2, out->df);
+    out->diff_ci_low = out->diff_mean - tq * se;
+    out->diff_ci_high = out->diff_mean + tq * se;
+    out->t = se > 0 ? out->diff_mean / se : NAN;
+    out->ttest_p = se > 0 ? 2 * gsl_cdf_tdist_Q(fabs(out->t), out->df) : NAN;
+    out->cohen_dz = out->diff_sd > 0 ? out->diff_mean / out->diff_sd : NAN;
+    out->hedges_gz = out->cohen_dz * (1 - 3 / (4 * ((double)n - 1) - 1));
+    /* signed ranks */
+    size_t m = 0;
+    double wplus = 0, wminus = 0;
+    if (cfg->zero == PLM_ZERO_PRATT) {
+        for (size_t i = 0; i < n; i++) tmp[i] = fabs(d[i]);
+        midranks(tmp, n, r2, idx);
+        for (size_t i = 0; i < n; i++)
+            if (d[i] != 0) {
+                x[m] = d[i];
+                r[m] = r2[i];
+                m++;
+            }
+    } else {
+        for (size_t i = 0; i < n; i++)
+            if (d[i] != 0) x[m++] = d[i];
+        for (size_t i = 0; i < m; i++) tmp[i] = fabs(x[i]);
+        midranks(tmp, m, r, idx);
+    }
+    out->n_ranked = m;
+    for (size_t i = 0; i < m; i++) {
+        if (x[i] > 0) wplus += r[i];
+        else wminus += r[i];
+    }
+    out->w_plus = wplus;
+    out->rank_biserial = wplus + wminus > 0 ? (wplus - wminus) / (wplus + wminus) : NAN;
+    size_t tot2 = 0;
+    if (m) {
+        prob = signrank_dist(r, m, &tot2);
+        if (!prob) {
+            st = plm__fail(PLM_ENOMEM, "stats: out of memory");
+            goto done;
+        }
+    }
+    if (!m) {
+        out->wilcoxon_p = 1;
+        out->wilcoxon_exact = 1;
+    } else if (m <= cfg->exact_max_n) {
+        size_t w2 = (size_t)llround(2 * wplus);
+        double lo = 0, hi = 0;
+        for (size_t s = 0; s <= tot2; s++) {
+            if (s <= w2) lo += prob[s];
+            if (s >= w2) hi += prob[s];
+        }
+        double p = 2 * lo <= 1 ? 2 * lo : 2 * hi;
+        out->wilcoxon_p = p < 1 ? p : 1;
+        out->wilcoxon_exact = 1;
+    } else { /* normal approximation, R's wilcox.test(correct = TRUE) */
+        double mean = 0, var = 0;
+        for (size_t i = 0; i < m; i++) {
+            mean += r[i] / 2;
+            var += r[i] * r[i] / 4;
+        }
+        double z = wplus - mean;
+        z = (z - (z > 0 ? 0.5 : z < 0 ? -0.5 : 0)) / sqrt(var);
+        out->wilcoxon_p = 2 * fmin(gsl_cdf_ugaussian_P(z), gsl_cdf_ugaussian_Q(z));
+        out->wilcoxon_exact = 0;
+    }
+    /* Hodges-Lehmann: median of Walsh averages of the ranked differences, exact CI */
+    if (m) {
+        size_t nw = m * (m + 1) / 2, k = 0;
+        walsh = malloc(nw * 2 * sizeof *walsh);
+        if (!walsh) {
+            st = plm__fail(PLM_ENOMEM, "stats: out of memory");
+            goto done;
+        }
+        for (size_t i = 0; i < m; i++)
+            for (size_t j = i; j < m; j++) walsh[k++] = (x[i] + x[j]) / 2;
+        gsl_sort(walsh, 1, nw);
+        out->hl_estimate = gsl_stats_median_from_sorted_data(walsh, 1, nw);
+        double *w = walsh + nw;
+        int ties = 0;
+        for (size_t i = 0; i < m && !ties; i++) ties = r[i] != floor(r[i]);
+        for (size_t i = 0; i < m && !ties; i++)
+            for (size_t j = i + 1; j < m && !ties; j++) ties = r[i] == r[j];
+        /* without ties, W+ steps down by one at each Walsh average (exactRankTests does the same) */
+        for (size_t q = 0; q < nw; q++) w[q] = ties ? wplus_shift(x, m, walsh[q], tmp, r2, idx) : (double)(nw - q);
+        double alpha = 1 - cfg->conf_level, qu = qdist(prob, tot2, alpha / 2), ql = qdist(prob, tot2, 1 - alpha / 2);
+        double wmin = INFINITY, wmax = -INFINITY, lci = -INFINITY, uci = INFINITY;
+        for (size_t q = 0; q < nw; q++) {
+            wmin = fmin(wmin, w[q]);
+            wmax = fmax(wmax, w[q]);
+        }
+        if (qu <= wmin) lci = walsh[nw - 1];
+        else
+            for (size_t q = 0; q < nw; q++)
+                if (w[q] <= qu) {
+                    lci = walsh[q];
+                    break;
+                }
+        if (ql >= wmax) uci = walsh[0];
+        else
+            for (size_t q = nw; q-- > 0;)
+                if (w[q] > ql) {
+                    uci = walsh[q];
+                    break;
+                }
+        out->hl_ci_low = uci;
+        out->hl_ci_high = lci;
+    } else {
+        out->hl_estimate = out->hl_ci_low = out->hl_ci_high = 0;
+    }
+    /* sign-flip permutation of mean(d) */
+    double obs = fabs(out->diff_mean * (double)n), eps = 1e-9 * (1 + obs);
+    if (n <= cfg->perm_exact_max_n) {
+        uint64_t count = 0, total = (uint64_t)1 << n;
+        for (uint64_t s = 0; s < total; s++) {
+            double sum = 0;
+            for (size_t i = 0; i < n; i++) sum += (s >> i & 1) ? -d[i] : d[i];
+            count += fabs(sum) >= obs - eps;
+        }
+        out->perm_p = (double)count / (double)total;
+        out->perm_exact = 1;
+    } else {
+        gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+        if (!g) {
+            st = plm__fail(PLM_ENOMEM, "stats: out of memory");
+            goto done;
+        }
+        gsl_rng_set(g, (unsigned long)cfg->seed);
+        uint64_t count = 0;
+        for (size_t b = 0; b < cfg->perm_mc; b++) {
+            double sum = 0;
+            for (size_t i = 0; i < n; i++) sum += gsl_rng_uniform_int(g, 2) ? -d[i] : d[i];
+            count += fabs(sum) >= obs - eps;
+        }
+        gsl_rng_free(g);
+        out->perm_p = ((double)count + 1) / ((double)cfg->perm_mc + 1);
+        out->perm_exact = 0;
+    }
+done:
+    free(buf);
+    free(idx);
+    free(walsh);
+    free(prob);
+    return st;
+}
+
+void plm_stats_holm(const double *p, size_t n, double *adj)
+{
+    size_t *o = malloc((n ? n : 1) * sizeof *o), k = 0;
+    if (!o) {
+        for (size_t i = 0; i < n; i++) adj[i] = NAN;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        adj[i] = NAN;
+        if (isfinite(p[i])) o[k++] = i;
+    }
+    for (size_t a = 1; a < k; a++) /* sort the finite ones by p */
+        for (size_t b = a; b > 0 && p[o[b]] < p[o[b - 1]]; b--) {
+            size_t x = o[b];
+            o[b] = o[b - 1];
+            o[b - 1] = x;
+        }
+    double run = 0;
+    for (size_t i = 0; i < k; i++) {
+        double v = (double)(k - i) * p[o[i]];
+        if (v > run) run = v;
+        adj[o[i]] = run < 1 ? run : 1;
+    }
+    free(o);
+}
