@@ -655,3 +655,51 @@ done:
     H5Fclose(f);
     return st;
 }
+
+plm_status plm_store_read_nights(const char *path, plm_night **rows, size_t *n)
+{
+    *rows = NULL;
+    *n = 0;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) PLM_FAIL(PLM_EIO, "%s: not a readable HDF5 file", path);
+    plm_status st = PLM_OK;
+    hid_t ds = H5Dopen2(f, "nights", H5P_DEFAULT), sp = H5I_INVALID_HID, mt = H5I_INVALID_HID;
+    night_rec *recs = NULL;
+    if (ds < 0) {
+        st = plm__fail(PLM_EFORMAT, "%s: no /nights table (not an actiplm results file?)", path);
+        goto done;
+    }
+    sp = H5Dget_space(ds);
+    hsize_t dims[1] = {0};
+    H5Sget_simple_extent_dims(sp, dims, NULL);
+    recs = calloc(dims[0] ? dims[0] : 1, sizeof *recs);
+    *rows = calloc(dims[0] ? dims[0] : 1, sizeof **rows);
+    mt = compound(sizeof *recs, night_fields, NF(night_fields));
+    if (!recs || !*rows || mt < 0) {
+        st = plm__fail(PLM_ENOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    if (dims[0] && H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, recs) < 0) {
+        st = plm__fail(PLM_EIO, "%s: cannot read /nights", path);
+        goto done;
+    }
+    for (hsize_t i = 0; i < dims[0]; i++) {
+        const night_rec *r = &recs[i];
+        (*rows)[i] = (plm_night){r->recording, r->subject, r->condition, r->night, r->tib_h, r->tst_h, r->se_pct,
+                                 r->sol_min, r->waso_min, r->lm_count, r->plm_count, r->plms_count, r->lm_index,
+                                 r->plms_index, r->plmw_index, r->plms_a_index, r->periodicity_index};
+    }
+    *n = (size_t)dims[0];
+done:
+    free(recs); /* the strings now belong to *rows */
+    if (st) {
+        free(*rows);
+        *rows = NULL;
+    }
+    if (mt >= 0) H5Tclose(mt);
+    if (sp >= 0) H5Sclose(sp);
+    if (ds >= 0) H5Dclose(ds);
+    H5Fclose(f);
+    return st;
+}

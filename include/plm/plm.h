@@ -24,6 +24,7 @@
 #include "simulate.h"
 #include "sleepwake.h"
 #include "stats.h"
+#include "study.h"
 #include "status.h"
 #include "store.h"
 #include "timeutil.h"

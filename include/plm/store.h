@@ -100,6 +100,10 @@ void plm_store_recording_abort(plm_store_rec *r);
 plm_status plm_store_read_lm_leg(const char *path, const char *recording, plm_span **out, size_t *n, char *rec_out,
                                  size_t rec_n);
 
+/* Read /nights of a results file back as plm_night rows: strings are malloc'd
+ * (free each recording/subject/condition, then *rows). */
+plm_status plm_store_read_nights(const char *path, plm_night **rows, size_t *n);
+
 /* Write the tables, close, and rename into place. s is freed either way. */
 plm_status plm_store_commit(plm_store *s);
 

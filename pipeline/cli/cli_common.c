@@ -1,6 +1,7 @@
 /* cli_common.c -- messages, number parsing and the command line for actiplm. */
 #define _DEFAULT_SOURCE
 #include <errno.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -179,4 +180,80 @@ int cli_write_root(plm_store *s, const char *manifest, const plm_process_cfg *cf
         plm_store_attr_str(s, NULL, "manifest_path", manifest ? manifest : ""))
         return 0;
     return cli_write_params(s, cfg);
+}
+
+/* "12.3 +- 4.5" with sensible digits */
+static void mean_sd(char *b, size_t n, double m, double sd)
+{
+    if (!isfinite(m)) snprintf(b, n, "NaN");
+    else snprintf(b, n, "%.1f +- %.1f", m, sd);
+}
+
+void cli_print_study(FILE *f, const plm_study_result *r, const plm_study_cfg *cfg)
+{
+    fprintf(f, "\n%s vs %s, %s design (nights averaged within subject and condition)\n", cfg->treatment, cfg->control,
+            r->paired ? "paired" : "unpaired");
+    fprintf(f, "%-18s %4s %16s %16s %26s %8s %8s %8s %8s\n", "outcome", "n", cfg->control, cfg->treatment,
+            "difference [95% CI]", "t p", "Wilc. p", "Holm p", "dz");
+    for (size_t i = 0; i < r->n; i++) {
+        const plm_outcome_result *o = &r->v[i];
+        char a[32], b[32], d[64], hp[16];
+        mean_sd(a, sizeof a, o->r.control_mean, o->r.control_sd);
+        mean_sd(b, sizeof b, o->r.treatment_mean, o->r.treatment_sd);
+        snprintf(d, sizeof d, "%.1f [%.1f, %.1f]", o->r.diff_mean, o->r.diff_ci_low, o->r.diff_ci_high);
+        if (isfinite(o->holm_p)) snprintf(hp, sizeof hp, "%.4f", o->holm_p);
+        else snprintf(hp, sizeof hp, "-");
+        fprintf(f, "%-18s %4zu %16s %16s %26s %8.4f %8.4f %8s %8.2f\n", o->outcome, o->r.n, a, b, d, o->r.ttest_p,
+                o->r.wilcoxon_p, hp, o->r.cohen_dz);
+    }
+    if (r->missing[0]) fprintf(f, "left out (a condition missing): %s\n", r->missing);
+    if (r->skipped[0]) fprintf(f, "skipped (NaN for everyone): %s\n", r->skipped);
+}
+
+static plm_stat_row stat_row(const plm_outcome_result *o)
+{
+    plm_stat_row s = {o->outcome, (int32_t)o->r.n, o->r.control_mean, o->r.control_sd, o->r.treatment_mean,
+                      o->r.treatment_sd, o->r.diff_mean, o->r.diff_ci_low, o->r.diff_ci_high, o->r.hl_estimate,
+                      o->r.hl_ci_low, o->r.hl_ci_high, o->r.ttest_p, o->r.wilcoxon_p, o->r.cohen_dz, o->holm_p};
+    return s;
+}
+
+int cli_study_to_store(plm_store *s, const plm_study_result *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        plm_stat_row row = stat_row(&r->v[i]);
+        if (plm_store_add_stat(s, &row) != PLM_OK) return 0;
+    }
+    return 1;
+}
+
+static void csv_num(FILE *f, double v)
+{
+    if (isfinite(v)) fprintf(f, ",%.17g", v);
+    else fprintf(f, ",NaN");
+}
+
+int cli_write_stats_csv(const char *path, const plm_study_result *r)
+{
+    FILE *f = !strcmp(path, "-") ? stdout : fopen(path, "w");
+    if (!f) {
+        cli_error("%s: cannot create: %s", path, strerror(errno));
+        return 0;
+    }
+    fprintf(f, "outcome,n,control_mean,control_sd,treatment_mean,treatment_sd,diff_mean,diff_ci_low,diff_ci_high,"
+               "hl_estimate,hl_ci_low,hl_ci_high,ttest_p,wilcoxon_p,cohen_dz,holm_p\n");
+    for (size_t i = 0; i < r->n; i++) {
+        plm_stat_row s = stat_row(&r->v[i]);
+        fprintf(f, "%s,%d", s.outcome, s.n);
+        const double v[] = {s.control_mean, s.control_sd, s.treatment_mean, s.treatment_sd, s.diff_mean, s.diff_ci_low,
+                            s.diff_ci_high, s.hl_estimate, s.hl_ci_low, s.hl_ci_high, s.ttest_p, s.wilcoxon_p,
+                            s.cohen_dz, s.holm_p};
+        for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) csv_num(f, v[k]);
+        fprintf(f, "\n");
+    }
+    if (f != stdout && fclose(f) != 0) {
+        cli_error("%s: write error", path);
+        return 0;
+    }
+    return 1;
 }

@@ -27,11 +27,17 @@ void cli_now_utc(char *buf, size_t n);
 
 /* Every processing parameter as a root attribute param.<stage>.<key>. */
 #include "plm/process.h"
+#include "plm/study.h"
 int cli_write_params(plm_store *s, const plm_process_cfg *cfg);
 
 /* Root attributes: software, version, command line, creation time, manifest and its
  * SHA-256 (manifest NULL: none), and every parameter. 0 on failure (see plm_last_error). */
 int cli_write_root(plm_store *s, const char *manifest, const plm_process_cfg *cfg);
+
+/* Study statistics: the Hornyak-style table, /stats rows, a CSV with the /stats field names. */
+void cli_print_study(FILE *f, const plm_study_result *r, const plm_study_cfg *cfg);
+int cli_study_to_store(plm_store *s, const plm_study_result *r);
+int cli_write_stats_csv(const char *path, const plm_study_result *r);
 
 /* Subcommands. */
 int cmd_info(int argc, char **argv);
@@ -40,5 +46,6 @@ int cmd_simulate(int argc, char **argv);
 int cmd_detect(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_score(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
 
 #endif

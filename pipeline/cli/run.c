@@ -120,8 +120,15 @@ int cmd_run(int argc, char **argv)
         plm_manifest_clear(&m);
         return 1;
     }
-    size_t failed = 0;
+    size_t failed = 0, ndone = 0;
     int fatal = 0;
+    plm_night *done_rows = calloc(m.nrows ? m.nrows : 1, sizeof *done_rows);
+    if (!done_rows) {
+        cli_error("out of memory");
+        plm_store_destroy(store);
+        plm_manifest_clear(&m);
+        return 1;
+    }
     for (size_t i = 0; i < m.nrows && !fatal; i++) {
         const plm_manifest_row *row = &m.rows[i];
         plm_process_result res;
@@ -135,6 +142,7 @@ int cmd_run(int argc, char **argv)
                 fatal = 1;
             continue;
         }
+        done_rows[ndone++] = res.row;
         if (res.warnings[0] && !quiet) cli_error("%s: warning: %s", row->path, res.warnings);
         if (verbose)
             fprintf(stderr, "actiplm run: %zu/%zu %s: %.0f s, PLMS %.1f/h, SE %.1f %% (lights: %s, sleep: %s)\n", i + 1,
@@ -142,12 +150,32 @@ int cmd_run(int argc, char **argv)
                     res.sleep_source);
     }
     size_t total = m.nrows;
+    /* study statistics over the nights processed (issue: /stats and the Hornyak-style table) */
+    plm_study_cfg scfg = plm_study_cfg_default();
+    plm_study_result sres;
+    memset(&sres, 0, sizeof sres);
+    int have_stats = 0;
+    plm_table tab;
+    if (!fatal && ndone && plm_table_from_nights(done_rows, ndone, &tab) == PLM_OK) {
+        if (plm_study_analyze(&tab, &scfg, &sres) == PLM_OK) {
+            have_stats = 1;
+            if (!cli_study_to_store(store, &sres)) fatal = 1;
+        } else if (!quiet)
+            cli_error("%s: no statistics: %s", manifest, plm_last_error());
+        plm_table_clear(&tab);
+    }
+    free(done_rows);
     plm_manifest_clear(&m);
     if (fatal || plm_store_commit(store) != PLM_OK) {
         if (fatal) plm_store_destroy(store);
+        plm_study_result_clear(&sres);
         cli_error("%s", plm_last_error());
         return 1;
     }
     printf("%s: %zu of %zu recordings processed, %zu failed\n", out, total - failed, total, failed);
+    if (have_stats) {
+        cli_print_study(stdout, &sres, &scfg);
+        plm_study_result_clear(&sres);
+    }
     return failed ? 1 : 0;
 }

@@ -1,0 +1,73 @@
+/* plm/study.h -- study-level comparison of a treatment condition with a control condition.
+ *
+ * Input: a table of nights (subject, condition, night, one column per outcome),
+ * from /nights of a results file or from a CSV (subject,condition[,night] and
+ * numeric columns). Paired design (default when subjects have both
+ * conditions): nights are averaged within subject and condition (or the
+ * first night only), subjects lacking a condition are listed and left out;
+ * each outcome gets the analyses of plm/stats.h. Outcomes that are NaN for
+ * everyone are skipped with a note. Holm's adjustment runs over the primary
+ * outcomes (PLMS index, PLMS-A index, sleep efficiency) on the Wilcoxon p.
+ * Unpaired design (no subject has both): Welch's t test on the night means
+ * per subject; the Wilcoxon fields are then NaN (rank tests for two groups
+ * are not implemented yet).
+ * Ownership: tables and results are the caller's, freed by the _clear functions.
+ */
+#ifndef PLM_STUDY_H
+#define PLM_STUDY_H
+
+#include <stddef.h>
+#include "stats.h"
+#include "status.h"
+
+typedef struct {
+    size_t nrows, ncols;
+    char **subject, **condition;
+    int *night;
+    char **names;      /* outcome column names */
+    double *values;    /* nrows x ncols, row-major */
+} plm_table;
+
+plm_status plm_table_read_csv(const char *path, plm_table *out);
+
+/* The numeric /nights fields of rows[0..n) as a table (strings copied). */
+plm_status plm_table_from_nights(const void *rows, size_t n, plm_table *out);
+void plm_table_clear(plm_table *t);
+
+typedef enum { PLM_DESIGN_AUTO = 0, PLM_DESIGN_PAIRED, PLM_DESIGN_UNPAIRED } plm_design;
+
+typedef struct {
+    const char *control, *treatment;  /* "control", "magnesium" */
+    plm_design design;
+    int first_night_only;
+    plm_stats_cfg stats;
+    const char *const *outcomes;      /* NULL = the default list */
+    size_t noutcomes;
+} plm_study_cfg;
+
+plm_study_cfg plm_study_cfg_default(void);
+
+typedef struct {
+    char outcome[64];
+    int paired;
+    plm_paired_result r;
+    double welch_p;        /* unpaired design */
+    double holm_p;         /* NaN for non-primary outcomes */
+} plm_outcome_result;
+
+typedef struct {
+    plm_outcome_result *v;
+    size_t n;
+    int paired;
+    char missing[512];     /* subjects left out for lacking a condition, or "" */
+    char skipped[256];     /* outcomes NaN for everyone */
+} plm_study_result;
+
+plm_status plm_study_analyze(const plm_table *t, const plm_study_cfg *cfg, plm_study_result *out);
+void plm_study_result_clear(plm_study_result *r);
+
+/* The default outcomes, in /nights names. */
+extern const char *const plm_default_outcomes[];
+extern const size_t plm_default_noutcomes;
+
+#endif

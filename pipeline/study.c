@@ -1,0 +1,318 @@
+/* study.c -- nights table -> per-subject means -> paired (or Welch) comparison per outcome. */
+#define _DEFAULT_SOURCE
+#include <ctype.h>
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_statistics_double.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "plm/csv.h"
+#include "plm/store.h"
+#include "plm/study.h"
+#include "internal.h"
+
+const char *const plm_default_outcomes[] = {"plms_index", "plms_a_index", "plmw_index", "se_pct",  "tst_h",
+                                            "sol_min",    "waso_min",     "lm_index",   "periodicity_index"};
+const size_t plm_default_noutcomes = sizeof plm_default_outcomes / sizeof plm_default_outcomes[0];
+static const char *const primary[] = {"plms_index", "plms_a_index", "se_pct"};
+
+plm_study_cfg plm_study_cfg_default(void)
+{
+    plm_study_cfg c = {.control = "control", .treatment = "magnesium", .design = PLM_DESIGN_AUTO,
+                       .first_night_only = 0, .stats = plm_stats_cfg_default(), .outcomes = NULL, .noutcomes = 0};
+    return c;
+}
+
+void plm_table_clear(plm_table *t)
+{
+    if (!t) return;
+    for (size_t i = 0; i < t->nrows; i++) {
+        free(t->subject[i]);
+        free(t->condition[i]);
+    }
+    for (size_t j = 0; j < t->ncols; j++) free(t->names[j]);
+    free(t->subject);
+    free(t->condition);
+    free(t->night);
+    free(t->names);
+    free(t->values);
+    memset(t, 0, sizeof *t);
+}
+
+static int parse_value(const char *s, double *v)
+{
+    while (isspace((unsigned char)*s)) s++;
+    if (!*s || !strcasecmp(s, "nan") || !strcasecmp(s, "na")) {
+        *v = NAN;
+        return 1;
+    }
+    char *end;
+    *v = strtod(s, &end);
+    while (isspace((unsigned char)*end)) end++;
+    return end != s && !*end;
+}
+
+plm_status plm_table_read_csv(const char *path, plm_table *t)
+{
+    memset(t, 0, sizeof *t);
+    plm_csv *c = NULL;
+    plm_status st = plm_csv_open(path, &c);
+    if (st) return st;
+    char **f;
+    size_t nf, line;
+    int *map = NULL;
+    int cs = -1, cc = -1, cn = -1;
+    if ((st = plm_csv_next(c, &f, &nf, &line))) {
+        if (st == PLM_ENODATA) st = plm__fail(PLM_EFORMAT, "%s: empty file", path);
+        goto fail;
+    }
+    size_t ncol = nf;
+    map = malloc(ncol * sizeof *map);
+    t->names = calloc(ncol, sizeof *t->names);
+    if (!map || !t->names) {
+        st = plm__fail(PLM_ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < nf; i++) {
+        map[i] = -1;
+        if (!strcmp(f[i], "subject")) cs = (int)i;
+        else if (!strcmp(f[i], "condition")) cc = (int)i;
+        else if (!strcmp(f[i], "night")) cn = (int)i;
+        else if (strcmp(f[i], "recording")) {
+            map[i] = (int)t->ncols;
+            t->names[t->ncols++] = plm__strdup(f[i]);
+        }
+    }
+    if (cs < 0 || cc < 0) {
+        st = plm__fail(PLM_EFORMAT, "%s:%zu: needs columns subject and condition", path, line);
+        goto fail;
+    }
+    size_t cap = 0;
+    while ((st = plm_csv_next(c, &f, &nf, &line)) == PLM_OK) {
+        if (nf != ncol) {
+            st = plm__fail(PLM_EFORMAT, "%s:%zu: %zu fields, the header has %zu", path, line, nf, ncol);
+            goto fail;
+        }
+        if (t->nrows == cap) {
+            cap = cap ? 2 * cap : 64;
+            void *a = realloc(t->subject, cap * sizeof *t->subject), *b = realloc(t->condition, cap * sizeof *t->condition),
+                 *n = realloc(t->night, cap * sizeof *t->night), *v = realloc(t->values, plm__mul(cap, (t->ncols ? t->ncols : 1) * sizeof(double)));
+            if (a) t->subject = a;
+            if (b) t->condition = b;
+            if (n) t->night = n;
+            if (v) t->values = v;
+            if (!a || !b || !n || !v) {
+                st = plm__fail(PLM_ENOMEM, "out of memory");
+                goto fail;
+            }
+        }
+        size_t r = t->nrows;
+        t->subject[r] = plm__strdup(f[cs]);
+        t->condition[r] = plm__strdup(f[cc]);
+        t->nrows++;
+        t->night[r] = cn >= 0 ? atoi(f[cn]) : 1;
+        for (size_t i = 0; i < nf; i++) {
+            if (map[i] < 0) continue;
+            double v;
+            if (!parse_value(f[i], &v)) {
+                st = plm__fail(PLM_EFORMAT, "%s:%zu: '%s' in column %s is not a number", path, line, f[i], t->names[map[i]]);
+                goto fail;
+            }
+            t->values[r * t->ncols + (size_t)map[i]] = v;
+        }
+    }
+    if (st != PLM_ENODATA) goto fail;
+    plm_csv_destroy(c);
+    free(map);
+    return PLM_OK;
+fail:
+    plm_csv_destroy(c);
+    free(map);
+    plm_table_clear(t);
+    return st;
+}
+
+void plm_study_result_clear(plm_study_result *r)
+{
+    if (!r) return;
+    free(r->v);
+    memset(r, 0, sizeof *r);
+}
+
+/* Mean of outcome column j over the nights of subject s in condition cond (NaN if none). */
+static double subject_mean(const plm_table *t, const char *s, const char *cond, size_t j, int first_only)
+{
+    double sum = 0;
+    int n = 0, best_night = 1 << 30;
+    for (size_t i = 0; i < t->nrows; i++)
+        if (!strcmp(t->subject[i], s) && !strcmp(t->condition[i], cond) && t->night[i] < best_night)
+            best_night = t->night[i];
+    for (size_t i = 0; i < t->nrows; i++) {
+        if (strcmp(t->subject[i], s) || strcmp(t->condition[i], cond)) continue;
+        if (first_only && t->night[i] != best_night) continue;
+        double v = t->values[i * t->ncols + j];
+        if (!isfinite(v)) continue;
+        sum += v;
+        n++;
+    }
+    return n ? sum / n : NAN;
+}
+
+static int has_condition(const plm_table *t, const char *s, const char *cond)
+{
+    for (size_t i = 0; i < t->nrows; i++)
+        if (!strcmp(t->subject[i], s) && !strcmp(t->condition[i], cond)) return 1;
+    return 0;
+}
+
+plm_status plm_study_analyze(const plm_table *t, const plm_study_cfg *cfg, plm_study_result *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *const *names = cfg->outcomes ? cfg->outcomes : plm_default_outcomes;
+    size_t nout = cfg->outcomes ? cfg->noutcomes : plm_default_noutcomes;
+    /* subjects in order of first appearance */
+    char **subj = calloc(t->nrows ? t->nrows : 1, sizeof *subj);
+    double *cv = malloc((t->nrows ? t->nrows : 1) * 2 * sizeof *cv);
+    plm_status st = PLM_OK;
+    if (!subj || !cv) {
+        st = plm__fail(PLM_ENOMEM, "out of memory");
+        goto done;
+    }
+    size_t ns = 0, both = 0, only_c = 0, only_t = 0;
+    for (size_t i = 0; i < t->nrows; i++) {
+        size_t k = 0;
+        while (k < ns && strcmp(subj[k], t->subject[i])) k++;
+        if (k == ns) subj[ns++] = t->subject[i];
+    }
+    for (size_t k = 0; k < ns; k++) {
+        int hc = has_condition(t, subj[k], cfg->control), ht = has_condition(t, subj[k], cfg->treatment);
+        both += hc && ht;
+        only_c += hc && !ht;
+        only_t += ht && !hc;
+    }
+    if (!both && (!only_c || !only_t)) {
+        st = plm__fail(PLM_ENODATA, "no nights of both conditions '%s' and '%s'", cfg->control, cfg->treatment);
+        goto done;
+    }
+    int paired = cfg->design == PLM_DESIGN_PAIRED || (cfg->design == PLM_DESIGN_AUTO && both > 0);
+    out->paired = paired;
+    if (paired)
+        for (size_t k = 0; k < ns; k++) {
+            int hc = has_condition(t, subj[k], cfg->control), ht = has_condition(t, subj[k], cfg->treatment);
+            if (hc != ht) {
+                size_t len = strlen(out->missing);
+                snprintf(out->missing + len, sizeof out->missing - len, "%s%s (no %s)", len ? ", " : "", subj[k],
+                         hc ? cfg->treatment : cfg->control);
+            }
+        }
+    out->v = calloc(nout ? nout : 1, sizeof *out->v);
+    if (!out->v) {
+        st = plm__fail(PLM_ENOMEM, "out of memory");
+        goto done;
+    }
+    double holm_in[16];
+    size_t holm_idx[16], nh = 0;
+    for (size_t o = 0; o < nout; o++) {
+        size_t j = 0;
+        while (j < t->ncols && strcmp(t->names[j], names[o])) j++;
+        if (j == t->ncols) {
+            st = plm__fail(PLM_EINVAL, "no outcome column '%s'", names[o]);
+            goto done;
+        }
+        size_t m = 0, nc = 0, nt = 0;
+        double *c = cv, *tr = cv + t->nrows;
+        for (size_t k = 0; k < ns; k++) {
+            double a = subject_mean(t, subj[k], cfg->control, j, cfg->first_night_only),
+                   b = subject_mean(t, subj[k], cfg->treatment, j, cfg->first_night_only);
+            if (paired) {
+                if (isfinite(a) && isfinite(b)) c[m] = a, tr[m] = b, m++;
+            } else {
+                if (isfinite(a)) c[nc++] = a;
+                if (isfinite(b)) tr[nt++] = b;
+            }
+        }
+        plm_outcome_result *res = &out->v[out->n];
+        if ((paired && m < 2) || (!paired && (nc < 2 || nt < 2))) {
+            size_t len = strlen(out->skipped);
+            snprintf(out->skipped + len, sizeof out->skipped - len, "%s%s", len ? ", " : "", names[o]);
+            continue;
+        }
+        plm__strlcpy(res->outcome, names[o], sizeof res->outcome);
+        res->paired = paired;
+        res->holm_p = NAN;
+        res->welch_p = NAN;
+        if (paired) {
+            if ((st = plm_stats_paired(c, tr, m, &cfg->stats, &res->r))) goto done;
+        } else { /* Welch */
+            plm_paired_result *r = &res->r;
+            memset(r, 0, sizeof *r);
+            r->n = nc + nt;
+            r->control_mean = gsl_stats_mean(c, 1, nc);
+            r->control_sd = gsl_stats_sd(c, 1, nc);
+            r->treatment_mean = gsl_stats_mean(tr, 1, nt);
+            r->treatment_sd = gsl_stats_sd(tr, 1, nt);
+            double vc = r->control_sd * r->control_sd / (double)nc, vt = r->treatment_sd * r->treatment_sd / (double)nt;
+            double se = sqrt(vc + vt), df = (vc + vt) * (vc + vt) / (vc * vc / ((double)nc - 1) + vt * vt / ((double)nt - 1));
+            r->diff_mean = r->treatment_mean - r->control_mean;
+            r->t = r->diff_mean / se;
+            r->df = df;
+            r->ttest_p = 2 * gsl_cdf_tdist_Q(fabs(r->t), df);
+            double q = gsl_cdf_tdist_Qinv((1 - cfg->stats.conf_level) / 2, df);
+            r->diff_ci_low = r->diff_mean - q * se;
+            r->diff_ci_high = r->diff_mean + q * se;
+            r->wilcoxon_p = r->hl_estimate = r->hl_ci_low = r->hl_ci_high = r->perm_p = NAN;
+            r->cohen_dz = r->hedges_gz = r->rank_biserial = NAN;
+            res->welch_p = r->ttest_p;
+        }
+        for (size_t p = 0; p < 3; p++)
+            if (!strcmp(names[o], primary[p]) && nh < 16) {
+                holm_in[nh] = res->r.wilcoxon_p;
+                holm_idx[nh++] = out->n;
+            }
+        out->n++;
+    }
+    double adj[16];
+    plm_stats_holm(holm_in, nh, adj);
+    for (size_t h = 0; h < nh; h++) out->v[holm_idx[h]].holm_p = adj[h];
+done:
+    free(subj);
+    free(cv);
+    if (st) plm_study_result_clear(out);
+    return st;
+}
+
+static const char *const night_fields[] = {"tib_h", "tst_h", "se_pct", "sol_min", "waso_min", "lm_count", "plm_count",
+                                           "plms_count", "lm_index", "plms_index", "plmw_index", "plms_a_index",
+                                           "periodicity_index"};
+
+plm_status plm_table_from_nights(const void *rows_v, size_t n, plm_table *t)
+{
+    const plm_night *rows = rows_v;
+    memset(t, 0, sizeof *t);
+    size_t nc = sizeof night_fields / sizeof night_fields[0];
+    t->subject = calloc(n ? n : 1, sizeof *t->subject);
+    t->condition = calloc(n ? n : 1, sizeof *t->condition);
+    t->night = calloc(n ? n : 1, sizeof *t->night);
+    t->names = calloc(nc, sizeof *t->names);
+    t->values = calloc(plm__mul(n ? n : 1, nc), sizeof *t->values);
+    if (!t->subject || !t->condition || !t->night || !t->names || !t->values) {
+        plm_table_clear(t);
+        PLM_FAIL(PLM_ENOMEM, "out of memory");
+    }
+    t->ncols = nc;
+    for (size_t j = 0; j < nc; j++) t->names[j] = plm__strdup(night_fields[j]);
+    for (size_t i = 0; i < n; i++) {
+        const plm_night *r = &rows[i];
+        t->subject[i] = plm__strdup(r->subject);
+        t->condition[i] = plm__strdup(r->condition);
+        t->night[i] = r->night;
+        t->nrows++;
+        const double v[] = {r->tib_h, r->tst_h, r->se_pct, r->sol_min, r->waso_min,
+                            r->lm_count < 0 ? NAN : r->lm_count, r->plm_count < 0 ? NAN : r->plm_count,
+                            r->plms_count < 0 ? NAN : r->plms_count, r->lm_index, r->plms_index, r->plmw_index,
+                            r->plms_a_index, r->periodicity_index};
+        memcpy(t->values + i * nc, v, sizeof v);
+    }
+    return PLM_OK;
+}
