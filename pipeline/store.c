@@ -703,3 +703,110 @@ done:
     H5Fclose(f);
     return st;
 }
+
+/* Read a whole 1-D compound table into rows of rowsize bytes (malloc'd). */
+static plm_status read_table(const char *path, const char *dset, size_t rowsize, const field *f, size_t nf, void **rows,
+                             size_t *n)
+{
+    *rows = NULL;
+    *n = 0;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0) PLM_FAIL(PLM_EIO, "%s: not a readable HDF5 file", path);
+    plm_status st = PLM_OK;
+    hid_t ds = H5Dopen2(file, dset, H5P_DEFAULT), sp = H5I_INVALID_HID, mt = H5I_INVALID_HID;
+    if (ds < 0) {
+        st = plm__fail(PLM_EFORMAT, "%s: no %s", path, dset);
+        goto done;
+    }
+    sp = H5Dget_space(ds);
+    hsize_t dims[1] = {0};
+    H5Sget_simple_extent_dims(sp, dims, NULL);
+    *rows = calloc(dims[0] ? dims[0] : 1, rowsize);
+    mt = compound(rowsize, f, nf);
+    if (!*rows || mt < 0) {
+        st = plm__fail(PLM_ENOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    if (dims[0] && H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, *rows) < 0) {
+        st = plm__fail(PLM_EIO, "%s: cannot read %s", path, dset);
+        goto done;
+    }
+    *n = (size_t)dims[0];
+done:
+    if (st) {
+        free(*rows);
+        *rows = NULL;
+    }
+    if (mt >= 0) H5Tclose(mt);
+    if (sp >= 0) H5Sclose(sp);
+    if (ds >= 0) H5Dclose(ds);
+    H5Fclose(file);
+    return st;
+}
+
+plm_status plm_store_read_stats(const char *path, plm_stat_row **rows, size_t *n)
+{
+    stat_rec *r = NULL;
+    plm_status st = read_table(path, "/stats", sizeof *r, stat_fields, NF(stat_fields), (void **)&r, n);
+    if (st) return st;
+    *rows = calloc(*n ? *n : 1, sizeof **rows);
+    if (!*rows) {
+        free(r);
+        PLM_FAIL(PLM_ENOMEM, "%s: out of memory", path);
+    }
+    for (size_t i = 0; i < *n; i++)
+        (*rows)[i] = (plm_stat_row){r[i].outcome, r[i].n, r[i].control_mean, r[i].control_sd, r[i].treatment_mean,
+                                    r[i].treatment_sd, r[i].diff_mean, r[i].diff_ci_low, r[i].diff_ci_high,
+                                    r[i].hl_estimate, r[i].hl_ci_low, r[i].hl_ci_high, r[i].ttest_p, r[i].wilcoxon_p,
+                                    r[i].cohen_dz, r[i].holm_p};
+    free(r);
+    return PLM_OK;
+}
+
+plm_status plm_store_read_lm(const char *path, const char *id, plm_lm_row **rows, size_t *n)
+{
+    char name[1100];
+    snprintf(name, sizeof name, "/recordings/%s/lm", id);
+    return read_table(path, name, sizeof **rows, lm_fields, NF(lm_fields), (void **)rows, n);
+}
+
+plm_status plm_store_list_recordings(const char *path, char ***ids, size_t *n)
+{
+    *ids = NULL;
+    *n = 0;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) PLM_FAIL(PLM_EIO, "%s: not a readable HDF5 file", path);
+    hid_t g = H5Gopen2(f, "recordings", H5P_DEFAULT);
+    H5G_info_t gi;
+    plm_status st = PLM_OK;
+    if (g < 0 || H5Gget_info(g, &gi) < 0) {
+        st = plm__fail(PLM_EFORMAT, "%s: no /recordings", path);
+        goto done;
+    }
+    *ids = calloc(gi.nlinks ? gi.nlinks : 1, sizeof **ids);
+    if (!*ids) {
+        st = plm__fail(PLM_ENOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    for (hsize_t i = 0; i < gi.nlinks; i++) { /* creation order: the manifest's order */
+        ssize_t len = H5Lget_name_by_idx(g, ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, i, NULL, 0, H5P_DEFAULT);
+        if (len < 0 || !((*ids)[i] = malloc((size_t)len + 1))) {
+            st = plm__fail(PLM_EIO, "%s: cannot list /recordings", path);
+            goto done;
+        }
+        H5Lget_name_by_idx(g, ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, i, (*ids)[i], (size_t)len + 1, H5P_DEFAULT);
+        (*n)++;
+    }
+done:
+    if (st && *ids) {
+        for (size_t i = 0; i < *n; i++) free((*ids)[i]);
+        free(*ids);
+        *ids = NULL;
+        *n = 0;
+    }
+    if (g >= 0) H5Gclose(g);
+    H5Fclose(f);
+    return st;
+}

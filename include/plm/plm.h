@@ -15,6 +15,7 @@
 #include "csv.h"
 #include "detect.h"
 #include "events.h"
+#include "export.h"
 #include "filter.h"
 #include "manifest.h"
 #include "night.h"

@@ -104,6 +104,15 @@ plm_status plm_store_read_lm_leg(const char *path, const char *recording, plm_sp
  * (free each recording/subject/condition, then *rows). */
 plm_status plm_store_read_nights(const char *path, plm_night **rows, size_t *n);
 
+/* Read /stats back (outcome strings malloc'd: free each, then *rows). */
+plm_status plm_store_read_stats(const char *path, plm_stat_row **rows, size_t *n);
+
+/* Recording ids under /recordings (each malloc'd; free them and *ids). */
+plm_status plm_store_list_recordings(const char *path, char ***ids, size_t *n);
+
+/* /recordings/<id>/lm back (*rows malloc'd). */
+plm_status plm_store_read_lm(const char *path, const char *id, plm_lm_row **rows, size_t *n);
+
 /* Write the tables, close, and rename into place. s is freed either way. */
 plm_status plm_store_commit(plm_store *s);
 

@@ -13,6 +13,7 @@ static const struct {
     {"run", cmd_run, "process every recording of a study manifest into one HDF5 file"},
     {"detect", cmd_detect, "detect leg movements in one recording (calibration, QC, filter, detector)"},
     {"stats", cmd_stats, "treatment vs control: t, exact Wilcoxon, Hodges-Lehmann, effect sizes, Holm"},
+    {"export", cmd_export, "spreadsheet-ready CSV files or an XLSX workbook"},
     {"score", cmd_score, "PLM indices from leg movements scored elsewhere (events CSV)"},
     {"compare", cmd_compare, "score detected leg movements against reference ones (Se, PPV, F1, timing)"},
     {"info", cmd_info, "describe one recording: format, channels, rate, start, full scale"},

@@ -47,5 +47,6 @@ int cmd_detect(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

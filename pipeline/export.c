@@ -1,0 +1,315 @@
+/* export.c -- results file -> CSV files and an XLSX workbook (libxlsxwriter). */
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xlsxwriter.h>
+#include "plm/export.h"
+#include "plm/store.h"
+#include "internal.h"
+
+/* A table of cells: a cell is a string (s != NULL) or a number. */
+typedef struct {
+    const char *s;
+    double v;
+} cell;
+
+typedef struct {
+    const char *name;
+    size_t ncols, nrows, cap;
+    const char **cols;
+    cell *cells;      /* nrows x ncols */
+    char **owned;     /* strings to free */
+    size_t nowned, capowned;
+} table;
+
+static plm_status t_row(table *t, const cell *row)
+{
+    if (t->nrows == t->cap) {
+        size_t nc = t->cap ? 2 * t->cap : 256;
+        cell *c = realloc(t->cells, plm__mul(plm__mul(nc, t->ncols), sizeof *c));
+        if (!c) PLM_FAIL(PLM_ENOMEM, "export: out of memory");
+        t->cells = c;
+        t->cap = nc;
+    }
+    memcpy(t->cells + t->nrows * t->ncols, row, t->ncols * sizeof *row);
+    t->nrows++;
+    return PLM_OK;
+}
+
+static const char *t_own(table *t, char *s)
+{
+    if (!s) return NULL;
+    if (t->nowned == t->capowned) {
+        size_t nc = t->capowned ? 2 * t->capowned : 64;
+        char **o = realloc(t->owned, nc * sizeof *o);
+        if (!o) {
+            free(s);
+            return NULL;
+        }
+        t->owned = o;
+        t->capowned = nc;
+    }
+    t->owned[t->nowned++] = s;
+    return s;
+}
+
+static void t_free(table *t)
+{
+    for (size_t i = 0; i < t->nowned; i++) free(t->owned[i]);
+    free(t->owned);
+    free(t->cells);
+    memset(t, 0, sizeof *t);
+}
+
+static const char *const night_cols[] = {"recording", "subject", "condition", "night", "tib_h", "tst_h", "se_pct",
+                                         "sol_min", "waso_min", "lm_count", "plm_count", "plms_count", "lm_index",
+                                         "plms_index", "plmw_index", "plms_a_index", "periodicity_index"};
+static const char *const stat_cols[] = {"outcome", "n", "control_mean", "control_sd", "treatment_mean", "treatment_sd",
+                                        "diff_mean", "diff_ci_low", "diff_ci_high", "hl_estimate", "hl_ci_low",
+                                        "hl_ci_high", "ttest_p", "wilcoxon_p", "cohen_dz", "holm_p"};
+static const char *const lm_cols[] = {"recording", "onset_s", "offset_s", "leg", "clm", "plm", "sleep"};
+static const char *const dict_cols[] = {"table", "column", "meaning", "unit"};
+static const char *const dict[][4] = {
+    {"nights", "recording", "recording id (manifest)", ""},
+    {"nights", "subject", "subject id", ""},
+    {"nights", "condition", "condition, e.g. control or magnesium", ""},
+    {"nights", "night", "night number within subject and condition", ""},
+    {"nights", "tib_h", "time in bed, lights off to lights on", "h"},
+    {"nights", "tst_h", "total sleep time", "h"},
+    {"nights", "se_pct", "sleep efficiency, TST / TIB", "%"},
+    {"nights", "sol_min", "sleep-onset latency, lights off to the first sleep epoch", "min"},
+    {"nights", "waso_min", "wake after sleep onset", "min"},
+    {"nights", "lm_count", "leg movements with onset in bed", "count"},
+    {"nights", "plm_count", "periodic leg movements in bed", "count"},
+    {"nights", "plms_count", "periodic leg movements in sleep", "count"},
+    {"nights", "lm_index", "leg movements in sleep per hour of sleep", "1/h"},
+    {"nights", "plms_index", "periodic leg movements in sleep per hour of sleep", "1/h"},
+    {"nights", "plmw_index", "periodic leg movements in wake per hour of wake in bed", "1/h"},
+    {"nights", "plms_a_index", "PLMS with an associated arousal per hour of sleep (needs arousal annotations)", "1/h"},
+    {"nights", "periodicity_index", "PLMS / candidate leg movements in sleep (WASM 2016)", "ratio"},
+    {"subjects", "n_nights", "nights averaged", "count"},
+    {"subjects", "(other columns)", "mean over the subject's nights in the condition, as in nights", "as in nights"},
+    {"stats", "outcome", "the nights column compared", ""},
+    {"stats", "n", "subjects (pairs) analysed", "count"},
+    {"stats", "control_mean, control_sd", "mean and SD over subjects, control condition", "unit of the outcome"},
+    {"stats", "treatment_mean, treatment_sd", "mean and SD over subjects, treatment condition", "unit of the outcome"},
+    {"stats", "diff_mean, diff_ci_low, diff_ci_high", "mean of treatment - control and its t-based 95 % CI", "unit of the outcome"},
+    {"stats", "hl_estimate, hl_ci_low, hl_ci_high", "Hodges-Lehmann estimate and exact 95 % CI", "unit of the outcome"},
+    {"stats", "ttest_p", "paired t test, two-sided", "p"},
+    {"stats", "wilcoxon_p", "Wilcoxon signed-rank test, exact for n <= 50, two-sided", "p"},
+    {"stats", "cohen_dz", "mean difference / SD of differences", "SD units"},
+    {"stats", "holm_p", "Holm-adjusted Wilcoxon p over PLMS, PLMS-A and sleep efficiency", "p"},
+    {"lm_events", "recording", "recording id", ""},
+    {"lm_events", "onset_s, offset_s", "movement start and end from the recording's first sample", "s"},
+    {"lm_events", "leg", "1 left, 2 right, 3 both", ""},
+    {"lm_events", "clm, plm, sleep", "candidate LM, periodic LM, onset in a sleep epoch (0/1)", ""}};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static cell num(double v) { return (cell){NULL, v}; }
+static cell str(const char *s) { return (cell){s ? s : "", 0}; }
+
+static plm_status build(const char *h5, table *nights, table *subjects, table *stats, table *lm, table *dic)
+{
+    plm_status st;
+    plm_night *nr = NULL;
+    size_t nn = 0;
+    if ((st = plm_store_read_nights(h5, &nr, &nn))) return st;
+    nights->name = "nights";
+    nights->ncols = N(night_cols);
+    nights->cols = (const char **)night_cols;
+    for (size_t i = 0; i < nn && !st; i++) {
+        const plm_night *r = &nr[i];
+        t_own(nights, (char *)r->recording);
+        t_own(nights, (char *)r->subject);
+        t_own(nights, (char *)r->condition);
+        cell row[] = {str(r->recording), str(r->subject), str(r->condition), num(r->night), num(r->tib_h),
+                      num(r->tst_h), num(r->se_pct), num(r->sol_min), num(r->waso_min), num(r->lm_count),
+                      num(r->plm_count), num(r->plms_count), num(r->lm_index), num(r->plms_index), num(r->plmw_index),
+                      num(r->plms_a_index), num(r->periodicity_index)};
+        st = t_row(nights, row);
+    }
+    /* subjects: mean per subject and condition, in order of first appearance */
+    static const char *sub_cols[N(night_cols) - 1 + 1];
+    sub_cols[0] = "subject";
+    sub_cols[1] = "condition";
+    sub_cols[2] = "n_nights";
+    for (size_t k = 4; k < N(night_cols); k++) sub_cols[k - 1] = night_cols[k];
+    subjects->name = "subjects";
+    subjects->ncols = N(night_cols) - 1;
+    subjects->cols = sub_cols;
+    for (size_t i = 0; i < nn && !st; i++) {
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = !strcmp(nr[j].subject, nr[i].subject) && !strcmp(nr[j].condition, nr[i].condition);
+        if (seen) continue;
+        cell row[N(night_cols) - 1];
+        row[0] = str(nr[i].subject);
+        row[1] = str(nr[i].condition);
+        double sum[N(night_cols) - 4] = {0};
+        int cnt[N(night_cols) - 4] = {0}, nights_n = 0;
+        for (size_t j = i; j < nn; j++) {
+            if (strcmp(nr[j].subject, nr[i].subject) || strcmp(nr[j].condition, nr[i].condition)) continue;
+            nights_n++;
+            const plm_night *r = &nr[j];
+            const double v[] = {r->tib_h, r->tst_h, r->se_pct, r->sol_min, r->waso_min, r->lm_count, r->plm_count,
+                                r->plms_count, r->lm_index, r->plms_index, r->plmw_index, r->plms_a_index,
+                                r->periodicity_index};
+            for (size_t k = 0; k < N(v); k++)
+                if (isfinite(v[k]) && !(k >= 5 && k <= 7 && v[k] < 0)) sum[k] += v[k], cnt[k]++;
+        }
+        row[2] = num(nights_n);
+        for (size_t k = 0; k < N(sum); k++) row[3 + k] = num(cnt[k] ? sum[k] / cnt[k] : NAN);
+        st = t_row(subjects, row);
+    }
+    free(nr);
+    if (st) return st;
+    /* stats */
+    plm_stat_row *sr = NULL;
+    size_t ns = 0;
+    if ((st = plm_store_read_stats(h5, &sr, &ns))) return st;
+    stats->name = "stats";
+    stats->ncols = N(stat_cols);
+    stats->cols = (const char **)stat_cols;
+    for (size_t i = 0; i < ns && !st; i++) {
+        const plm_stat_row *r = &sr[i];
+        t_own(stats, (char *)r->outcome);
+        cell row[] = {str(r->outcome), num(r->n), num(r->control_mean), num(r->control_sd), num(r->treatment_mean),
+                      num(r->treatment_sd), num(r->diff_mean), num(r->diff_ci_low), num(r->diff_ci_high),
+                      num(r->hl_estimate), num(r->hl_ci_low), num(r->hl_ci_high), num(r->ttest_p), num(r->wilcoxon_p),
+                      num(r->cohen_dz), num(r->holm_p)};
+        st = t_row(stats, row);
+    }
+    free(sr);
+    if (st) return st;
+    /* lm events */
+    char **ids = NULL;
+    size_t nid = 0;
+    if ((st = plm_store_list_recordings(h5, &ids, &nid))) return st;
+    lm->name = "lm_events";
+    lm->ncols = N(lm_cols);
+    lm->cols = (const char **)lm_cols;
+    for (size_t i = 0; i < nid; i++) {
+        const char *id = t_own(lm, ids[i]);
+        plm_lm_row *rows = NULL;
+        size_t n = 0;
+        if (!st) st = plm_store_read_lm(h5, id, &rows, &n);
+        for (size_t k = 0; k < n && !st; k++) {
+            cell row[] = {str(id), num(rows[k].onset_s), num(rows[k].offset_s), num(rows[k].leg), num(rows[k].clm),
+                          num(rows[k].plm), num(rows[k].sleep)};
+            st = t_row(lm, row);
+        }
+        free(rows);
+    }
+    free(ids);
+    if (st) return st;
+    dic->name = "dictionary";
+    dic->ncols = N(dict_cols);
+    dic->cols = (const char **)dict_cols;
+    for (size_t i = 0; i < N(dict) && !st; i++) {
+        cell row[] = {str(dict[i][0]), str(dict[i][1]), str(dict[i][2]), str(dict[i][3])};
+        st = t_row(dic, row);
+    }
+    return st;
+}
+
+static void csv_field(FILE *f, const char *s)
+{
+    if (strpbrk(s, ",\"\r\n")) {
+        fputc('"', f);
+        for (; *s; s++) {
+            if (*s == '"') fputc('"', f);
+            fputc(*s, f);
+        }
+        fputc('"', f);
+    } else fputs(s, f);
+}
+
+static plm_status write_csv(const table *t, const char *dir)
+{
+    char path[4096], tmp[4200];
+    snprintf(path, sizeof path, "%s/%s.csv", dir, t->name);
+    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) PLM_FAIL(PLM_EIO, "%s: cannot create: %s", path, strerror(errno));
+    for (size_t c = 0; c < t->ncols; c++) {
+        if (c) fputc(',', f);
+        csv_field(f, t->cols[c]);
+    }
+    fputs("\r\n", f);
+    for (size_t r = 0; r < t->nrows; r++) {
+        for (size_t c = 0; c < t->ncols; c++) {
+            const cell *x = &t->cells[r * t->ncols + c];
+            if (c) fputc(',', f);
+            if (x->s) csv_field(f, x->s);
+            else if (isfinite(x->v)) {
+                char b[40];
+                snprintf(b, sizeof b, "%.17g", x->v);
+                for (char *p = b; *p; p++) /* a dot, whatever the locale */
+                    if (*p == ',') *p = '.';
+                fputs(b, f);
+            } else fputs("NaN", f);
+        }
+        fputs("\r\n", f);
+    }
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        unlink(tmp);
+        PLM_FAIL(PLM_EIO, "%s: write error: %s", path, strerror(errno));
+    }
+    return PLM_OK;
+}
+
+plm_status plm_export_csv(const char *h5, const char *dir)
+{
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) PLM_FAIL(PLM_EIO, "%s: cannot create: %s", dir, strerror(errno));
+    table t[5];
+    memset(t, 0, sizeof t);
+    plm_status st = build(h5, &t[0], &t[1], &t[2], &t[3], &t[4]);
+    for (int i = 0; i < 5 && !st; i++) st = write_csv(&t[i], dir);
+    for (int i = 0; i < 5; i++) t_free(&t[i]);
+    return st;
+}
+
+plm_status plm_export_xlsx(const char *h5, const char *path)
+{
+    table t[5];
+    memset(t, 0, sizeof t);
+    plm_status st = build(h5, &t[0], &t[1], &t[2], &t[3], &t[4]);
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp-%ld.xlsx", path, (long)getpid());
+    lxw_workbook *wb = NULL;
+    if (!st) {
+        wb = workbook_new(tmp);
+        if (!wb) st = plm__fail(PLM_EIO, "%s: cannot create the workbook", path);
+    }
+    lxw_format *bold = wb ? workbook_add_format(wb) : NULL;
+    if (bold) format_set_bold(bold);
+    for (int i = 0; i < 5 && !st; i++) {
+        lxw_worksheet *ws = workbook_add_worksheet(wb, t[i].name);
+        if (!ws) {
+            st = plm__fail(PLM_EIO, "%s: cannot add sheet %s", path, t[i].name);
+            break;
+        }
+        for (size_t c = 0; c < t[i].ncols; c++) worksheet_write_string(ws, 0, (lxw_col_t)c, t[i].cols[c], bold);
+        worksheet_freeze_panes(ws, 1, 0);
+        for (size_t r = 0; r < t[i].nrows; r++)
+            for (size_t c = 0; c < t[i].ncols; c++) {
+                const cell *x = &t[i].cells[r * t[i].ncols + c];
+                if (x->s) worksheet_write_string(ws, (lxw_row_t)(r + 1), (lxw_col_t)c, x->s, NULL);
+                else if (isfinite(x->v)) worksheet_write_number(ws, (lxw_row_t)(r + 1), (lxw_col_t)c, x->v, NULL);
+            }
+    }
+    if (wb) {
+        lxw_error e = workbook_close(wb);
+        if (!st && e != LXW_NO_ERROR) st = plm__fail(PLM_EIO, "%s: %s", path, lxw_strerror(e));
+        if (!st && rename(tmp, path) != 0) st = plm__fail(PLM_EIO, "%s: cannot move into place: %s", path, strerror(errno));
+        if (st) unlink(tmp);
+    }
+    for (int i = 0; i < 5; i++) t_free(&t[i]);
+    return st;
+}
