@@ -61,8 +61,8 @@ check "simulate: another seed gives other recordings" sh -c "! cmp -s '$T/s1/rec
 check "simulate: 6 recordings, truth for each" sh -c "[ \$(ls '$T/s1/recordings' | wc -l) -eq 6 ] && [ \$(ls '$T/s1/truth'/*.events.csv | wc -l) -eq 6 ] && [ \$(wc -l <'$T/s1/truth/nights.csv') -eq 7 ]"
 
 # --- run: layout, truth times (one night crosses the spring clock change), reproducibility --
-"$A" run "$T/s1" -o "$T/r1.h5" >"$T/out" 2>"$T/err"; rc=$?
-check "run on a simulated study exits 0" sh -c "[ $rc -eq 0 ] && grep -q '6 of 6 recordings processed, 0 failed' '$T/out'"
+"$A" run "$T/s1" -o "$T/r1.h5" >"$T/out.run" 2>"$T/err"; rc=$?
+check "run on a simulated study exits 0" sh -c "[ $rc -eq 0 ] && grep -q '6 of 6 recordings processed, 0 failed' '$T/out.run'"
 check "results follow docs/hdf5-layout.md (h5py)" $CHECK "$T/r1.h5"
 check "lights-off/on clock times and starts resolve to the truth, DST night included" $CHECK "$T/r1.h5" --truth "$T/s1"
 check "/nights is filled: indices, sleep measures, counts (no NaN at default settings)" /usr/bin/python3 -c "
@@ -132,6 +132,65 @@ printf 'onset_s,duration_s,type,leg\n10,1,lm,L\n30,1,spindle,\n' >"$T/unknown.cs
 check "score: unknown types warned once, no stages said, still scored" sh -c "[ $rc -eq 0 ] && grep -q 'unknown event types ignored: spindle' '$T/err' && grep -q 'no sleep stages: all time between lights off and on counts as sleep' '$T/err'"
 "$A" score --rules wasm tests/data/hand_night.csv 2>"$T/err"; rc=$?
 check "score --rules with an unknown name is a usage error" sh -c "[ $rc -eq 2 ] && grep -q \"unknown rule set 'wasm'\" '$T/err'"
+
+# --- statistics and exports ------------------------------------------------------------
+check "run prints the Hornyak-style table" sh -c "grep -q 'magnesium vs control, paired design' '$T/out.run' && grep -q '^plms_index ' '$T/out.run'"
+"$A" stats "$T/r1.h5" --csv "$T/st_h5.csv" >/dev/null 2>&1; rc=$?
+check "/stats holds the numbers actiplm stats computes from the same nights" /usr/bin/python3 -c "
+import csv, h5py, sys
+s = h5py.File('$T/r1.h5', 'r')['stats'][...]
+rows = list(csv.DictReader(open('$T/st_h5.csv')))
+same = lambda a, b: (a != a and b != b) or a == b
+ok = $rc == 0 and len(s) == len(rows) > 3 and all(same(float(r[k]), float(c[k])) for r, c in zip(s, rows) for k in s.dtype.names[1:])
+sys.exit(0 if ok else 1)"
+"$A" export "$T/r1.h5" --csv "$T/tables" --xlsx "$T/r1.xlsx" >/dev/null 2>&1; rc=$?
+check "export writes the five CSV tables and a workbook" sh -c "[ $rc -eq 0 ] && for t in nights subjects stats lm_events dictionary; do [ -s '$T/tables/'\$t.csv ] || exit 1; done && [ -s '$T/r1.xlsx' ]"
+"$A" stats "$T/tables/nights.csv" --csv "$T/st_csv.csv" >/dev/null 2>&1
+check "stats on the exported nights.csv reproduces /stats exactly" cmp "$T/st_h5.csv" "$T/st_csv.csv"
+check "CSV is RFC 4180 with a dot decimal separator (Python's csv reads it back)" /usr/bin/python3 -c "
+import csv, sys
+rows = list(csv.reader(open('$T/tables/nights.csv', newline='')))
+ok = rows[0][:4] == ['recording', 'subject', 'condition', 'night'] and all(len(r) == len(rows[0]) for r in rows)
+ok = ok and all(float(x) == float(x) or x == 'NaN' for r in rows[1:] for x in r[4:])
+sys.exit(0 if ok else 1)"
+check "XLSX: sheets, frozen header, numeric cells equal to the CSV (openpyxl)" /usr/bin/python3 -c "
+import csv, sys, openpyxl
+wb = openpyxl.load_workbook('$T/r1.xlsx')
+ok = wb.sheetnames == ['nights', 'subjects', 'stats', 'lm_events', 'dictionary']
+ws = wb['nights']
+ok = ok and ws.freeze_panes == 'A2'
+rows = list(csv.reader(open('$T/tables/nights.csv', newline='')))
+for i, r in enumerate(rows[1:], start=2):
+    for j, x in enumerate(r, start=1):
+        v = ws.cell(i, j).value
+        if x == 'NaN': ok = ok and v is None
+        elif j > 3: ok = ok and isinstance(v, (int, float)) and abs(float(v) - float(x)) <= 1e-14 * max(1, abs(float(x)))  # XLSX keeps 15-16 digits
+        else: ok = ok and v == x
+sys.exit(0 if ok else 1)"
+if command -v libreoffice >/dev/null 2>&1; then
+    (cd "$T" && HOME="$T" timeout 120 libreoffice --headless --convert-to csv r1.xlsx >/dev/null 2>&1)
+    check "XLSX opens in LibreOffice with the expected values" /usr/bin/python3 -c "
+import csv, sys
+a = list(csv.reader(open('$T/r1.csv', newline='')))
+b = list(csv.reader(open('$T/tables/nights.csv', newline='')))
+ok = len(a) == len(b) and a[0] == b[0]
+for ra, rb in zip(a[1:], b[1:]):
+    for x, y in zip(ra, rb):
+        if y == 'NaN': ok = ok and x == ''
+        else:
+            try: ok = ok and abs(float(x) - float(y)) <= 1e-9 * max(1, abs(float(y)))
+            except ValueError: ok = ok and x == y
+sys.exit(0 if ok else 1)"
+else
+    skip "XLSX in LibreOffice (libreoffice not installed)"
+fi
+printf 'subject,group\nS1,control\n' >"$T/nocond_stats.csv"
+"$A" stats "$T/nocond_stats.csv" 2>"$T/err"; rc=$?
+check "stats: a CSV without subject/condition names file and line" sh -c "[ $rc -eq 1 ] && grep -q 'nocond_stats.csv:1: needs columns subject and condition' '$T/err'"
+"$A" stats "$T/tables/nights.csv" --outcomes plms_index,bogus 2>"$T/err"; rc=$?
+check "stats: an unknown outcome is an error" sh -c "[ $rc -eq 1 ] && grep -q \"no outcome column 'bogus'\" '$T/err'"
+"$A" stats "$T/tables/nights.csv" --treatment placebo 2>"$T/err"; rc=$?
+check "stats: a treatment level with no nights is an error" sh -c "[ $rc -eq 1 ] && grep -q \"no nights of both conditions 'control' and 'placebo'\" '$T/err'"
 
 # --- one bad recording never stops the batch --------------------------------------------
 B="$T/bad"; mkdir -p "$B"
