@@ -277,3 +277,170 @@ void plm_stats_holm(const double *p, size_t n, double *adj)
     }
     free(o);
 }
+
+/* Null distribution of the doubled rank sum of a subset of size k of the doubled ranks r2[0..N):
+ * prob[s] for s = 0 .. tot2 (malloc'd). */
+static double *ranksum_dist(const size_t *r2, size_t N, size_t k, size_t *tot2)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < N; i++) total += r2[i];
+    size_t w = total + 1;
+    double *dp = calloc((k + 1) * w, sizeof *dp);
+    if (!dp) return NULL;
+    dp[0] = 1;
+    for (size_t i = 0; i < N; i++)
+        for (size_t j = (i + 1 < k ? i + 1 : k); j >= 1; j--)
+            for (size_t s = total + 1; s-- > r2[i];) {
+                double v = dp[(j - 1) * w + s - r2[i]];
+                if (v != 0) dp[j * w + s] += v;
+            }
+    double *prob = malloc(w * sizeof *prob), all = 0;
+    if (!prob) {
+        free(dp);
+        return NULL;
+    }
+    for (size_t s = 0; s < w; s++) all += dp[k * w + s];
+    for (size_t s = 0; s < w; s++) prob[s] = dp[k * w + s] / all;
+    free(dp);
+    *tot2 = total;
+    return prob;
+}
+
+/* rank sum (minus nt(nt+1)/2) of the treatment group after shifting it by -d */
+static double w_shift(const double *t, size_t nt, const double *c, size_t nc, double d, double *v, double *r, size_t *idx)
+{
+    for (size_t i = 0; i < nt; i++) v[i] = t[i] - d;
+    for (size_t j = 0; j < nc; j++) v[nt + j] = c[j];
+    midranks(v, nt + nc, r, idx);
+    double s = 0;
+    for (size_t i = 0; i < nt; i++) s += r[i];
+    return s - (double)nt * ((double)nt + 1) / 2;
+}
+
+plm_status plm_stats_unpaired(const double *c_in, size_t nc_in, const double *t_in, size_t nt_in, const plm_stats_cfg *cfg,
+                              plm_unpaired_result *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t N_in = nc_in + nt_in;
+    double *buf = malloc(plm__mul(N_in ? N_in : 1, 5 * sizeof(double)));
+    size_t *idx = malloc((N_in ? N_in : 1) * sizeof *idx), *r2 = malloc((N_in ? N_in : 1) * sizeof *r2);
+    double *diffs = NULL, *prob = NULL;
+    plm_status st = PLM_OK;
+    if (!buf || !idx || !r2) {
+        st = plm__fail(PLM_ENOMEM, "stats: out of memory");
+        goto done;
+    }
+    double *c = buf, *t = buf + N_in, *v = buf + 2 * N_in, *r = buf + 3 * N_in, *r_sh = buf + 4 * N_in;
+    size_t nc = 0, nt = 0;
+    for (size_t i = 0; i < nc_in; i++)
+        if (isfinite(c_in[i])) c[nc++] = c_in[i];
+    for (size_t i = 0; i < nt_in; i++)
+        if (isfinite(t_in[i])) t[nt++] = t_in[i];
+    out->n_control = nc;
+    out->n_treatment = nt;
+    if (nc < 2 || nt < 2) {
+        st = plm__fail(PLM_ENODATA, "stats: %zu and %zu values, need 2 per group", nc, nt);
+        goto done;
+    }
+    out->control_mean = gsl_stats_mean(c, 1, nc);
+    out->control_sd = gsl_stats_sd(c, 1, nc);
+    out->treatment_mean = gsl_stats_mean(t, 1, nt);
+    out->treatment_sd = gsl_stats_sd(t, 1, nt);
+    double vc = out->control_sd * out->control_sd / (double)nc, vt = out->treatment_sd * out->treatment_sd / (double)nt;
+    double se = sqrt(vc + vt);
+    out->welch_df = (vc + vt) * (vc + vt) / (vc * vc / ((double)nc - 1) + vt * vt / ((double)nt - 1));
+    out->diff_mean = out->treatment_mean - out->control_mean;
+    out->welch_t = out->diff_mean / se;
+    out->welch_p = 2 * gsl_cdf_tdist_Q(fabs(out->welch_t), out->welch_df);
+    double q = gsl_cdf_tdist_Qinv((1 - cfg->conf_level) / 2, out->welch_df);
+    out->diff_ci_low = out->diff_mean - q * se;
+    out->diff_ci_high = out->diff_mean + q * se;
+    /* ranks of (treatment, control) */
+    size_t N = nt + nc;
+    for (size_t i = 0; i < nt; i++) v[i] = t[i];
+    for (size_t j = 0; j < nc; j++) v[nt + j] = c[j];
+    midranks(v, N, r, idx);
+    double rs = 0;
+    int ties = 0;
+    for (size_t i = 0; i < nt; i++) rs += r[i];
+    for (size_t i = 0; i < N; i++) {
+        r2[i] = (size_t)llround(2 * r[i]);
+        ties |= r[i] != floor(r[i]);
+    }
+    for (size_t i = 0; i < N && !ties; i++)
+        for (size_t j = i + 1; j < N && !ties; j++) ties = r[i] == r[j];
+    double off = (double)nt * ((double)nt + 1) / 2;
+    out->w = rs - off;
+    size_t tot2 = 0;
+    prob = ranksum_dist(r2, N, nt, &tot2);
+    if (!prob) {
+        st = plm__fail(PLM_ENOMEM, "stats: out of memory");
+        goto done;
+    }
+    if (nt <= cfg->exact_max_n && nc <= cfg->exact_max_n) {
+        double expect = (double)nt / (double)N * ((double)N * ((double)N + 1) / 2), ih = rs - expect, p = 0;
+        if (ih != 0) {
+            for (size_t s2 = 0; s2 <= tot2; s2++) {
+                double th = (double)s2 / 2 - expect;
+                if (th <= -fabs(ih) + 1e-9 || th >= fabs(ih) - 1e-9) p += prob[s2];
+            }
+        } else p = 1;
+        out->mw_p = p < 1 ? p : 1;
+        out->mw_exact = 1;
+    } else { /* R's wilcox.test(correct = TRUE) */
+        double mean = (double)nt * (double)nc / 2, tie = 0;
+        for (size_t i = 0; i < N;) { /* tie groups by sorted order */
+            size_t j = i;
+            while (j + 1 < N && v[idx[j + 1]] == v[idx[i]]) j++;
+            double g = (double)(j - i + 1);
+            tie += g * g * g - g;
+            i = j + 1;
+        }
+        double sigma = sqrt((double)nt * (double)nc / 12 * (((double)N + 1) - tie / ((double)N * ((double)N - 1))));
+        double z = out->w - mean;
+        z = (z - (z > 0 ? 0.5 : z < 0 ? -0.5 : 0)) / sigma;
+        out->mw_p = 2 * fmin(gsl_cdf_ugaussian_P(z), gsl_cdf_ugaussian_Q(z));
+        out->mw_exact = 0;
+    }
+    /* Hodges-Lehmann shift and exact CI */
+    size_t nd = nt * nc, k = 0;
+    diffs = malloc(plm__mul(nd, 2 * sizeof *diffs));
+    if (!diffs) {
+        st = plm__fail(PLM_ENOMEM, "stats: out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < nt; i++)
+        for (size_t j = 0; j < nc; j++) diffs[k++] = t[i] - c[j];
+    gsl_sort(diffs, 1, nd);
+    out->hl_shift = gsl_stats_median_from_sorted_data(diffs, 1, nd);
+    double *w = diffs + nd;
+    for (size_t q2 = 0; q2 < nd; q2++) w[q2] = ties ? w_shift(t, nt, c, nc, diffs[q2], v, r_sh, idx) : (double)(nd - q2);
+    double alpha = 1 - cfg->conf_level;
+    double qu = qdist(prob, tot2, alpha / 2) - off, ql = qdist(prob, tot2, 1 - alpha / 2) - off;
+    double wmin = INFINITY, wmax = -INFINITY, lci = diffs[nd - 1], uci = diffs[0];
+    for (size_t q2 = 0; q2 < nd; q2++) {
+        wmin = fmin(wmin, w[q2]);
+        wmax = fmax(wmax, w[q2]);
+    }
+    if (qu > wmin)
+        for (size_t q2 = 0; q2 < nd; q2++)
+            if (w[q2] <= qu) {
+                lci = diffs[q2];
+                break;
+            }
+    if (ql < wmax)
+        for (size_t q2 = nd; q2-- > 0;)
+            if (w[q2] > ql) {
+                uci = diffs[q2];
+                break;
+            }
+    out->hl_ci_low = uci;
+    out->hl_ci_high = lci;
+done:
+    free(buf);
+    free(idx);
+    free(r2);
+    free(diffs);
+    free(prob);
+    return st;
+}

@@ -244,26 +244,20 @@ plm_status plm_study_analyze(const plm_table *t, const plm_study_cfg *cfg, plm_s
         res->welch_p = NAN;
         if (paired) {
             if ((st = plm_stats_paired(c, tr, m, &cfg->stats, &res->r))) goto done;
-        } else { /* Welch */
+        } else { /* two groups: Welch, exact rank-sum, Hodges-Lehmann shift */
+            plm_unpaired_result u;
+            if ((st = plm_stats_unpaired(c, nc, tr, nt, &cfg->stats, &u))) goto done;
             plm_paired_result *r = &res->r;
             memset(r, 0, sizeof *r);
             r->n = nc + nt;
-            r->control_mean = gsl_stats_mean(c, 1, nc);
-            r->control_sd = gsl_stats_sd(c, 1, nc);
-            r->treatment_mean = gsl_stats_mean(tr, 1, nt);
-            r->treatment_sd = gsl_stats_sd(tr, 1, nt);
-            double vc = r->control_sd * r->control_sd / (double)nc, vt = r->treatment_sd * r->treatment_sd / (double)nt;
-            double se = sqrt(vc + vt), df = (vc + vt) * (vc + vt) / (vc * vc / ((double)nc - 1) + vt * vt / ((double)nt - 1));
-            r->diff_mean = r->treatment_mean - r->control_mean;
-            r->t = r->diff_mean / se;
-            r->df = df;
-            r->ttest_p = 2 * gsl_cdf_tdist_Q(fabs(r->t), df);
-            double q = gsl_cdf_tdist_Qinv((1 - cfg->stats.conf_level) / 2, df);
-            r->diff_ci_low = r->diff_mean - q * se;
-            r->diff_ci_high = r->diff_mean + q * se;
-            r->wilcoxon_p = r->hl_estimate = r->hl_ci_low = r->hl_ci_high = r->perm_p = NAN;
-            r->cohen_dz = r->hedges_gz = r->rank_biserial = NAN;
-            res->welch_p = r->ttest_p;
+            r->control_mean = u.control_mean, r->control_sd = u.control_sd;
+            r->treatment_mean = u.treatment_mean, r->treatment_sd = u.treatment_sd;
+            r->diff_mean = u.diff_mean, r->diff_ci_low = u.diff_ci_low, r->diff_ci_high = u.diff_ci_high;
+            r->t = u.welch_t, r->df = u.welch_df, r->ttest_p = u.welch_p;
+            r->w_plus = u.w, r->wilcoxon_p = u.mw_p, r->wilcoxon_exact = u.mw_exact;
+            r->hl_estimate = u.hl_shift, r->hl_ci_low = u.hl_ci_low, r->hl_ci_high = u.hl_ci_high;
+            r->perm_p = r->cohen_dz = r->hedges_gz = r->rank_biserial = NAN;
+            res->welch_p = u.welch_p;
         }
         for (size_t p = 0; p < 3; p++)
             if (!strcmp(names[o], primary[p]) && nh < 16) {

@@ -49,3 +49,25 @@ for (k in seq_along(cases)) {
 }
 cat("/* Holm: p.adjust(c(0.01, 0.04, 0.03, NA, 0.2), 'holm') */\n")
 cat("#define HOLM_EXPECTED", vec(p.adjust(c(0.01, 0.04, 0.03, NA, 0.2), "holm")), "\n")
+# Unpaired cases: Welch t.test, exactRankTests::wilcox.exact (two samples), wilcox.test beyond 50.
+ucases <- list()
+uadd <- function(name, ctl, trt) ucases[[length(ucases) + 1]] <<- list(name = name, ctl = ctl, trt = trt)
+uadd("u5_6", c(3.1, 4.5, 2.2, 5.0, 3.8), c(4.9, 6.1, 5.5, 3.9, 7.2, 6.6))
+uadd("u3_3", c(1, 2, 3), c(2.5, 3.5, 4.5))
+uadd("u_ties_10_12", round(rnorm(10, 10, 3)), round(rnorm(12, 12, 3)))
+uadd("u_ties_30_30", round(rnorm(30, 20, 4)), round(rnorm(30, 21, 4)))
+uadd("u_20_25", round(rnorm(20, 50, 10), 2), round(rnorm(25, 45, 10), 2))
+uadd("u_55_60", round(rnorm(55, 30, 8), 2), round(rnorm(60, 33, 8), 2))
+cat("#define UNPAIRED_CASES \\\n")
+for (k in seq_along(ucases)) {
+  cs <- ucases[[k]]; x <- cs$trt; y <- cs$ctl
+  tt <- t.test(x, y, var.equal = FALSE)
+  exact <- length(x) <= 50 && length(y) <= 50
+  we <- wilcox.exact(x, y, exact = TRUE, conf.int = TRUE)
+  wp <- if (exact) we$p.value else suppressWarnings(wilcox.test(x, y, exact = FALSE, correct = TRUE)$p.value)
+  hl <- median(outer(x, y, "-"))
+  cat(sprintf("{\"%s\", %d, %d, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s}, \\\n", cs$name, length(y), length(x), vec(y), vec(x),
+              f(tt$p.value), f(tt$conf.int[1]), f(tt$conf.int[2]), f(we$statistic), f(wp), f(hl),
+              f(we$conf.int[1]), f(we$conf.int[2]), ifelse(exact, "1", "0")))
+}
+cat("\n")

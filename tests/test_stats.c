@@ -19,12 +19,46 @@ static const ref_case cases[] = {
 #include "stats_reference.inc"
 };
 
-static const double holm_expected[] = HOLM_EXPECTED;
-
 static int rel_ok(double got, double want)
 {
     if (isnan(want)) return 1; /* not computed in R for this case */
     return fabs(got - want) <= 1e-6 * fmax(1e-12, fabs(want)) + 1e-12;
+}
+
+static const double holm_expected[] = HOLM_EXPECTED;
+
+typedef struct {
+    const char *name;
+    int nc, nt;
+    double ctl[60], trt[60];
+    double welch_p, welch_lo, welch_hi, w, mw_p, hl, hl_lo, hl_hi;
+    int exact;
+} ref_unpaired;
+
+static const ref_unpaired ucases[] = {UNPAIRED_CASES};
+
+static void unpaired_against_r(void **state)
+{
+    (void)state;
+    plm_stats_cfg cfg = plm_stats_cfg_default();
+    size_t n = sizeof ucases / sizeof ucases[0];
+    for (size_t k = 0; k < n; k++) {
+        const ref_unpaired *c = &ucases[k];
+        plm_unpaired_result r;
+        assert_int_equal(plm_stats_unpaired(c->ctl, (size_t)c->nc, c->trt, (size_t)c->nt, &cfg, &r), PLM_OK);
+        const struct {
+            const char *what;
+            double got, want;
+        } chk[] = {{"Welch p", r.welch_p, c->welch_p}, {"Welch CI low", r.diff_ci_low, c->welch_lo},
+                   {"Welch CI high", r.diff_ci_high, c->welch_hi}, {"W", r.w, c->w}, {"rank-sum p", r.mw_p, c->mw_p},
+                   {"HL CI low", r.hl_ci_low, c->hl_lo}, {"HL CI high", r.hl_ci_high, c->hl_hi}};
+        for (size_t i = 0; i < sizeof chk / sizeof chk[0]; i++)
+            if (!rel_ok(chk[i].got, chk[i].want))
+                fail_msg("%s: %s = %.17g, R gives %.17g", c->name, chk[i].what, chk[i].got, chk[i].want);
+        if (r.hl_shift != c->hl) fail_msg("%s: HL shift %.17g, R %.17g", c->name, r.hl_shift, c->hl);
+        assert_int_equal(r.mw_exact, c->exact);
+    }
+    print_message("%zu unpaired cases against R\n", n);
 }
 
 static void against_r(void **state)
@@ -132,6 +166,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(against_r),
         cmocka_unit_test(exact_table_n10),
+        cmocka_unit_test(unpaired_against_r),
         cmocka_unit_test(effect_sizes_and_holm),
     };
     return cmocka_run_group_tests_name("stats", tests, NULL, NULL);

@@ -59,6 +59,25 @@ typedef struct {
 plm_status plm_stats_paired(const double *control, const double *treatment, size_t n, const plm_stats_cfg *cfg,
                             plm_paired_result *out);
 
+/* Two independent groups (different subjects per condition): Welch's t test; exact
+ * Wilcoxon-Mann-Whitney rank-sum test with mid-ranks (the permutation distribution of the
+ * doubled rank sum by dynamic programming; two-sided as exactRankTests) up to 50 per group,
+ * the normal approximation with tie and continuity corrections beyond (R's wilcox.test);
+ * Hodges-Lehmann shift (median of all treatment - control differences) with its exact CI
+ * (exactRankTests::wilcox.exact's construction). */
+typedef struct {
+    size_t n_control, n_treatment;
+    double control_mean, control_sd, treatment_mean, treatment_sd;
+    double diff_mean, diff_ci_low, diff_ci_high, welch_t, welch_df, welch_p;
+    double w;                /* R's W: rank sum of the treatment group - nt(nt+1)/2 */
+    double mw_p;
+    int mw_exact;
+    double hl_shift, hl_ci_low, hl_ci_high;
+} plm_unpaired_result;
+
+plm_status plm_stats_unpaired(const double *control, size_t nc, const double *treatment, size_t nt,
+                              const plm_stats_cfg *cfg, plm_unpaired_result *out);
+
 /* Holm-adjusted p values (NaN entries are left out and stay NaN). */
 void plm_stats_holm(const double *p, size_t n, double *adjusted);
 

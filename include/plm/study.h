@@ -8,9 +8,9 @@
  * each outcome gets the analyses of plm/stats.h. Outcomes that are NaN for
  * everyone are skipped with a note. Holm's adjustment runs over the primary
  * outcomes (PLMS index, PLMS-A index, sleep efficiency) on the Wilcoxon p.
- * Unpaired design (no subject has both): Welch's t test on the night means
- * per subject; the Wilcoxon fields are then NaN (rank tests for two groups
- * are not implemented yet).
+ * Unpaired design (no subject has both): on the per-subject means, Welch's
+ * t test, the exact Wilcoxon-Mann-Whitney rank-sum test (in the Wilcoxon
+ * fields) and the Hodges-Lehmann shift with its exact CI.
  * Ownership: tables and results are the caller's, freed by the _clear functions.
  */
 #ifndef PLM_STUDY_H
