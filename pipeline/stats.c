@@ -1,5 +1,7 @@
 /* stats.c -- paired t, exact Wilcoxon signed-rank with ties, Hodges-Lehmann, permutation, effect sizes. */
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_min.h>
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
@@ -442,5 +444,151 @@ done:
     free(r2);
     free(diffs);
     free(prob);
+    return st;
+}
+
+typedef struct {
+    const double *y;
+    const int *subj;
+    const uint8_t *tr;
+    size_t n;
+    int ns;
+    double beta[2], A[2][2], Q;
+} lmm_data;
+
+/* GLS for variance ratio lam; returns the negative REML profile log-likelihood. */
+static double lmm_negll(double loglam, void *p)
+{
+    lmm_data *d = p;
+    double lam = exp(loglam);
+    double A[2][2] = {{0, 0}, {0, 0}}, b[2] = {0, 0}, logdet = 0;
+    for (int g = 0; g < d->ns; g++) {
+        double ni = 0, sx[2] = {0, 0}, sy = 0, sxx[2][2] = {{0, 0}, {0, 0}}, sxy[2] = {0, 0};
+        for (size_t i = 0; i < d->n; i++) {
+            if (d->subj[i] != g) continue;
+            double x[2] = {1, d->tr[i]};
+            ni++;
+            sy += d->y[i];
+            for (int a = 0; a < 2; a++) {
+                sx[a] += x[a];
+                sxy[a] += x[a] * d->y[i];
+                for (int c = 0; c < 2; c++) sxx[a][c] += x[a] * x[c];
+            }
+        }
+        if (!ni) continue;
+        double k = lam / (1 + lam * ni); /* V^-1 = I - k J */
+        logdet += log(1 + lam * ni);
+        for (int a = 0; a < 2; a++) {
+            b[a] += sxy[a] - k * sx[a] * sy;
+            for (int c = 0; c < 2; c++) A[a][c] += sxx[a][c] - k * sx[a] * sx[c];
+        }
+    }
+    double det = A[0][0] * A[1][1] - A[0][1] * A[1][0];
+    if (!(det > 0)) return INFINITY;
+    d->beta[0] = (A[1][1] * b[0] - A[0][1] * b[1]) / det;
+    d->beta[1] = (A[0][0] * b[1] - A[1][0] * b[0]) / det;
+    memcpy(d->A, A, sizeof A);
+    double Q = 0;
+    for (int g = 0; g < d->ns; g++) {
+        double ni = 0, sr = 0, srr = 0;
+        for (size_t i = 0; i < d->n; i++) {
+            if (d->subj[i] != g) continue;
+            double r = d->y[i] - d->beta[0] - d->beta[1] * d->tr[i];
+            ni++;
+            sr += r;
+            srr += r * r;
+        }
+        if (ni) Q += srr - lam / (1 + lam * ni) * sr * sr;
+    }
+    d->Q = Q;
+    double dfr = (double)d->n - 2;
+    return 0.5 * (dfr * log(Q / dfr) + logdet + log(det));
+}
+
+plm_status plm_stats_lmm(const double *y_in, const int *subj_in, const uint8_t *tr_in, size_t n_in, double conf_level,
+                         plm_lmm_result *out)
+{
+    memset(out, 0, sizeof *out);
+    double *y = malloc((n_in ? n_in : 1) * sizeof *y);
+    int *subj = malloc((n_in ? n_in : 1) * sizeof *subj);
+    uint8_t *tr = malloc(n_in ? n_in : 1);
+    int *map = NULL;
+    plm_status st = PLM_OK;
+    if (!y || !subj || !tr) {
+        st = plm__fail(PLM_ENOMEM, "lmm: out of memory");
+        goto done;
+    }
+    int maxs = -1;
+    for (size_t i = 0; i < n_in; i++) maxs = subj_in[i] > maxs ? subj_in[i] : maxs;
+    map = malloc((size_t)(maxs + 2) * sizeof *map);
+    if (!map) {
+        st = plm__fail(PLM_ENOMEM, "lmm: out of memory");
+        goto done;
+    }
+    for (int g = 0; g <= maxs; g++) map[g] = -1;
+    size_t n = 0;
+    int ns = 0;
+    for (size_t i = 0; i < n_in; i++) {
+        if (!isfinite(y_in[i]) || subj_in[i] < 0) continue;
+        if (map[subj_in[i]] < 0) map[subj_in[i]] = ns++;
+        y[n] = y_in[i];
+        subj[n] = map[subj_in[i]];
+        tr[n] = tr_in[i] ? 1 : 0;
+        n++;
+    }
+    out->n_obs = n;
+    out->n_subjects = (size_t)ns;
+    if (n < 4 || ns < 2) {
+        st = plm__fail(PLM_ENODATA, "lmm: %zu observations of %d subjects, too few", n, ns);
+        goto done;
+    }
+    lmm_data d = {y, subj, tr, n, ns, {0, 0}, {{0, 0}, {0, 0}}, 0};
+    /* grid over log ratio, then Brent around the best point */
+    double best = INFINITY, bx = -20;
+    for (double t = -20; t <= 12; t += 0.25) {
+        double v = lmm_negll(t, &d);
+        if (v < best) best = v, bx = t;
+    }
+    if (bx > -20 && bx < 12) {
+        gsl_function F = {lmm_negll, &d};
+        gsl_min_fminimizer *m = gsl_min_fminimizer_alloc(gsl_min_fminimizer_brent);
+        if (m && gsl_min_fminimizer_set(m, &F, bx, bx - 0.25, bx + 0.25) == GSL_SUCCESS) {
+            for (int it = 0; it < 200; it++) {
+                gsl_min_fminimizer_iterate(m);
+                double a = gsl_min_fminimizer_x_lower(m), b = gsl_min_fminimizer_x_upper(m);
+                if (gsl_min_test_interval(a, b, 1e-12, 0) == GSL_SUCCESS) break;
+            }
+            bx = gsl_min_fminimizer_x_minimum(m);
+        }
+        if (m) gsl_min_fminimizer_free(m);
+    }
+    lmm_negll(bx, &d);
+    double lam = exp(bx), s2 = d.Q / ((double)n - 2);
+    double det = d.A[0][0] * d.A[1][1] - d.A[0][1] * d.A[1][0];
+    out->estimate = d.beta[1];
+    out->se = sqrt(s2 * d.A[0][0] / det);
+    out->sd_residual = sqrt(s2);
+    out->sd_subject = sqrt(lam * s2);
+    int within = 0; /* does treatment vary within some subject? */
+    for (int g = 0; g < ns && !within; g++) {
+        int seen[2] = {0, 0};
+        for (size_t i = 0; i < n; i++)
+            if (subj[i] == g) seen[tr[i]] = 1;
+        within = seen[0] && seen[1];
+    }
+    out->df = within ? (double)n - ns - 1 : (double)ns - 2;
+    if (!(out->df > 0)) {
+        st = plm__fail(PLM_ENODATA, "lmm: no degrees of freedom left");
+        goto done;
+    }
+    double q = gsl_cdf_tdist_Qinv((1 - conf_level) / 2, out->df);
+    out->ci_low = out->estimate - q * out->se;
+    out->ci_high = out->estimate + q * out->se;
+    out->p = 2 * gsl_cdf_tdist_Q(fabs(out->estimate / out->se), out->df);
+done:
+    free(y);
+    free(subj);
+    free(tr);
+    free(map);
     return st;
 }

@@ -38,6 +38,12 @@ typedef struct {
 } annot_rec;
 
 typedef struct {
+    char *outcome;
+    int32_t n_nights, n_subjects;
+    double estimate, se, df, ci_low, ci_high, p, sd_subject, sd_residual;
+} lmm_rec;
+
+typedef struct {
     double onset_s, offset_s;
     uint8_t leg;
     double peak_g, area_g_s;
@@ -63,6 +69,8 @@ struct plm_store {
     size_t n_failures, cap_failures;
     stat_rec *stats;
     size_t n_stats, cap_stats;
+    lmm_rec *lmms;
+    size_t n_lmms, cap_lmms;
     int open_rec;
 };
 
@@ -265,6 +273,18 @@ plm_status plm_store_add_stat(plm_store *s, const plm_stat_row *row)
     return PLM_OK;
 }
 
+plm_status plm_store_add_lmm(plm_store *s, const plm_lmm_row *row)
+{
+    if (!grow((void **)&s->lmms, &s->cap_lmms, s->n_lmms, sizeof *s->lmms))
+        PLM_FAIL(PLM_ENOMEM, "%s: out of memory", s->path);
+    lmm_rec *r = &s->lmms[s->n_lmms++];
+    *r = (lmm_rec){NULL, row->n_nights, row->n_subjects, row->estimate, row->se, row->df, row->ci_low, row->ci_high,
+                   row->p, row->sd_subject, row->sd_residual};
+    r->outcome = plm__strdup(row->outcome ? row->outcome : "");
+    if (!r->outcome) PLM_FAIL(PLM_ENOMEM, "%s: out of memory", s->path);
+    return PLM_OK;
+}
+
 /* ---------- compound types ---------- */
 
 enum { FT_STR, FT_D, FT_I32, FT_U8 };
@@ -316,6 +336,10 @@ static const field lm_fields[] = {F(plm_lm_row, onset_s, D), F(plm_lm_row, offse
 static const field epoch_fields[] = {F(plm_epoch_row, onset_s, D), F(plm_epoch_row, sleep, U8)};
 static const field activity_fields[] = {F(plm_activity_row, onset_s, D), F(plm_activity_row, left_mad_g, D),
                                         F(plm_activity_row, right_mad_g, D)};
+static const field lmm_fields[] = {F(lmm_rec, outcome, STR), F(lmm_rec, n_nights, I32), F(lmm_rec, n_subjects, I32),
+                                   F(lmm_rec, estimate, D), F(lmm_rec, se, D), F(lmm_rec, df, D), F(lmm_rec, ci_low, D),
+                                   F(lmm_rec, ci_high, D), F(lmm_rec, p, D), F(lmm_rec, sd_subject, D),
+                                   F(lmm_rec, sd_residual, D)};
 static const field lmleg_fields[] = {F(lmleg_rec, onset_s, D), F(lmleg_rec, offset_s, D), F(lmleg_rec, leg, U8),
                                      F(lmleg_rec, peak_g, D), F(lmleg_rec, area_g_s, D)};
 static const field qc_fields[] = {F(qc_rec, onset_s, D), F(qc_rec, offset_s, D), F(qc_rec, kind, STR), F(qc_rec, leg, U8)};
@@ -519,6 +543,9 @@ static void free_rows(plm_store *s)
         free(s->failures[i].error);
     }
     for (size_t i = 0; i < s->n_stats; i++) free(s->stats[i].outcome);
+    for (size_t i = 0; i < s->n_lmms; i++) free(s->lmms[i].outcome);
+    free(s->lmms);
+    s->lmms = NULL;
     free(s->nights);
     free(s->failures);
     free(s->stats);
@@ -546,7 +573,8 @@ plm_status plm_store_commit(plm_store *s)
     if ((st = table(s, s->file, "nights", sizeof(night_rec), night_fields, NF(night_fields), s->nights, s->n_nights)) ||
         (st = table(s, s->file, "failures", sizeof(failure_rec), failure_fields, NF(failure_fields), s->failures,
                     s->n_failures)) ||
-        (st = table(s, s->file, "stats", sizeof(stat_rec), stat_fields, NF(stat_fields), s->stats, s->n_stats)))
+        (st = table(s, s->file, "stats", sizeof(stat_rec), stat_fields, NF(stat_fields), s->stats, s->n_stats)) ||
+        (s->n_lmms && (st = table(s, s->file, "stats_lmm", sizeof(lmm_rec), lmm_fields, NF(lmm_fields), s->lmms, s->n_lmms))))
         goto fail;
     H5Gclose(s->recordings);
     s->recordings = H5I_INVALID_HID;

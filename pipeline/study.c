@@ -175,6 +175,9 @@ plm_status plm_study_analyze(const plm_table *t, const plm_study_cfg *cfg, plm_s
     char **subj = calloc(t->nrows ? t->nrows : 1, sizeof *subj);
     double *cv = malloc((t->nrows ? t->nrows : 1) * 2 * sizeof *cv);
     plm_status st = PLM_OK;
+    double *ly = NULL;
+    int *ls = NULL;
+    uint8_t *lt = NULL;
     if (!subj || !cv) {
         st = plm__fail(PLM_ENOMEM, "out of memory");
         goto done;
@@ -208,6 +211,21 @@ plm_status plm_study_analyze(const plm_table *t, const plm_study_cfg *cfg, plm_s
         }
     out->v = calloc(nout ? nout : 1, sizeof *out->v);
     if (!out->v) {
+        st = plm__fail(PLM_ENOMEM, "out of memory");
+        goto done;
+    }
+    /* several nights per subject and condition? then the mixed model too */
+    int several = 0;
+    for (size_t i = 0; i < t->nrows && !several; i++)
+        for (size_t k = i + 1; k < t->nrows && !several; k++)
+            several = !strcmp(t->subject[i], t->subject[k]) && !strcmp(t->condition[i], t->condition[k]);
+    ly = malloc((t->nrows ? t->nrows : 1) * sizeof *ly);
+    ls = malloc((t->nrows ? t->nrows : 1) * sizeof *ls);
+    lt = malloc(t->nrows ? t->nrows : 1);
+    if (!ly || !ls || !lt) {
+        free(ly);
+        free(ls);
+        free(lt);
         st = plm__fail(PLM_ENOMEM, "out of memory");
         goto done;
     }
@@ -259,6 +277,20 @@ plm_status plm_study_analyze(const plm_table *t, const plm_study_cfg *cfg, plm_s
             r->perm_p = r->cohen_dz = r->hedges_gz = r->rank_biserial = NAN;
             res->welch_p = u.welch_p;
         }
+        if (several) { /* mixed model on all nights of the two conditions */
+            size_t k = 0;
+            for (size_t i = 0; i < t->nrows; i++) {
+                int isc = !strcmp(t->condition[i], cfg->control), ist = !strcmp(t->condition[i], cfg->treatment);
+                if (!isc && !ist) continue;
+                size_t g = 0;
+                while (g < ns && strcmp(subj[g], t->subject[i])) g++;
+                ly[k] = t->values[i * t->ncols + j];
+                ls[k] = (int)g;
+                lt[k] = (uint8_t)ist;
+                k++;
+            }
+            res->has_lmm = plm_stats_lmm(ly, ls, lt, k, cfg->stats.conf_level, &res->lmm) == PLM_OK;
+        }
         for (size_t p = 0; p < 3; p++)
             if (!strcmp(names[o], primary[p]) && nh < 16) {
                 holm_in[nh] = res->r.wilcoxon_p;
@@ -266,10 +298,19 @@ plm_status plm_study_analyze(const plm_table *t, const plm_study_cfg *cfg, plm_s
             }
         out->n++;
     }
+    free(ly);
+    free(ls);
+    free(lt);
+    ly = NULL;
     double adj[16];
     plm_stats_holm(holm_in, nh, adj);
     for (size_t h = 0; h < nh; h++) out->v[holm_idx[h]].holm_p = adj[h];
 done:
+    if (ly) {
+        free(ly);
+        free(ls);
+        free(lt);
+    }
     free(subj);
     free(cv);
     if (st) plm_study_result_clear(out);

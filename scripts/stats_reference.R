@@ -1,6 +1,6 @@
 # stats_reference.R -- expected values for tests/test_stats.c, from R.
 # Run: Rscript scripts/stats_reference.R > tests/stats_reference.inc
-# Needs Debian r-base-core, r-cran-exactranktests, r-cran-coin. The tests do not need R.
+# Needs Debian r-base-core, r-cran-exactranktests, r-cran-coin, r-cran-nlme. The tests do not need R.
 suppressMessages({ library(exactRankTests); library(coin) })
 set.seed(1998)
 cases <- list()
@@ -69,5 +69,27 @@ for (k in seq_along(ucases)) {
   cat(sprintf("{\"%s\", %d, %d, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s}, \\\n", cs$name, length(y), length(x), vec(y), vec(x),
               f(tt$p.value), f(tt$conf.int[1]), f(tt$conf.int[2]), f(we$statistic), f(wp), f(hl),
               f(we$conf.int[1]), f(we$conf.int[2]), ifelse(exact, "1", "0")))
+}
+cat("\n")
+# Random-intercept mixed models: nlme::lme(y ~ treatment, random = ~ 1 | subject, method = "REML").
+suppressMessages(library(nlme))
+lcases <- list()
+ladd <- function(name, y, subj, tr) lcases[[length(lcases) + 1]] <<- list(name = name, y = y, subj = subj, tr = tr)
+s6 <- rep(0:5, each = 4); t6 <- rep(c(0, 0, 1, 1), 6); u6 <- rnorm(6, 0, 5)[s6 + 1]
+ladd("lmm_6x2x2", round(30 + u6 - 8 * t6 + rnorm(24, 0, 4), 2), s6, t6)
+s10 <- rep(0:9, each = 6); t10 <- rep(c(0, 0, 0, 1, 1, 1), 10); u10 <- rnorm(10, 0, 8)[s10 + 1]
+ladd("lmm_10x3x3", round(75 + u10 + 6 * t10 + rnorm(60, 0, 6), 1), s10, t10)
+s5 <- c(0, 0, 0, 1, 1, 2, 2, 2, 2, 3, 3, 4, 4, 4); t5 <- c(0, 1, 1, 0, 1, 0, 0, 1, 1, 0, 1, 0, 1, 1)
+ladd("lmm_unbalanced", round(20 + rnorm(5, 0, 3)[s5 + 1] - 2 * t5 + rnorm(14, 0, 2), 2), s5, t5)
+cat("#define LMM_CASES \\\n")
+for (k in seq_along(lcases)) {
+  cs <- lcases[[k]]
+  d <- data.frame(y = cs$y, subject = factor(cs$subj), tr = cs$tr)
+  fit <- lme(y ~ tr, random = ~ 1 | subject, data = d, method = "REML")
+  tt <- summary(fit)$tTable; ci <- intervals(fit, which = "fixed")$fixed
+  cat(sprintf("{\"%s\", %d, %s, %s, %s, %s, %s, %s, %s, %s, %s}, \\\n", cs$name, length(cs$y), vec(cs$y),
+              paste0("{", paste(cs$subj, collapse = ", "), "}"), paste0("{", paste(cs$tr, collapse = ", "), "}"),
+              f(tt["tr", "Value"]), f(tt["tr", "Std.Error"]), f(tt["tr", "DF"]), f(ci["tr", "lower"]), f(ci["tr", "upper"]),
+              f(tt["tr", "p-value"])))
 }
 cat("\n")

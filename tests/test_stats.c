@@ -103,6 +103,33 @@ static void against_r(void **state)
 }
 
 /* domain.md 4.1: exact two-sided p of the signed-rank test, n = 10, no ties, by T */
+typedef struct {
+    const char *name;
+    int n;
+    double y[64];
+    int subj[64];
+    uint8_t tr[64];
+    double est, se, df, lo, hi, p;
+} ref_lmm;
+
+static const ref_lmm lcases[] = {LMM_CASES};
+
+/* nlme's REML optimiser stops at its own tolerance: compare to 1e-5 relative */
+static void lmm_against_nlme(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < sizeof lcases / sizeof lcases[0]; k++) {
+        const ref_lmm *c = &lcases[k];
+        plm_lmm_result r;
+        assert_int_equal(plm_stats_lmm(c->y, c->subj, c->tr, (size_t)c->n, 0.95, &r), PLM_OK);
+        const double got[] = {r.estimate, r.se, r.df, r.ci_low, r.ci_high, r.p}, want[] = {c->est, c->se, c->df, c->lo, c->hi, c->p};
+        const char *what[] = {"estimate", "SE", "df", "CI low", "CI high", "p"};
+        for (int i = 0; i < 6; i++)
+            if (fabs(got[i] - want[i]) > 1e-5 * fmax(1e-9, fabs(want[i])))
+                fail_msg("%s: %s = %.12g, nlme gives %.12g", c->name, what[i], got[i], want[i]);
+    }
+}
+
 static void exact_table_n10(void **state)
 {
     (void)state;
@@ -167,6 +194,7 @@ int main(void)
         cmocka_unit_test(against_r),
         cmocka_unit_test(exact_table_n10),
         cmocka_unit_test(unpaired_against_r),
+        cmocka_unit_test(lmm_against_nlme),
         cmocka_unit_test(effect_sizes_and_holm),
     };
     return cmocka_run_group_tests_name("stats", tests, NULL, NULL);

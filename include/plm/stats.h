@@ -78,6 +78,21 @@ typedef struct {
 plm_status plm_stats_unpaired(const double *control, size_t nc, const double *treatment, size_t nt,
                               const plm_stats_cfg *cfg, plm_unpaired_result *out);
 
+/* Random-intercept linear mixed model, fitted by REML: y = b0 + b1 treatment + u_subject + e
+ * (several nights per subject and condition). The variance ratio is profiled out and the
+ * REML likelihood maximised over it (grid, then Brent); b1's t test uses nlme's
+ * denominator degrees of freedom (N - subjects - 1 when treatment varies within subjects,
+ * subjects - 2 when it does not). Checked against R's nlme::lme(method = "REML"). */
+typedef struct {
+    size_t n_obs, n_subjects;
+    double estimate, se, df, ci_low, ci_high, p;
+    double sd_subject, sd_residual;
+} plm_lmm_result;
+
+/* subject[i] in 0 .. n_subjects-1; treatment[i] 0/1; NaN y are left out. */
+plm_status plm_stats_lmm(const double *y, const int *subject, const uint8_t *treatment, size_t n, double conf_level,
+                         plm_lmm_result *out);
+
 /* Holm-adjusted p values (NaN entries are left out and stay NaN). */
 void plm_stats_holm(const double *p, size_t n, double *adjusted);
 

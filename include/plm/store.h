@@ -78,6 +78,14 @@ plm_status plm_store_add_night(plm_store *s, const plm_night *row);
 plm_status plm_store_add_failure(plm_store *s, const char *recording, const char *path, const char *error);
 plm_status plm_store_add_stat(plm_store *s, const plm_stat_row *row);
 
+/* One row of /stats_lmm (written only when some row was added): the mixed model per outcome. */
+typedef struct {
+    const char *outcome;
+    int32_t n_nights, n_subjects;
+    double estimate, se, df, ci_low, ci_high, p, sd_subject, sd_residual;
+} plm_lmm_row;
+plm_status plm_store_add_lmm(plm_store *s, const plm_lmm_row *row);
+
 /* Recording group /recordings/<id>; PLM_EINVAL if id exists or is invalid. */
 plm_status plm_store_recording_begin(plm_store *s, const char *id, plm_store_rec **out);
 plm_status plm_store_rec_append_activity(plm_store_rec *r, const plm_activity_row *rows, size_t n);

@@ -11,6 +11,8 @@
  * Unpaired design (no subject has both): on the per-subject means, Welch's
  * t test, the exact Wilcoxon-Mann-Whitney rank-sum test (in the Wilcoxon
  * fields) and the Hodges-Lehmann shift with its exact CI.
+ * With several nights per subject and condition, each outcome also gets a
+ * random-intercept mixed model on all nights (REML), reported beside.
  * Ownership: tables and results are the caller's, freed by the _clear functions.
  */
 #ifndef PLM_STUDY_H
@@ -52,6 +54,8 @@ typedef struct {
     int paired;
     plm_paired_result r;
     double welch_p;        /* unpaired design */
+    int has_lmm;           /* several nights per subject and condition: the mixed model too */
+    plm_lmm_result lmm;
     double holm_p;         /* NaN for non-primary outcomes */
 } plm_outcome_result;
 

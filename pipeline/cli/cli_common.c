@@ -206,6 +206,20 @@ void cli_print_study(FILE *f, const plm_study_result *r, const plm_study_cfg *cf
         fprintf(f, "%-18s %4zu %16s %16s %26s %8.4f %8.4f %8s %8.2f\n", o->outcome, o->r.n, a, b, d, o->r.ttest_p,
                 o->r.wilcoxon_p, hp, o->r.cohen_dz);
     }
+    int any = 0;
+    for (size_t i = 0; i < r->n; i++) any |= r->v[i].has_lmm;
+    if (any) {
+        fprintf(f, "random-intercept mixed model on all nights (REML):\n");
+        fprintf(f, "%-18s %6s %26s %8s %10s %10s\n", "outcome", "nights", "effect [95% CI]", "p", "sd subject", "sd night");
+        for (size_t i = 0; i < r->n; i++) {
+            const plm_lmm_result *m = &r->v[i].lmm;
+            if (!r->v[i].has_lmm) continue;
+            char e[64];
+            snprintf(e, sizeof e, "%.2f [%.2f, %.2f]", m->estimate, m->ci_low, m->ci_high);
+            fprintf(f, "%-18s %6zu %26s %8.4f %10.2f %10.2f\n", r->v[i].outcome, m->n_obs, e, m->p, m->sd_subject,
+                    m->sd_residual);
+        }
+    }
     if (r->missing[0]) fprintf(f, "left out (a condition missing): %s\n", r->missing);
     if (r->skipped[0]) fprintf(f, "skipped (NaN for everyone): %s\n", r->skipped);
 }
@@ -223,6 +237,10 @@ int cli_study_to_store(plm_store *s, const plm_study_result *r)
     for (size_t i = 0; i < r->n; i++) {
         plm_stat_row row = stat_row(&r->v[i]);
         if (plm_store_add_stat(s, &row) != PLM_OK) return 0;
+        const plm_lmm_result *m = &r->v[i].lmm;
+        plm_lmm_row lr = {r->v[i].outcome, (int32_t)m->n_obs, (int32_t)m->n_subjects, m->estimate, m->se, m->df,
+                          m->ci_low, m->ci_high, m->p, m->sd_subject, m->sd_residual};
+        if (r->v[i].has_lmm && plm_store_add_lmm(s, &lr) != PLM_OK) return 0;
     }
     return 1;
 }
