@@ -191,8 +191,9 @@ static void mean_sd(char *b, size_t n, double m, double sd)
 
 void cli_print_study(FILE *f, const plm_study_result *r, const plm_study_cfg *cfg)
 {
-    fprintf(f, "\n%s vs %s, %s design (nights averaged within subject and condition)\n", cfg->treatment, cfg->control,
-            r->paired ? "paired" : "unpaired");
+    fprintf(f, "\n%s vs %s, %s design (%s within subject and condition; zero differences: %s's rule)\n",
+            cfg->treatment, cfg->control, r->paired ? "paired" : "unpaired",
+            cfg->first_night_only ? "first night" : "nights averaged", cfg->stats.zero == PLM_ZERO_PRATT ? "Pratt" : "Wilcoxon");
     fprintf(f, "%-18s %4s %16s %16s %26s %8s %8s %8s %8s\n", "outcome", "n", cfg->control, cfg->treatment,
             "difference [95% CI]", "t p", "Wilc. p", "Holm p", "dz");
     for (size_t i = 0; i < r->n; i++) {
@@ -232,8 +233,17 @@ static plm_stat_row stat_row(const plm_outcome_result *o)
     return s;
 }
 
-int cli_study_to_store(plm_store *s, const plm_study_result *r)
+int cli_study_to_store(plm_store *s, const plm_study_result *r, const plm_study_cfg *cfg)
 {
+    if (plm_store_attr_str(s, NULL, "param.stats.control", cfg->control) ||
+        plm_store_attr_str(s, NULL, "param.stats.treatment", cfg->treatment) ||
+        plm_store_attr_str(s, NULL, "param.stats.design", r->paired ? "paired" : "unpaired") ||
+        plm_store_attr_str(s, NULL, "param.stats.zero_rule", cfg->stats.zero == PLM_ZERO_PRATT ? "pratt" : "wilcoxon") ||
+        plm_store_attr_str(s, NULL, "param.stats.nights", cfg->first_night_only ? "first" : "mean") ||
+        plm_store_attr_f64(s, NULL, "param.stats.conf_level", cfg->stats.conf_level) ||
+        plm_store_attr_f64(s, NULL, "param.stats.exact_max_n", (double)cfg->stats.exact_max_n) ||
+        plm_store_attr_str(s, NULL, "param.stats.holm_over", "plms_index,plms_a_index,se_pct (Wilcoxon p)"))
+        return 0;
     for (size_t i = 0; i < r->n; i++) {
         plm_stat_row row = stat_row(&r->v[i]);
         if (plm_store_add_stat(s, &row) != PLM_OK) return 0;

@@ -36,7 +36,7 @@ int cli_write_root(plm_store *s, const char *manifest, const plm_process_cfg *cf
 
 /* Study statistics: the Hornyak-style table, /stats rows, a CSV with the /stats field names. */
 void cli_print_study(FILE *f, const plm_study_result *r, const plm_study_cfg *cfg);
-int cli_study_to_store(plm_store *s, const plm_study_result *r);
+int cli_study_to_store(plm_store *s, const plm_study_result *r, const plm_study_cfg *cfg);
 int cli_write_stats_csv(const char *path, const plm_study_result *r);
 
 /* Subcommands. */

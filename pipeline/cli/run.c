@@ -159,7 +159,7 @@ int cmd_run(int argc, char **argv)
     if (!fatal && ndone && plm_table_from_nights(done_rows, ndone, &tab) == PLM_OK) {
         if (plm_study_analyze(&tab, &scfg, &sres) == PLM_OK) {
             have_stats = 1;
-            if (!cli_study_to_store(store, &sres)) fatal = 1;
+            if (!cli_study_to_store(store, &sres, &scfg)) fatal = 1;
         } else if (!quiet)
             cli_error("%s: no statistics: %s", manifest, plm_last_error());
         plm_table_clear(&tab);
