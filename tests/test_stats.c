@@ -130,6 +130,42 @@ static void lmm_against_nlme(void **state)
     }
 }
 
+/* A second oracle: SciPy (tests/stats_scipy.inc, scripts/stats_reference_scipy.py) on untied cases. */
+#include "stats_scipy.inc"
+typedef struct {
+    const char *name;
+    double t_p, rank_p;
+} ref_scipy;
+static const ref_scipy scipy_paired[] = {SCIPY_PAIRED}, scipy_unpaired[] = {SCIPY_UNPAIRED};
+
+static void against_scipy(void **state)
+{
+    (void)state;
+    plm_stats_cfg cfg = plm_stats_cfg_default();
+    for (size_t k = 0; k < sizeof scipy_paired / sizeof scipy_paired[0]; k++) {
+        const ref_case *c = NULL;
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+            if (!strcmp(cases[i].name, scipy_paired[k].name)) c = &cases[i];
+        assert_non_null(c);
+        plm_paired_result r;
+        assert_int_equal(plm_stats_paired(c->ctl, c->trt, (size_t)c->n, &cfg, &r), PLM_OK);
+        if (!rel_ok(r.ttest_p, scipy_paired[k].t_p) || !rel_ok(r.wilcoxon_p, scipy_paired[k].rank_p))
+            fail_msg("%s: t p %.17g / %.17g, Wilcoxon p %.17g / %.17g", c->name, r.ttest_p, scipy_paired[k].t_p,
+                     r.wilcoxon_p, scipy_paired[k].rank_p);
+    }
+    for (size_t k = 0; k < sizeof scipy_unpaired / sizeof scipy_unpaired[0]; k++) {
+        const ref_unpaired *c = NULL;
+        for (size_t i = 0; i < sizeof ucases / sizeof ucases[0]; i++)
+            if (!strcmp(ucases[i].name, scipy_unpaired[k].name)) c = &ucases[i];
+        assert_non_null(c);
+        plm_unpaired_result r;
+        assert_int_equal(plm_stats_unpaired(c->ctl, (size_t)c->nc, c->trt, (size_t)c->nt, &cfg, &r), PLM_OK);
+        if (!rel_ok(r.welch_p, scipy_unpaired[k].t_p) || !rel_ok(r.mw_p, scipy_unpaired[k].rank_p))
+            fail_msg("%s: Welch p %.17g / %.17g, rank-sum p %.17g / %.17g", c->name, r.welch_p, scipy_unpaired[k].t_p,
+                     r.mw_p, scipy_unpaired[k].rank_p);
+    }
+}
+
 static void exact_table_n10(void **state)
 {
     (void)state;
@@ -195,6 +231,7 @@ int main(void)
         cmocka_unit_test(exact_table_n10),
         cmocka_unit_test(unpaired_against_r),
         cmocka_unit_test(lmm_against_nlme),
+        cmocka_unit_test(against_scipy),
         cmocka_unit_test(effect_sizes_and_holm),
     };
     return cmocka_run_group_tests_name("stats", tests, NULL, NULL);
