@@ -206,7 +206,6 @@ plm_status plm_events_add_annotations(plm_event_list *l, const int64_t *onset, c
     return PLM_OK;
 }
 
-static pthread_mutex_t edf_ann_lock = PTHREAD_MUTEX_INITIALIZER;
 
 plm_status plm_events_read_file(const char *path, plm_event_list *out)
 {
@@ -220,9 +219,9 @@ plm_status plm_events_read_file(const char *path, plm_event_list *out)
     if (!edf) return plm_events_read_csv(path, out);
     struct edf_hdr_struct *hdr = calloc(1, sizeof *hdr);
     if (!hdr) PLM_FAIL(PLM_ENOMEM, "%s: out of memory", path);
-    pthread_mutex_lock(&edf_ann_lock);
+    plm__edf_lock();
     int rc = edfopen_file_readonly(path, hdr, EDFLIB_READ_ALL_ANNOTATIONS);
-    pthread_mutex_unlock(&edf_ann_lock);
+    plm__edf_unlock();
     if (rc < 0) {
         free(hdr);
         PLM_FAIL(PLM_EFORMAT, "%s: not a readable EDF+ annotations file", path);
@@ -235,9 +234,9 @@ plm_status plm_events_read_file(const char *path, plm_event_list *out)
         const char *t = a.annotation;
         st = plm_events_add_annotations(out, &on, &du, &t, 1);
     }
-    pthread_mutex_lock(&edf_ann_lock);
+    plm__edf_lock();
     edfclose_file(hdr->handle);
-    pthread_mutex_unlock(&edf_ann_lock);
+    plm__edf_unlock();
     free(hdr);
     if (st) plm_event_list_clear(out);
     return st;

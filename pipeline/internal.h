@@ -24,6 +24,10 @@ static inline size_t plm__mul(size_t n, size_t size)
 /* Append a formatted note to buf (size bytes), separated from earlier notes by "; ". */
 void plm__appendf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* EDFlib keeps a process-wide handle table: every EDFlib open/close goes under this lock. */
+void plm__edf_lock(void);
+void plm__edf_unlock(void);
+
 /* strdup that returns NULL for NULL. */
 char *plm__strdup(const char *s);
 

@@ -29,8 +29,6 @@ struct plm_reader {
     size_t n_ann;
 };
 
-/* EDFlib keeps a process-wide handle table. */
-static pthread_mutex_t edf_lock = PTHREAD_MUTEX_INITIALIZER;
 
 plm_read_cfg plm_read_cfg_default(void)
 {
@@ -509,9 +507,9 @@ static plm_status open_edf(plm_reader *r)
     struct edf_hdr_struct *hdr = calloc(1, sizeof *hdr);
     if (!hdr) PLM_FAIL(PLM_ENOMEM, "%s: out of memory", r->path);
     plm_status st = PLM_OK;
-    pthread_mutex_lock(&edf_lock);
+    plm__edf_lock();
     int rc = edfopen_file_readonly(r->path, hdr, EDFLIB_READ_ALL_ANNOTATIONS);
-    pthread_mutex_unlock(&edf_lock);
+    plm__edf_unlock();
     if (rc < 0) {
         st = plm__fail(rc == EDFLIB_NO_SUCH_FILE_OR_DIRECTORY ? PLM_EIO : PLM_EFORMAT, "%s: %s", r->path,
                        edf_error_text(hdr->filetype));
@@ -731,9 +729,9 @@ void plm_reader_destroy(plm_reader *r)
     if (!r) return;
     if (r->sf) sf_close(r->sf);
     if (r->edf >= 0) {
-        pthread_mutex_lock(&edf_lock);
+        plm__edf_lock();
         edfclose_file(r->edf);
-        pthread_mutex_unlock(&edf_lock);
+        plm__edf_unlock();
     }
     for (size_t i = 0; i < r->n_ann; i++) free(r->ann[i].text);
     free(r->ann);

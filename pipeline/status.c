@@ -1,4 +1,5 @@
 /* status.c -- status strings and the thread-local detail message. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,3 +86,9 @@ const char *plm__basename(const char *path)
     const char *s = strrchr(path, '/');
     return s ? s + 1 : path;
 }
+
+static pthread_mutex_t edf_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+void plm__edf_lock(void) { pthread_mutex_lock(&edf_mutex); }
+
+void plm__edf_unlock(void) { pthread_mutex_unlock(&edf_mutex); }

@@ -838,3 +838,18 @@ done:
     H5Fclose(f);
     return st;
 }
+
+plm_status plm_store_import_recording(plm_store *s, const char *src_path, const char *id)
+{
+    if (!id || !*id || strchr(id, '/')) PLM_FAIL(PLM_EINVAL, "recording id '%s' is not a valid group name", id ? id : "");
+    if (H5Lexists(s->recordings, id, H5P_DEFAULT) > 0)
+        PLM_FAIL(PLM_EINVAL, "%s: recording '%s' is already in the results", s->path, id);
+    hid_t src = H5Fopen(src_path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (src < 0) PLM_FAIL(PLM_EIO, "%s: not a readable HDF5 file", src_path);
+    char name[1100];
+    snprintf(name, sizeof name, "/recordings/%s", id);
+    herr_t rc = H5Ocopy(src, name, s->recordings, id, H5P_DEFAULT, H5P_DEFAULT);
+    H5Fclose(src);
+    if (rc < 0) PLM_FAIL(PLM_EIO, "%s: cannot copy recording '%s' from %s", s->path, id, src_path);
+    return PLM_OK;
+}

@@ -18,6 +18,14 @@ N="$T/night/recordings/S01_control_n1.wav"
 echo "one night: $(du -m "$N" | cut -f1) MB"
 "$BUILD/tests/bench_stages" "$N" 8 "$RUNS"
 $M "  actiplm run, one night" $A run "$T/night/manifest.csv" -o "$T/night.h5" -q
+$A simulate -o "$T/study12" --subjects 6 --fs 50 --seed 2 >/dev/null
+$M "  actiplm run, 12 nights at 50 Hz, -j 1" $A run "$T/study12" -o "$T/s12a.h5" -q -j 1 | tee "$T/j1.txt"
+$M "  actiplm run, 12 nights at 50 Hz, -j $(nproc)" $A run "$T/study12" -o "$T/s12b.h5" -q -j "$(nproc)" | tee "$T/jn.txt"
+/usr/bin/python3 -c "
+import re
+a = float(re.search(r'([0-9.]+) s wall', open('$T/j1.txt').read()).group(1))
+b = float(re.search(r'([0-9.]+) s wall', open('$T/jn.txt').read()).group(1))
+print(f'  speed-up with -j $(nproc): {a / b:.2f}x')"
 "$BUILD/tests/mkwav" "$T/week.wav" 6 100 60480000 int16
 printf 'subject,condition,path,full_scale_g\nW,control,week.wav,8\n' >"$T/manifest.csv"
 echo "7 days: $(du -m "$T/week.wav" | cut -f1) MB"

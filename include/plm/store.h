@@ -108,6 +108,10 @@ void plm_store_recording_abort(plm_store_rec *r);
 plm_status plm_store_read_lm_leg(const char *path, const char *recording, plm_span **out, size_t *n, char *rec_out,
                                  size_t rec_n);
 
+/* Copy /recordings/<id> (with its attributes and datasets) from another results file;
+ * used by parallel runs, in which each worker writes one recording to its own file. */
+plm_status plm_store_import_recording(plm_store *s, const char *src_path, const char *id);
+
 /* Read /nights of a results file back as plm_night rows: strings are malloc'd
  * (free each recording/subject/condition, then *rows). */
 plm_status plm_store_read_nights(const char *path, plm_night **rows, size_t *n);

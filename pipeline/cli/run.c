@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "cli_common.h"
 #include "plm/plm.h"
 
@@ -29,6 +31,8 @@ static void help(void)
            "  --sleep NAME           cole-kripke (default), sadeh, oakley: actigraphic sleep/wake\n"
            "                         where no stage annotations are given\n"
            "  --no-lm-mask           do not mask periodic movements out of the activity counts\n"
+           "  -j, --jobs N           recordings processed in parallel (default: the number of\n"
+           "                         cores); results are identical whatever N\n"
            "  -v                     one line per recording on stderr\n"
            "  -q                     no warnings, only errors\n"
            "  -h, --help             this help; --version  the version\n\n"
@@ -39,6 +43,55 @@ static void help(void)
            "results could not be written), 2 usage error.\n");
 }
 
+/* Parallel runs: each worker processes whole recordings into its own part file; the main
+ * thread, the only writer of the results file, takes them in manifest order. */
+typedef struct {
+    const plm_manifest_row *row;
+    plm_process_result res;
+    plm_status st;
+    char err[1100];
+    char part[4200];
+    int done;
+} job;
+
+typedef struct {
+    job *jobs;
+    size_t n, next;
+    const plm_process_cfg *cfg;
+    const char *out;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} pool;
+
+static void *worker(void *arg)
+{
+    pool *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        size_t i = p->next++;
+        pthread_mutex_unlock(&p->mu);
+        if (i >= p->n) break;
+        job *j = &p->jobs[i];
+        snprintf(j->part, sizeof j->part, "%s.part-%ld-%zu", p->out, (long)getpid(), i);
+        plm_store *s = NULL;
+        j->st = plm_store_create(j->part, &s);
+        if (!j->st) {
+            j->st = plm_process_recording(j->row, p->cfg, s, &j->res);
+            if (j->st) {
+                snprintf(j->err, sizeof j->err, "%s", plm_last_error());
+                plm_store_destroy(s);
+            } else if ((j->st = plm_store_commit(s)))
+                snprintf(j->err, sizeof j->err, "%s", plm_last_error());
+        } else
+            snprintf(j->err, sizeof j->err, "%s", plm_last_error());
+        pthread_mutex_lock(&p->mu);
+        j->done = 1;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+    return NULL;
+}
+
 int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {{"output", required_argument, 0, 'o'},
@@ -47,15 +100,17 @@ int cmd_run(int argc, char **argv)
                                          {"short-imi-starts-series", no_argument, 0, 's'},
                                          {"sleep", required_argument, 0, 'S'},
                                          {"no-lm-mask", no_argument, 0, 'M'},
+                                         {"jobs", required_argument, 0, 'j'},
                                          {"help", no_argument, 0, 'h'},
                                          {"version", no_argument, 0, 'V'},
                                          {0, 0, 0, 0}};
     plm_process_cfg cfg = plm_process_cfg_default();
     const char *out = NULL;
     int verbose = 0, quiet = 0, starts = 0, c;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN), jobs = ncpu > 0 ? ncpu : 1;
     long v;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:vqh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:j:vqh", opts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
         case 'b':
@@ -78,6 +133,10 @@ int cmd_run(int argc, char **argv)
             else return cli_usage_error("run", "--sleep: '%s' is not cole-kripke, sadeh or oakley", optarg);
             break;
         case 'M': cfg.night.mask_plm = 0; break;
+        case 'j':
+            if (!cli_parse_int("run", "-j", optarg, 1, 256, &v)) return EXIT_USAGE;
+            jobs = v;
+            break;
         case 'v': verbose = 1; break;
         case 'q': quiet = 1; break;
         case 'h': help(); return 0;
@@ -129,13 +188,36 @@ int cmd_run(int argc, char **argv)
         plm_manifest_clear(&m);
         return 1;
     }
+    if (jobs > (long)m.nrows) jobs = (long)m.nrows;
+    job *jb = calloc(m.nrows ? m.nrows : 1, sizeof *jb);
+    pthread_t *th = calloc((size_t)(jobs > 1 ? jobs : 1), sizeof *th);
+    pool pl = {jb, m.nrows, 0, &cfg, out, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+    long started = 0;
+    if (!jb || !th) fatal = 1;
+    for (size_t i = 0; i < m.nrows && jb; i++) jb[i].row = &m.rows[i];
+    if (!fatal && jobs > 1)
+        for (long k = 0; k < jobs; k++)
+            if (pthread_create(&th[k], NULL, worker, &pl) == 0) started++;
     for (size_t i = 0; i < m.nrows && !fatal; i++) {
         const plm_manifest_row *row = &m.rows[i];
-        plm_process_result res;
-        plm_status st = plm_process_recording(row, &cfg, store, &res);
+        job *j = &jb[i];
+        plm_status st;
+        if (started) { /* wait for the worker, then import its part file */
+            pthread_mutex_lock(&pl.mu);
+            while (!j->done) pthread_cond_wait(&pl.cv, &pl.mu);
+            pthread_mutex_unlock(&pl.mu);
+            st = j->st;
+            if (!st && (st = plm_store_import_recording(store, j->part, row->recording)) == PLM_OK)
+                st = plm_store_add_night(store, &j->res.row);
+            unlink(j->part);
+        } else {
+            st = plm_process_recording(row, &cfg, store, &j->res);
+        }
+        plm_process_result res = j->res;
+        const char *errtxt = started && j->st ? j->err : plm_last_error();
         if (st) {
             char why[1100];
-            snprintf(why, sizeof why, "%s", plm_last_error());
+            snprintf(why, sizeof why, "%s", errtxt);
             cli_error("%s", why);
             failed++;
             if (plm_store_add_failure(store, row->recording ? row->recording : "", row->path ? row->path : "", why))
@@ -149,6 +231,13 @@ int cmd_run(int argc, char **argv)
                     m.nrows, row->recording, res.duration_s, res.row.plms_index, res.row.se_pct, res.lights_source,
                     res.sleep_source);
     }
+    if (started) { /* let the workers finish (after a fatal error they still run out the queue) */
+        for (long k = 0; k < started; k++) pthread_join(th[k], NULL);
+        for (size_t i = 0; i < m.nrows; i++)
+            if (jb[i].part[0]) unlink(jb[i].part);
+    }
+    free(jb);
+    free(th);
     size_t total = m.nrows;
     /* study statistics over the nights processed (issue: /stats and the Hornyak-style table) */
     plm_study_cfg scfg = plm_study_cfg_default();
