@@ -18,6 +18,17 @@ plm_process_cfg plm_process_cfg_default(void)
     return c;
 }
 
+plm_status plm_sha256_buffer(const void *data, size_t n, char hex[65])
+{
+    struct sha256_ctx ctx;
+    sha256_init(&ctx);
+    sha256_update(&ctx, n, data);
+    uint8_t d[SHA256_DIGEST_SIZE];
+    sha256_digest(&ctx, sizeof d, d);
+    for (int i = 0; i < SHA256_DIGEST_SIZE; i++) snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    return PLM_OK;
+}
+
 plm_status plm_sha256_file(const char *path, char hex[65])
 {
     FILE *f = fopen(path, "rb");

@@ -853,3 +853,31 @@ plm_status plm_store_import_recording(plm_store *s, const char *src_path, const 
     if (rc < 0) PLM_FAIL(PLM_EIO, "%s: cannot copy recording '%s' from %s", s->path, id, src_path);
     return PLM_OK;
 }
+
+plm_status plm_store_read_attr_str(const char *path, const char *object, const char *name, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) PLM_FAIL(PLM_EIO, "%s: not a readable HDF5 file", path);
+    plm_status st = PLM_OK;
+    hid_t o = H5Oopen(f, object, H5P_DEFAULT), a = H5I_INVALID_HID, t = str_type();
+    if (o < 0 || H5Aexists(o, name) <= 0) {
+        st = plm__fail(PLM_ENODATA, "%s: %s has no attribute %s", path, object, name);
+        goto done;
+    }
+    a = H5Aopen(o, name, H5P_DEFAULT);
+    char *v = NULL;
+    if (a < 0 || H5Aread(a, t, &v) < 0) {
+        st = plm__fail(PLM_EIO, "%s: cannot read %s of %s", path, name, object);
+        goto done;
+    }
+    plm__strlcpy(buf, v ? v : "", n);
+    free(v);
+done:
+    if (a >= 0) H5Aclose(a);
+    if (o >= 0) H5Oclose(o);
+    H5Tclose(t);
+    H5Fclose(f);
+    return st;
+}

@@ -62,7 +62,8 @@ typedef struct {
 plm_status plm_process_recording(const plm_manifest_row *row, const plm_process_cfg *cfg, plm_store *store,
                                  plm_process_result *res);
 
-/* SHA-256 of a file as 64 lowercase hex digits. */
+/* SHA-256 of a file (or a buffer) as 64 lowercase hex digits. */
 plm_status plm_sha256_file(const char *path, char hex[65]);
+plm_status plm_sha256_buffer(const void *data, size_t n, char hex[65]);
 
 #endif

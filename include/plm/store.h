@@ -112,6 +112,9 @@ plm_status plm_store_read_lm_leg(const char *path, const char *recording, plm_sp
  * used by parallel runs, in which each worker writes one recording to its own file. */
 plm_status plm_store_import_recording(plm_store *s, const char *src_path, const char *id);
 
+/* A string attribute of an object ("/" or "/recordings/<id>") of a results file; PLM_ENODATA if absent. */
+plm_status plm_store_read_attr_str(const char *path, const char *object, const char *name, char *buf, size_t n);
+
 /* Read /nights of a results file back as plm_night rows: strings are malloc'd
  * (free each recording/subject/condition, then *rows). */
 plm_status plm_store_read_nights(const char *path, plm_night **rows, size_t *n);

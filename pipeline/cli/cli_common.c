@@ -92,13 +92,16 @@ void cli_now_utc(char *buf, size_t n)
     strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-int cli_write_params(plm_store *s, const plm_process_cfg *cfg)
+typedef struct {
+    const char *name;
+    double v;
+} param;
+
+/* Every numeric parameter; returns the count written to p (at most cap). */
+static size_t params_list(const plm_process_cfg *cfg, param *out, size_t cap)
 {
     const plm_detect_cfg *d = &cfg->detect;
-    const struct {
-        const char *name;
-        double v;
-    } p[] = {{"param.read.block_frames", (double)cfg->read.block_frames},
+    const param p[] = {{"param.read.block_frames", (double)cfg->read.block_frames},
              {"param.read.min_fs_hz", cfg->min_fs_hz},
              {"param.read.max_fs_hz", cfg->max_fs_hz},
              {"param.activity.epoch_s", cfg->activity_epoch_s},
@@ -159,8 +162,34 @@ int cli_write_params(plm_store *s, const plm_process_cfg *cfg)
              {"param.tib.walk_g", cfg->night.walk_g},
              {"param.tib.min_s", cfg->night.tib_min_s},
              {"param.tib.gap_s", cfg->night.tib_gap_s}};
-    for (size_t i = 0; i < sizeof p / sizeof p[0]; i++)
+    size_t n = sizeof p / sizeof p[0] < cap ? sizeof p / sizeof p[0] : cap;
+    memcpy(out, p, n * sizeof *p);
+    return n;
+}
+
+void cli_params_fingerprint(const plm_process_cfg *cfg, char fp[65])
+{
+    param p[128];
+    size_t np = params_list(cfg, p, 128);
+    const plm_score_cfg *sc = &cfg->night.score;
+    char text[8192];
+    size_t len = (size_t)snprintf(text, sizeof text, "actiplm %s;%s;%d;%d;", plm_version(), plm_ruleset_name(sc->rules),
+                                  (int)sc->short_imi, (int)cfg->night.algo);
+    for (size_t i = 0; i < np && len < sizeof text; i++)
+        if (strcmp(p[i].name, "param.read.block_frames")) /* the block size does not change results */
+            len += (size_t)snprintf(text + len, sizeof text - len, "%s=%.17g;", p[i].name, p[i].v);
+    plm_sha256_buffer(text, len < sizeof text ? len : sizeof text - 1, fp);
+}
+
+int cli_write_params(plm_store *s, const plm_process_cfg *cfg)
+{
+    param p[128];
+    size_t np = params_list(cfg, p, 128);
+    for (size_t i = 0; i < np; i++)
         if (plm_store_attr_f64(s, NULL, p[i].name, p[i].v) != PLM_OK) return 0;
+    char fp[65];
+    cli_params_fingerprint(cfg, fp);
+    if (plm_store_attr_str(s, NULL, "params_fingerprint", fp) != PLM_OK) return 0;
     static const char *const algos[] = {"cole-kripke", "sadeh", "oakley"};
     const plm_score_cfg *sc = &cfg->night.score;
     return plm_store_attr_str(s, NULL, "param.score.rules", plm_ruleset_name(sc->rules)) == PLM_OK &&

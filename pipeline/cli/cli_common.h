@@ -30,6 +30,9 @@ void cli_now_utc(char *buf, size_t n);
 #include "plm/study.h"
 int cli_write_params(plm_store *s, const plm_process_cfg *cfg);
 
+/* SHA-256 of the software version and every parameter that changes results (for --resume). */
+void cli_params_fingerprint(const plm_process_cfg *cfg, char fp[65]);
+
 /* Root attributes: software, version, command line, creation time, manifest and its
  * SHA-256 (manifest NULL: none), and every parameter. 0 on failure (see plm_last_error). */
 int cli_write_root(plm_store *s, const char *manifest, const plm_process_cfg *cfg);

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <glob.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli_common.h"
@@ -31,6 +33,9 @@ static void help(void)
            "  --sleep NAME           cole-kripke (default), sadeh, oakley: actigraphic sleep/wake\n"
            "                         where no stage annotations are given\n"
            "  --no-lm-mask           do not mask periodic movements out of the activity counts\n"
+           "  --resume               reuse recordings already done with the same input (SHA-256)\n"
+           "                         and parameters: from the results file, or from the part\n"
+           "                         files an interrupted run left beside it\n"
            "  -j, --jobs N           recordings processed in parallel (default: the number of\n"
            "                         cores); results are identical whatever N\n"
            "  -v                     one line per recording on stderr\n"
@@ -51,6 +56,8 @@ typedef struct {
     plm_status st;
     char err[1100];
     char part[4200];
+    const char *src;   /* file to import the recording from: its part file, or the previous results */
+    int reused;        /* --resume found it done with the same input and parameters */
     int done;
 } job;
 
@@ -59,9 +66,42 @@ typedef struct {
     size_t n, next;
     const plm_process_cfg *cfg;
     const char *out;
+    int resume;
+    char fp[65];
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    /* Reads of the previous results file are serialised: the HDF5 library (1.10) crashes when threads
+       read variable-length strings through two open handles of the same file at once. */
+    pthread_mutex_t io;
 } pool;
+
+/* --resume: is the recording already in `file` with the same input and parameters? Then take its night row. */
+static int reusable(const pool *p, job *j, const char *file, const char *sha)
+{
+    char v[80], obj[1100];
+    if (access(file, R_OK) != 0) return 0;
+    if (plm_store_read_attr_str(file, "/", "params_fingerprint", v, sizeof v) != PLM_OK || strcmp(v, p->fp)) return 0;
+    snprintf(obj, sizeof obj, "/recordings/%s", j->row->recording);
+    if (plm_store_read_attr_str(file, obj, "sha256", v, sizeof v) != PLM_OK || strcmp(v, sha)) return 0;
+    plm_night *rows = NULL;
+    size_t n = 0;
+    int found = 0;
+    if (plm_store_read_nights(file, &rows, &n) == PLM_OK)
+        for (size_t i = 0; i < n; i++) {
+            if (!found && !strcmp(rows[i].recording, j->row->recording)) {
+                found = 1;
+                j->res.row = rows[i];
+                j->res.row.recording = j->row->recording;
+                j->res.row.subject = j->row->subject;
+                j->res.row.condition = j->row->condition;
+            }
+            free((char *)rows[i].recording);
+            free((char *)rows[i].subject);
+            free((char *)rows[i].condition);
+        }
+    free(rows);
+    return found;
+}
 
 static void *worker(void *arg)
 {
@@ -72,9 +112,29 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&p->mu);
         if (i >= p->n) break;
         job *j = &p->jobs[i];
-        snprintf(j->part, sizeof j->part, "%s.part-%ld-%zu", p->out, (long)getpid(), i);
+        snprintf(j->part, sizeof j->part, "%s.part.%s", p->out, j->row->recording ? j->row->recording : "");
+        j->src = j->part;
+        char sha[65];
+        if (p->resume && !j->row->error && plm_sha256_file(j->row->path, sha) == PLM_OK) {
+            pthread_mutex_lock(&p->io);
+            if (reusable(p, j, j->part, sha)) j->reused = 1;
+            else if (reusable(p, j, p->out, sha)) j->reused = 1, j->src = p->out;
+            pthread_mutex_unlock(&p->io);
+        }
+        if (j->reused) {
+            pthread_mutex_lock(&p->mu);
+            j->done = 1;
+            pthread_cond_broadcast(&p->cv);
+            pthread_mutex_unlock(&p->mu);
+            continue;
+        }
         plm_store *s = NULL;
         j->st = plm_store_create(j->part, &s);
+        if (!j->st && !cli_write_root(s, NULL, p->cfg)) {
+            j->st = PLM_EIO;
+            snprintf(j->err, sizeof j->err, "%s", plm_last_error());
+            plm_store_destroy(s);
+        } else
         if (!j->st) {
             j->st = plm_process_recording(j->row, p->cfg, s, &j->res);
             if (j->st) {
@@ -92,6 +152,23 @@ static void *worker(void *arg)
     return NULL;
 }
 
+/* Temporary files that a killed run left beside the output (its pid no longer runs). */
+static void remove_stale(const char *out)
+{
+    char pat[4200];
+    for (int k = 0; k < 2; k++) {
+        snprintf(pat, sizeof pat, "%s%s", out, k ? ".part.*.tmp-*" : ".tmp-*");
+        glob_t g;
+        if (glob(pat, GLOB_NOSORT, NULL, &g) != 0) continue;
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+            const char *t = strstr(g.gl_pathv[i], ".tmp-");
+            long pid = t ? strtol(t + 5, NULL, 10) : 0;
+            if (pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH) unlink(g.gl_pathv[i]);
+        }
+        globfree(&g);
+    }
+}
+
 int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {{"output", required_argument, 0, 'o'},
@@ -101,12 +178,13 @@ int cmd_run(int argc, char **argv)
                                          {"sleep", required_argument, 0, 'S'},
                                          {"no-lm-mask", no_argument, 0, 'M'},
                                          {"jobs", required_argument, 0, 'j'},
+                                         {"resume", no_argument, 0, 'R'},
                                          {"help", no_argument, 0, 'h'},
                                          {"version", no_argument, 0, 'V'},
                                          {0, 0, 0, 0}};
     plm_process_cfg cfg = plm_process_cfg_default();
     const char *out = NULL;
-    int verbose = 0, quiet = 0, starts = 0, c;
+    int verbose = 0, quiet = 0, starts = 0, resume = 0, c;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN), jobs = ncpu > 0 ? ncpu : 1;
     long v;
     optind = 1;
@@ -133,6 +211,7 @@ int cmd_run(int argc, char **argv)
             else return cli_usage_error("run", "--sleep: '%s' is not cole-kripke, sadeh or oakley", optarg);
             break;
         case 'M': cfg.night.mask_plm = 0; break;
+        case 'R': resume = 1; break;
         case 'j':
             if (!cli_parse_int("run", "-j", optarg, 1, 256, &v)) return EXIT_USAGE;
             jobs = v;
@@ -162,6 +241,7 @@ int cmd_run(int argc, char **argv)
             return 1;
         }
     }
+    remove_stale(out);
     plm_manifest m;
     if (plm_manifest_read(manifest, &m) != PLM_OK) {
         cli_error("%s", plm_last_error());
@@ -191,11 +271,14 @@ int cmd_run(int argc, char **argv)
     if (jobs > (long)m.nrows) jobs = (long)m.nrows;
     job *jb = calloc(m.nrows ? m.nrows : 1, sizeof *jb);
     pthread_t *th = calloc((size_t)(jobs > 1 ? jobs : 1), sizeof *th);
-    pool pl = {jb, m.nrows, 0, &cfg, out, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+    pool pl = {jb, m.nrows, 0, &cfg, out, resume, "", PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+               PTHREAD_MUTEX_INITIALIZER};
+    cli_params_fingerprint(&cfg, pl.fp);
     long started = 0;
+    size_t reused = 0;
     if (!jb || !th) fatal = 1;
     for (size_t i = 0; i < m.nrows && jb; i++) jb[i].row = &m.rows[i];
-    if (!fatal && jobs > 1)
+    if (!fatal)
         for (long k = 0; k < jobs; k++)
             if (pthread_create(&th[k], NULL, worker, &pl) == 0) started++;
     for (size_t i = 0; i < m.nrows && !fatal; i++) {
@@ -207,9 +290,11 @@ int cmd_run(int argc, char **argv)
             while (!j->done) pthread_cond_wait(&pl.cv, &pl.mu);
             pthread_mutex_unlock(&pl.mu);
             st = j->st;
-            if (!st && (st = plm_store_import_recording(store, j->part, row->recording)) == PLM_OK)
+            pthread_mutex_lock(&pl.io);
+            if (!st && (st = plm_store_import_recording(store, j->src, row->recording)) == PLM_OK)
                 st = plm_store_add_night(store, &j->res.row);
-            unlink(j->part);
+            pthread_mutex_unlock(&pl.io);
+            reused += j->reused && !st;
         } else {
             st = plm_process_recording(row, &cfg, store, &j->res);
         }
@@ -231,12 +316,8 @@ int cmd_run(int argc, char **argv)
                     m.nrows, row->recording, res.duration_s, res.row.plms_index, res.row.se_pct, res.lights_source,
                     res.sleep_source);
     }
-    if (started) { /* let the workers finish (after a fatal error they still run out the queue) */
+    if (started) /* let the workers finish (after a fatal error they still run out the queue) */
         for (long k = 0; k < started; k++) pthread_join(th[k], NULL);
-        for (size_t i = 0; i < m.nrows; i++)
-            if (jb[i].part[0]) unlink(jb[i].part);
-    }
-    free(jb);
     free(th);
     size_t total = m.nrows;
     /* study statistics over the nights processed (issue: /stats and the Hornyak-style table) */
@@ -258,10 +339,17 @@ int cmd_run(int argc, char **argv)
     if (fatal || plm_store_commit(store) != PLM_OK) {
         if (fatal) plm_store_destroy(store);
         plm_study_result_clear(&sres);
+        free(jb);
         cli_error("%s", plm_last_error());
         return 1;
     }
-    printf("%s: %zu of %zu recordings processed, %zu failed\n", out, total - failed, total, failed);
+    /* the results are in place: the part files are no longer needed (kept until now for --resume) */
+    for (size_t i = 0; jb && i < total; i++)
+        if (jb[i].part[0]) unlink(jb[i].part);
+    free(jb);
+    printf("%s: %zu of %zu recordings processed, %zu failed", out, total - failed, total, failed);
+    if (resume) printf(" (%zu reused)", reused);
+    printf("\n");
     if (have_stats) {
         cli_print_study(stdout, &sres, &scfg);
         plm_study_result_clear(&sres);

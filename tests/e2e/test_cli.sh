@@ -194,6 +194,35 @@ check "stats: an unknown outcome is an error" sh -c "[ $rc -eq 1 ] && grep -q \"
 "$A" stats "$T/tables/nights.csv" --treatment placebo 2>"$T/err"; rc=$?
 check "stats: a treatment level with no nights is an error" sh -c "[ $rc -eq 1 ] && grep -q \"no nights of both conditions 'control' and 'placebo'\" '$T/err'"
 
+# --- killed runs: the previous results stay intact, --resume completes -------------------
+"$A" simulate -o "$T/sk" --subjects 4 --fs 25 --seed 9 >/dev/null 2>&1
+"$A" run "$T/sk" -o "$T/kfull.h5" -q >/dev/null 2>&1
+cp "$T/kfull.h5" "$T/kprev.h5"; cp "$T/kfull.h5" "$T/kprev.copy"
+intact=0 resumed=0 cleaned=0
+for delay in 0.2 0.5 0.9 1.4; do
+    rm -f "$T"/knew.h5*
+    "$A" run "$T/sk" -o "$T/knew.h5" -q -j 2 >/dev/null 2>&1 & pid=$!
+    "$A" run "$T/sk" -o "$T/kprev.h5" -q -j 2 >/dev/null 2>&1 & pid2=$!
+    sleep $delay; kill -9 $pid $pid2 2>/dev/null; wait $pid $pid2 2>/dev/null
+    cmp -s "$T/kprev.h5" "$T/kprev.copy" && intact=$((intact + 1))
+    cp "$T/kprev.copy" "$T/kprev.h5"
+    "$A" run "$T/sk" -o "$T/knew.h5" -q --resume >/dev/null 2>&1 && $CHECK --same "$T/kfull.h5" "$T/knew.h5" >/dev/null && resumed=$((resumed + 1))
+    [ -z "$(ls "$T" | grep 'knew\.h5\.')" ] && cleaned=$((cleaned + 1))
+done
+check "SIGKILL at 4 moments: the earlier results file is untouched every time" [ $intact -eq 4 ]
+check "... and --resume completes the run with results identical to an uninterrupted one" [ $resumed -eq 4 ]
+check "... leaving no part or temporary files" [ $cleaned -eq 4 ]
+"$A" run "$T/sk" -o "$T/kprev.h5" -q >/dev/null 2>&1
+check "the next run to an output removes temporary files a killed run left" sh -c "! ls '$T' | grep -q 'kprev\.h5\.'"
+allreused=0
+for k in 1 2 3 4 5; do  # repeated: threads reading the previous results at once once crashed HDF5 now and then
+    "$A" run "$T/sk" -o "$T/kfull.h5" --resume -j 4 >"$T/out" 2>&1 &&
+        grep -q '8 of 8 recordings processed, 0 failed (8 reused)' "$T/out" && allreused=$((allreused + 1))
+done
+check "--resume on a complete run reuses every recording (5 of 5 runs, -j 4)" [ $allreused -eq 5 ]
+"$A" run "$T/sk" -o "$T/kfull.h5" --resume --rules aasm2007 >"$T/out" 2>&1
+check "--resume with other parameters redoes every recording" grep -q '(0 reused)' "$T/out"
+
 # --- one bad recording never stops the batch --------------------------------------------
 B="$T/bad"; mkdir -p "$B"
 cp -r "$T/s1/recordings" "$B/"
