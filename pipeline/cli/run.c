@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "cli_common.h"
 #include "plm/plm.h"
@@ -38,8 +39,11 @@ static void help(void)
            "                         files an interrupted run left beside it\n"
            "  -j, --jobs N           recordings processed in parallel (default: the number of\n"
            "                         cores); results are identical whatever N\n"
-           "  -v                     one line per recording on stderr\n"
-           "  -q                     no warnings, only errors\n"
+           "  -v                     one line per finished recording on stderr even when it is\n"
+           "                         a terminal (default there: a live progress bar with\n"
+           "                         done/total, throughput and time left; elsewhere, as\n"
+           "                         in logs and CI, one line per recording)\n"
+           "  -q                     no progress and no warnings, only errors\n"
            "  -h, --help             this help; --version  the version\n\n"
            "Example:\n"
            "  actiplm simulate -o study --subjects 6 --seed 1998\n"
@@ -169,6 +173,41 @@ static void remove_stale(const char *out)
     }
 }
 
+/* Progress on stderr: a live bar when stderr is a terminal, else one line per finished recording. */
+typedef struct {
+    int bar, lines;    /* modes; both 0 with -q */
+    int shown;         /* a bar is on the screen and must be wiped before other output */
+    struct timespec t0;
+} progress;
+
+static void progress_wipe(progress *pg)
+{
+    if (pg->shown) fputs("\r\033[K", stderr);
+    pg->shown = 0;
+}
+
+static void progress_bar(progress *pg, size_t done, size_t total, size_t failed)
+{
+    if (!pg->bar) return;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    double el = (double)(t.tv_sec - pg->t0.tv_sec) + 1e-9 * (double)(t.tv_nsec - pg->t0.tv_nsec);
+    char left[32] = "--:--:--";
+    double rate = el > 0 && done ? (double)done / el : 0; /* recordings per second */
+    if (rate > 0) {
+        long s = (long)((double)(total - done) / rate + 0.5);
+        snprintf(left, sizeof left, "%02ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+    }
+    int w = 30, fill = total ? (int)((double)w * (double)done / (double)total) : w;
+    char bar[31];
+    for (int k = 0; k < w; k++) bar[k] = k < fill ? '#' : '.';
+    bar[w] = 0;
+    fprintf(stderr, "\r[%s] %zu/%zu recordings, %zu failed, %.1f/min, %s left\033[K", bar, done, total, failed,
+            60 * rate, left);
+    fflush(stderr);
+    pg->shown = 1;
+}
+
 int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {{"output", required_argument, 0, 'o'},
@@ -276,6 +315,12 @@ int cmd_run(int argc, char **argv)
     cli_params_fingerprint(&cfg, pl.fp);
     long started = 0;
     size_t reused = 0;
+    progress pg = {0, 0, 0, {0, 0}};
+    if (!quiet) {
+        pg.bar = isatty(STDERR_FILENO) && !verbose;
+        pg.lines = !pg.bar;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &pg.t0);
     if (!jb || !th) fatal = 1;
     for (size_t i = 0; i < m.nrows && jb; i++) jb[i].row = &m.rows[i];
     if (!fatal)
@@ -300,6 +345,7 @@ int cmd_run(int argc, char **argv)
         }
         plm_process_result res = j->res;
         const char *errtxt = started && j->st ? j->err : plm_last_error();
+        progress_wipe(&pg);
         if (st) {
             char why[1100];
             snprintf(why, sizeof why, "%s", errtxt);
@@ -307,15 +353,23 @@ int cmd_run(int argc, char **argv)
             failed++;
             if (plm_store_add_failure(store, row->recording ? row->recording : "", row->path ? row->path : "", why))
                 fatal = 1;
+            progress_bar(&pg, i + 1, m.nrows, failed);
             continue;
         }
         done_rows[ndone++] = res.row;
         if (res.warnings[0] && !quiet) cli_error("%s: warning: %s", row->path, res.warnings);
-        if (verbose)
-            fprintf(stderr, "actiplm run: %zu/%zu %s: %.0f s, PLMS %.1f/h, SE %.1f %% (lights: %s, sleep: %s)\n", i + 1,
-                    m.nrows, row->recording, res.duration_s, res.row.plms_index, res.row.se_pct, res.lights_source,
-                    res.sleep_source);
+        if (pg.lines) {
+            if (started && j->reused)
+                fprintf(stderr, "actiplm run: %zu/%zu %s: reused (same input and parameters)\n", i + 1, m.nrows,
+                        row->recording);
+            else
+                fprintf(stderr, "actiplm run: %zu/%zu %s: %.1f h recorded, PLMS %.1f/h, SE %.1f %% (lights: %s, sleep: %s)\n",
+                        i + 1, m.nrows, row->recording, res.duration_s / 3600, res.row.plms_index, res.row.se_pct,
+                        res.lights_source, res.sleep_source);
+        }
+        progress_bar(&pg, i + 1, m.nrows, failed);
     }
+    progress_wipe(&pg);
     if (started) /* let the workers finish (after a fatal error they still run out the queue) */
         for (long k = 0; k < started; k++) pthread_join(th[k], NULL);
     free(th);

@@ -63,6 +63,15 @@ check "simulate: 6 recordings, truth for each" sh -c "[ \$(ls '$T/s1/recordings'
 # --- run: layout, truth times (one night crosses the spring clock change), reproducibility --
 "$A" run "$T/s1" -o "$T/r1.h5" >"$T/out.run" 2>"$T/err"; rc=$?
 check "run on a simulated study exits 0" sh -c "[ $rc -eq 0 ] && grep -q '6 of 6 recordings processed, 0 failed' '$T/out.run'"
+check "progress when stderr is not a terminal: one line per recording, in manifest order" sh -c "[ \$(grep -c '^actiplm run: [1-6]/6 S0[1-3]_[a-z]*_n1: [0-9.]* h recorded, PLMS' '$T/err') -eq 6 ] && grep -q '^actiplm run: 1/6 S01_control_n1:' '$T/err'"
+"$A" run "$T/s1" -o "$T/rq.h5" -q >"$T/out" 2>"$T/err"
+check "-q: nothing on stderr for a clean study" [ ! -s "$T/err" ]
+if command -v script >/dev/null; then
+    script -qec "'$A' run '$T/s1' -o '$T/rt.h5' -j 2" /dev/null >"$T/tty" 2>&1
+    check "progress on a terminal: a live bar with done/total, failures, throughput and time left" sh -c "grep -q '6/6 recordings, 0 failed, [0-9.]*/min, [0-9:]* left' '$T/tty' && ! grep -q '^actiplm run: 1/6' '$T/tty'"
+else
+    skip "progress on a terminal (no script(1))"
+fi
 check "results follow docs/hdf5-layout.md (h5py)" $CHECK "$T/r1.h5"
 check "lights-off/on clock times and starts resolve to the truth, DST night included" $CHECK "$T/r1.h5" --truth "$T/s1"
 check "/nights is filled: indices, sleep measures, counts (no NaN at default settings)" /usr/bin/python3 -c "
@@ -267,7 +276,9 @@ for pair in \
     "slow.wav: sample rate 1 Hz is outside 10 .. 5000 Hz"; do
     check "stderr: $pair" has "$T/err" "$pair"
 done
-check "every diagnostic is one line starting 'actiplm: '" sh -c "! grep -v '^actiplm: ' '$T/err'"
+check "every diagnostic is one line starting 'actiplm: ' (besides progress lines)" sh -c "! grep -v -e '^actiplm: ' -e '^actiplm run: [0-9]*/18 ' '$T/err'"
+nfail=$(sed -n 's/.* of 18 recordings processed, \([0-9]*\) failed.*/\1/p' "$T/out")
+check "progress: a line for each good recording ($((18 - ${nfail:-99})) of 18), none for the failed ones" sh -c "[ -n '$nfail' ] && [ \$(grep -c '^actiplm run: [0-9]*/18 ' '$T/err') -eq $((18 - ${nfail:-99})) ] && ! grep -q '^actiplm run: [0-9]*/18 seven' '$T/err'"
 "$A" run "$B" -o "$T/bad_j2.h5" -j 2 >"$T/out_j2" 2>"$T/err_j2"; rc=$?
 check "the bad batch with -j 2: same exit, same messages in the same order, same results" sh -c "[ $rc -eq 1 ] && cmp '$T/err' '$T/err_j2' && $CHECK --same '$T/bad.h5' '$T/bad_j2.h5' && ! ls '$T' | grep -q '\.part-'"
 check "failures and good rows land in /failures and /nights" /usr/bin/python3 -c "
