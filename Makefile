@@ -1,7 +1,7 @@
 # actiplm -- leg-accelerometer PLMS pipeline.
 # Targets: all (build/actiplm, build/libplm.a), run (main job on sample-data/),
 #          test (every test), check (= test), asan (tests under ASan+UBSan),
-#          bench (speed and memory figures), validation (docs/validation.md),
+#          fuzz (libFuzzer, FUZZ_SECONDS per target), bench (speed and memory figures), validation (docs/validation.md),
 #          install (PREFIX), deps, clean.
 PREFIX ?= /usr/local
 CC ?= cc
@@ -23,11 +23,14 @@ LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
 TESTS = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 GENS = $(GEN_SRC:tests/gen/%.c=$(BUILD)/tests/%)
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_REPLAY = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/fuzz/%)
+FUZZ_SECONDS ?= 60
 
 SAMPLE = sample-data/study
 SIM_ARGS = --subjects 6 --nights 1 --fs 50 --seed 1998
 
-.PHONY: all run test check asan bench install clean deps validation
+.PHONY: all run test check asan bench install clean deps validation fuzz
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/actiplm $(BUILD)/libplm.a
@@ -53,6 +56,11 @@ $(BUILD)/tests/%: tests/gen/%.c $(BUILD)/libplm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libplm.a $(PKG_LIBS)
 
+# fuzz targets linked with a plain driver: `make test` replays tests/fuzz/corpus/<target>/
+$(BUILD)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/driver.c tests/fuzz/fuzz_common.h $(BUILD)/libplm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/fuzz -o $@ $< tests/fuzz/driver.c $(BUILD)/libplm.a $(PKG_LIBS)
+
 $(SAMPLE)/manifest.csv: $(BUILD)/actiplm pipeline/simulate.c
 	$(BUILD)/actiplm simulate -o $(SAMPLE) $(SIM_ARGS)
 
@@ -62,7 +70,7 @@ run: deps
 	$(BUILD)/actiplm run $(SAMPLE) -o results/results.h5
 
 test check: deps
-	@$(MAKE) --no-print-directory all $(TESTS) $(GENS)
+	@$(MAKE) --no-print-directory all $(TESTS) $(GENS) $(FUZZ_REPLAY)
 	@BUILD=$(BUILD) scripts/run-tests.sh
 
 asan: deps
@@ -72,9 +80,22 @@ asan: deps
 		LDFLAGS="-fsanitize=address,undefined" test-asan-run
 
 .PHONY: test-asan-run
-test-asan-run: all $(TESTS) $(GENS)
+test-asan-run: all $(TESTS) $(GENS) $(FUZZ_REPLAY)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		BUILD=$(BUILD) scripts/run-tests.sh
+
+# libFuzzer (clang, Debian libclang-rt-14-dev) with ASan+UBSan, FUZZ_SECONDS per target
+fuzz:
+	@scripts/deps.sh fuzz
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang-14 WERROR= \
+		CFLAGS="-O1 -g -fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		build-fuzz/libplm.a
+	@for f in $(FUZZ_SRC); do \
+		t=build-fuzz/tests/fuzz/$$(basename $$f .c); mkdir -p build-fuzz/tests/fuzz; \
+		clang-14 $(WARN) -O1 -g -fsanitize=address,undefined,fuzzer -fno-sanitize-recover=all -Iinclude -Itests/fuzz \
+			$(PKG_CFLAGS) -o $$t $$f build-fuzz/libplm.a $(PKG_LIBS) || exit 1; \
+	done
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh build-fuzz
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(GENS)
@@ -91,6 +112,6 @@ install: all
 	install -m 644 include/plm/*.h $(DESTDIR)$(PREFIX)/include/plm/
 
 clean:
-	rm -rf build build-asan results $(SAMPLE)
+	rm -rf build build-asan build-fuzz results $(SAMPLE)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,8 +1,11 @@
 #!/bin/sh
 # deps.sh -- make sure the Debian packages actiplm needs are installed.
 # As root: apt-get install what is missing. Otherwise: print the exact command and fail.
+# `deps.sh fuzz` also wants clang and its libFuzzer runtime (make fuzz only).
 set -u
-PKGS="gcc make pkg-config libsndfile1-dev libfftw3-dev libgsl-dev libhdf5-dev libedf-dev nettle-dev
+EXTRA=""
+[ "${1:-}" = fuzz ] && EXTRA="clang-14 libclang-rt-14-dev"
+PKGS="$EXTRA gcc make pkg-config libsndfile1-dev libfftw3-dev libgsl-dev libhdf5-dev libedf-dev nettle-dev
 libcmocka-dev libxlsxwriter-dev hdf5-tools python3 python3-h5py python3-numpy python3-openpyxl tzdata"
 missing=""
 for p in $PKGS; do
