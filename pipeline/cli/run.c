@@ -107,6 +107,19 @@ static int reusable(const pool *p, job *j, const char *file, const char *sha)
     return found;
 }
 
+/* Process one recording into its part file (a results file of its own, committed when complete). */
+static void process_part(const pool *p, job *j)
+{
+    plm_store *s = NULL;
+    plm_status st = plm_store_create(j->part, &s);
+    if (!st && !cli_write_root(s, NULL, p->cfg)) st = PLM_EIO;
+    if (!st) st = plm_process_recording(j->row, p->cfg, s, &j->res);
+    if (!st) st = plm_store_commit(s);
+    else plm_store_destroy(s);
+    if (st) snprintf(j->err, sizeof j->err, "%s", plm_last_error());
+    j->st = st;
+}
+
 static void *worker(void *arg)
 {
     pool *p = arg;
@@ -125,29 +138,7 @@ static void *worker(void *arg)
             else if (reusable(p, j, p->out, sha)) j->reused = 1, j->src = p->out;
             pthread_mutex_unlock(&p->io);
         }
-        if (j->reused) {
-            pthread_mutex_lock(&p->mu);
-            j->done = 1;
-            pthread_cond_broadcast(&p->cv);
-            pthread_mutex_unlock(&p->mu);
-            continue;
-        }
-        plm_store *s = NULL;
-        j->st = plm_store_create(j->part, &s);
-        if (!j->st && !cli_write_root(s, NULL, p->cfg)) {
-            j->st = PLM_EIO;
-            snprintf(j->err, sizeof j->err, "%s", plm_last_error());
-            plm_store_destroy(s);
-        } else
-        if (!j->st) {
-            j->st = plm_process_recording(j->row, p->cfg, s, &j->res);
-            if (j->st) {
-                snprintf(j->err, sizeof j->err, "%s", plm_last_error());
-                plm_store_destroy(s);
-            } else if ((j->st = plm_store_commit(s)))
-                snprintf(j->err, sizeof j->err, "%s", plm_last_error());
-        } else
-            snprintf(j->err, sizeof j->err, "%s", plm_last_error());
+        if (!j->reused) process_part(p, j);
         pthread_mutex_lock(&p->mu);
         j->done = 1;
         pthread_cond_broadcast(&p->cv);
