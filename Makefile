@@ -69,11 +69,13 @@ run: deps
 	@mkdir -p results
 	$(BUILD)/actiplm run $(SAMPLE) -o results/results.h5
 
-test check: deps
+test check:
+	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory all $(TESTS) $(GENS) $(FUZZ_REPLAY)
 	@BUILD=$(BUILD) scripts/run-tests.sh
 
-asan: deps
+asan:
+	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" all
 	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \

@@ -60,6 +60,11 @@ typedef struct {
     int32_t count;
 } hist_rec;
 
+typedef struct {
+    int32_t manifest_row;
+    uint8_t failed;
+} shard_rec;
+
 struct plm_store {
     char *path, *tmp;
     hid_t file, recordings;
@@ -71,6 +76,8 @@ struct plm_store {
     size_t n_stats, cap_stats;
     lmm_rec *lmms;
     size_t n_lmms, cap_lmms;
+    shard_rec *shard;
+    size_t n_shard, cap_shard;
     int open_rec;
 };
 
@@ -285,6 +292,14 @@ plm_status plm_store_add_lmm(plm_store *s, const plm_lmm_row *row)
     return PLM_OK;
 }
 
+plm_status plm_store_add_shard_row(plm_store *s, int32_t manifest_row, int failed)
+{
+    if (!grow((void **)&s->shard, &s->cap_shard, s->n_shard, sizeof *s->shard))
+        PLM_FAIL(PLM_ENOMEM, "%s: out of memory", s->path);
+    s->shard[s->n_shard++] = (shard_rec){manifest_row, (uint8_t)(failed != 0)};
+    return PLM_OK;
+}
+
 /* ---------- compound types ---------- */
 
 enum { FT_STR, FT_D, FT_I32, FT_U8 };
@@ -344,6 +359,7 @@ static const field lmleg_fields[] = {F(lmleg_rec, onset_s, D), F(lmleg_rec, offs
                                      F(lmleg_rec, peak_g, D), F(lmleg_rec, area_g_s, D)};
 static const field qc_fields[] = {F(qc_rec, onset_s, D), F(qc_rec, offset_s, D), F(qc_rec, kind, STR), F(qc_rec, leg, U8)};
 static const field hist_fields[] = {F(hist_rec, lo_s, D), F(hist_rec, hi_s, D), F(hist_rec, count, I32)};
+static const field shard_fields[] = {F(shard_rec, manifest_row, I32), F(shard_rec, failed, U8)};
 static const field annot_fields[] = {F(annot_rec, onset_s, D), F(annot_rec, duration_s, D), F(annot_rec, text, STR)};
 #define NF(a) (sizeof(a) / sizeof(a[0]))
 
@@ -546,6 +562,8 @@ static void free_rows(plm_store *s)
     for (size_t i = 0; i < s->n_lmms; i++) free(s->lmms[i].outcome);
     free(s->lmms);
     s->lmms = NULL;
+    free(s->shard);
+    s->shard = NULL;
     free(s->nights);
     free(s->failures);
     free(s->stats);
@@ -574,7 +592,8 @@ plm_status plm_store_commit(plm_store *s)
         (st = table(s, s->file, "failures", sizeof(failure_rec), failure_fields, NF(failure_fields), s->failures,
                     s->n_failures)) ||
         (st = table(s, s->file, "stats", sizeof(stat_rec), stat_fields, NF(stat_fields), s->stats, s->n_stats)) ||
-        (s->n_lmms && (st = table(s, s->file, "stats_lmm", sizeof(lmm_rec), lmm_fields, NF(lmm_fields), s->lmms, s->n_lmms))))
+        (s->n_lmms && (st = table(s, s->file, "stats_lmm", sizeof(lmm_rec), lmm_fields, NF(lmm_fields), s->lmms, s->n_lmms))) ||
+        (s->n_shard && (st = table(s, s->file, "shard", sizeof(shard_rec), shard_fields, NF(shard_fields), s->shard, s->n_shard))))
         goto fail;
     H5Gclose(s->recordings);
     s->recordings = H5I_INVALID_HID;
@@ -880,4 +899,118 @@ done:
     H5Tclose(t);
     H5Fclose(f);
     return st;
+}
+
+plm_status plm_store_read_failures(const char *path, plm_failure **rows, size_t *n)
+{
+    failure_rec *r = NULL;
+    plm_status st = read_table(path, "/failures", sizeof *r, failure_fields, NF(failure_fields), (void **)&r, n);
+    if (st) return st;
+    *rows = calloc(*n ? *n : 1, sizeof **rows);
+    if (!*rows) {
+        for (size_t i = 0; i < *n; i++) free(r[i].recording), free(r[i].path), free(r[i].error);
+        free(r);
+        PLM_FAIL(PLM_ENOMEM, "%s: out of memory", path);
+    }
+    for (size_t i = 0; i < *n; i++) (*rows)[i] = (plm_failure){r[i].recording, r[i].path, r[i].error};
+    free(r);
+    return PLM_OK;
+}
+
+plm_status plm_store_read_shard_rows(const char *path, plm_shard_row **rows, size_t *n)
+{
+    shard_rec *r = NULL;
+    plm_status st = read_table(path, "/shard", sizeof *r, shard_fields, NF(shard_fields), (void **)&r, n);
+    if (st == PLM_EFORMAT) { /* a shard of no rows has no /shard table */
+        *n = 0;
+        *rows = calloc(1, sizeof **rows);
+        return *rows ? PLM_OK : plm__fail(PLM_ENOMEM, "%s: out of memory", path);
+    }
+    if (st) return st;
+    *rows = calloc(*n ? *n : 1, sizeof **rows);
+    if (!*rows) {
+        free(r);
+        PLM_FAIL(PLM_ENOMEM, "%s: out of memory", path);
+    }
+    for (size_t i = 0; i < *n; i++) (*rows)[i] = (plm_shard_row){r[i].manifest_row, r[i].failed};
+    free(r);
+    return PLM_OK;
+}
+
+plm_status plm_store_read_attr_i64(const char *path, const char *object, const char *name, int64_t *value)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) PLM_FAIL(PLM_EIO, "%s: not a readable HDF5 file", path);
+    plm_status st = PLM_OK;
+    hid_t o = H5Oopen(f, object, H5P_DEFAULT), a = H5I_INVALID_HID;
+    if (o < 0 || H5Aexists(o, name) <= 0) {
+        st = plm__fail(PLM_ENODATA, "%s: %s has no attribute %s", path, object, name);
+        goto done;
+    }
+    a = H5Aopen(o, name, H5P_DEFAULT);
+    if (a < 0 || H5Aread(a, H5T_NATIVE_INT64, value) < 0)
+        st = plm__fail(PLM_EIO, "%s: cannot read %s of %s as an integer", path, name, object);
+done:
+    if (a >= 0) H5Aclose(a);
+    if (o >= 0) H5Oclose(o);
+    H5Fclose(f);
+    return st;
+}
+
+/* Copy one scalar attribute (string, integer or floating point) of the source root. */
+typedef struct {
+    plm_store *s;
+    const char *const *skip;
+    size_t nskip;
+    plm_status st;
+} copy_ctx;
+
+static herr_t copy_attr(hid_t loc, const char *name, const H5A_info_t *info, void *arg)
+{
+    (void)info;
+    copy_ctx *c = arg;
+    for (size_t i = 0; i < c->nskip; i++)
+        if (!strcmp(name, c->skip[i])) return 0;
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT), t = a >= 0 ? H5Aget_type(a) : H5I_INVALID_HID;
+    H5T_class_t cls = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
+    if (cls == H5T_STRING) {
+        hid_t mt = str_type();
+        char *v = NULL;
+        if (H5Tis_variable_str(t) > 0 && H5Aread(a, mt, &v) >= 0) c->st = plm_store_attr_str(c->s, NULL, name, v);
+        else c->st = plm__fail(PLM_EFORMAT, "root attribute %s: not a variable-length string", name);
+        free(v);
+        H5Tclose(mt);
+    } else if (cls == H5T_INTEGER) {
+        int64_t v = 0;
+        c->st = H5Aread(a, H5T_NATIVE_INT64, &v) >= 0 ? plm_store_attr_i64(c->s, NULL, name, v)
+                                                      : plm__fail(PLM_EIO, "cannot read root attribute %s", name);
+    } else if (cls == H5T_FLOAT) {
+        double v = 0;
+        c->st = H5Aread(a, H5T_NATIVE_DOUBLE, &v) >= 0 ? plm_store_attr_f64(c->s, NULL, name, v)
+                                                       : plm__fail(PLM_EIO, "cannot read root attribute %s", name);
+    } else {
+        c->st = plm__fail(PLM_EFORMAT, "root attribute %s: unsupported type", name);
+    }
+    if (t >= 0) H5Tclose(t);
+    if (a >= 0) H5Aclose(a);
+    return c->st ? -1 : 0;
+}
+
+plm_status plm_store_copy_root_attrs(plm_store *s, const char *src_path, const char *const *skip, size_t nskip)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t f = H5Fopen(src_path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) PLM_FAIL(PLM_EIO, "%s: not a readable HDF5 file", src_path);
+    copy_ctx c = {s, skip, nskip, PLM_OK};
+    hsize_t idx = 0;
+    herr_t rc = H5Aiterate_by_name(f, "/", H5_INDEX_NAME, H5_ITER_INC, &idx, copy_attr, &c, H5P_DEFAULT);
+    H5Fclose(f);
+    if (c.st) {
+        char why[512];
+        plm__strlcpy(why, plm_last_error(), sizeof why);
+        return plm__fail(c.st, "%s: %s", src_path, why);
+    }
+    if (rc < 0) PLM_FAIL(PLM_EIO, "%s: cannot read the root attributes", src_path);
+    return PLM_OK;
 }

@@ -128,6 +128,30 @@ plm_status plm_store_list_recordings(const char *path, char ***ids, size_t *n);
 /* /recordings/<id>/lm back (*rows malloc'd). */
 plm_status plm_store_read_lm(const char *path, const char *id, plm_lm_row **rows, size_t *n);
 
+/* Shard files (actiplm run --shard K/N) hold a /shard table: one row per manifest row of the
+ * slice, in manifest order, with its 0-based manifest row and whether it went to /failures
+ * (failed = 1) or to /nights (0). Written at commit when some row was added. */
+typedef struct {
+    int32_t manifest_row;
+    uint8_t failed;
+} plm_shard_row;
+plm_status plm_store_add_shard_row(plm_store *s, int32_t manifest_row, int failed);
+/* /shard back (*rows malloc'd; a file without /shard gives 0 rows). */
+plm_status plm_store_read_shard_rows(const char *path, plm_shard_row **rows, size_t *n);
+
+/* /failures back: strings malloc'd (free each, then *rows). */
+typedef struct {
+    char *recording, *path, *error;
+} plm_failure;
+plm_status plm_store_read_failures(const char *path, plm_failure **rows, size_t *n);
+
+/* An integer attribute of an object of a results file; PLM_ENODATA if absent. */
+plm_status plm_store_read_attr_i64(const char *path, const char *object, const char *name, int64_t *value);
+
+/* Copy the root attributes (strings, integers, floats) of another results file to this
+ * store's root, except those named in skip[0..nskip). */
+plm_status plm_store_copy_root_attrs(plm_store *s, const char *src_path, const char *const *skip, size_t nskip);
+
 /* Write the tables, close, and rename into place. s is freed either way. */
 plm_status plm_store_commit(plm_store *s);
 

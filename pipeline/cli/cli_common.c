@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "cli_common.h"
 #include "plm/plm.h"
 
@@ -68,6 +69,28 @@ int cli_parse_double(const char *cmd, const char *opt, const char *s, double lo,
         return 0;
     }
     *out = v;
+    return 1;
+}
+
+int cli_parse_shard(const char *cmd, const char *s, long *k, long *n)
+{
+    char *end, *end2 = NULL;
+    errno = 0;
+    long a = strtol(s, &end, 10), b = *end == '/' ? strtol(end + 1, &end2, 10) : 0;
+    if (errno || end == s || *end != '/' || *end2 || a < 1 || b < 1 || b > 100000 || a > b) {
+        cli_usage_error(cmd, "--shard: '%s' is not K/N with 1 <= K <= N <= 100000", s);
+        return 0;
+    }
+    *k = a;
+    *n = b;
+    return 1;
+}
+
+int cli_self_path(char *buf, size_t n)
+{
+    ssize_t len = readlink("/proc/self/exe", buf, n - 1);
+    if (len <= 0 || (size_t)len >= n - 1) return 0;
+    buf[len] = '\0';
     return 1;
 }
 
@@ -198,6 +221,49 @@ int cli_write_params(plm_store *s, const plm_process_cfg *cfg)
            plm_store_attr_str(s, NULL, "param.sleep.algorithm", algos[cfg->night.algo]) == PLM_OK;
 }
 
+int cli_process_option(const char *cmd, int c, const char *arg, plm_process_cfg *cfg, int *starts)
+{
+    long v;
+    switch (c) {
+    case 'b':
+        if (!cli_parse_int(cmd, "--block-frames", arg, 1, 1 << 24, &v)) return 0;
+        cfg->read.block_frames = v;
+        return 1;
+    case 'r': {
+        plm_ruleset rs;
+        if (plm_ruleset_parse(arg, &rs) != PLM_OK) {
+            cli_usage_error(cmd, "%s", plm_last_error());
+            return 0;
+        }
+        cfg->night.score = plm_score_cfg_rules(rs);
+        return 1;
+    }
+    case 's': *starts = 1; return 1;
+    case 'S':
+        if (!strcmp(arg, "cole-kripke")) cfg->night.algo = PLM_SLEEP_COLE_KRIPKE;
+        else if (!strcmp(arg, "sadeh")) cfg->night.algo = PLM_SLEEP_SADEH;
+        else if (!strcmp(arg, "oakley")) cfg->night.algo = PLM_SLEEP_OAKLEY;
+        else {
+            cli_usage_error(cmd, "--sleep: '%s' is not cole-kripke, sadeh or oakley", arg);
+            return 0;
+        }
+        return 1;
+    case 'M': cfg->night.mask_plm = 0; return 1;
+    default: return -1;
+    }
+}
+
+int cli_process_options_done(const char *cmd, plm_process_cfg *cfg, int starts)
+{
+    if (!starts) return 1;
+    if (cfg->night.score.rules != PLM_RULES_WASM2016) {
+        cli_usage_error(cmd, "--short-imi-starts-series applies to wasm2016 only");
+        return 0;
+    }
+    cfg->night.score.short_imi = PLM_SHORT_IMI_STARTS;
+    return 1;
+}
+
 int cli_write_root(plm_store *s, const char *manifest, const plm_process_cfg *cfg)
 {
     char now[32], sha[65] = "";
@@ -282,6 +348,24 @@ int cli_study_to_store(plm_store *s, const plm_study_result *r, const plm_study_
         if (r->v[i].has_lmm && plm_store_add_lmm(s, &lr) != PLM_OK) return 0;
     }
     return 1;
+}
+
+int cli_study_finish(plm_store *s, const plm_night *rows, size_t n, const char *label, int quiet,
+                     plm_study_result *sres, int *have)
+{
+    plm_study_cfg scfg = plm_study_cfg_default();
+    plm_table tab;
+    int ok = 1;
+    memset(sres, 0, sizeof *sres);
+    *have = 0;
+    if (!n || plm_table_from_nights(rows, n, &tab) != PLM_OK) return 1;
+    if (plm_study_analyze(&tab, &scfg, sres) == PLM_OK) {
+        *have = 1;
+        ok = cli_study_to_store(s, sres, &scfg);
+    } else if (!quiet)
+        cli_error("%s: no statistics: %s", label, plm_last_error());
+    plm_table_clear(&tab);
+    return ok;
 }
 
 static void csv_num(FILE *f, double v)

@@ -30,6 +30,17 @@ void cli_now_utc(char *buf, size_t n);
 #include "plm/study.h"
 int cli_write_params(plm_store *s, const plm_process_cfg *cfg);
 
+/* Options that change processing, shared by run and slurm: --block-frames, --rules,
+ * --short-imi-starts-series, --sleep, --no-lm-mask. cli_process_option returns 1 when
+ * c was one of them (applied to cfg), 0 on a usage error (printed), -1 for other options;
+ * cli_process_options_done checks the combination (0: usage error printed). */
+#define CLI_PROCESS_LONGOPTS                                                                                    \
+    {"block-frames", required_argument, 0, 'b'}, {"rules", required_argument, 0, 'r'},                       \
+        {"short-imi-starts-series", no_argument, 0, 's'}, {"sleep", required_argument, 0, 'S'},               \
+        {"no-lm-mask", no_argument, 0, 'M'}
+int cli_process_option(const char *cmd, int c, const char *arg, plm_process_cfg *cfg, int *starts);
+int cli_process_options_done(const char *cmd, plm_process_cfg *cfg, int starts);
+
 /* SHA-256 of the software version and every parameter that changes results (for --resume). */
 void cli_params_fingerprint(const plm_process_cfg *cfg, char fp[65]);
 
@@ -41,6 +52,10 @@ int cli_write_root(plm_store *s, const char *manifest, const plm_process_cfg *cf
 void cli_print_study(FILE *f, const plm_study_result *r, const plm_study_cfg *cfg);
 int cli_study_to_store(plm_store *s, const plm_study_result *r, const plm_study_cfg *cfg);
 int cli_write_stats_csv(const char *path, const plm_study_result *r);
+/* The study statistics over nights rows[0..n) (default configuration) into /stats of s and *sres;
+ * *have = 1 when they could be computed (else a note on stderr unless quiet). 0 on a store error. */
+int cli_study_finish(plm_store *s, const plm_night *rows, size_t n, const char *label, int quiet,
+                     plm_study_result *sres, int *have);
 
 /* Subcommands. */
 int cmd_info(int argc, char **argv);
@@ -51,5 +66,13 @@ int cmd_compare(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
+int cmd_slurm(int argc, char **argv);
+
+/* "K/N" with 1 <= K <= N <= 100000; 0 (and a usage error) otherwise. */
+int cli_parse_shard(const char *cmd, const char *s, long *k, long *n);
+
+/* The path of the running actiplm executable (for scripts that call it back). */
+int cli_self_path(char *buf, size_t n);
 
 #endif

@@ -37,6 +37,12 @@ static void help(void)
            "  --resume               reuse recordings already done with the same input (SHA-256)\n"
            "                         and parameters: from the results file, or from the part\n"
            "                         files an interrupted run left beside it\n"
+           "  --shard K/N            process only the K-th of N disjoint slices of the manifest\n"
+           "                         (rows K, K+N, K+2N, ...) into a shard file for actiplm merge;\n"
+           "                         no /stats (the merge computes them)\n"
+           "  --allow-failures       exit 0 when the results file was written even if some\n"
+           "                         recordings failed (they are in /failures); Slurm shard tasks\n"
+           "                         use it so that one bad recording does not cancel the merge\n"
            "  -j, --jobs N           recordings processed in parallel (default: the number of\n"
            "                         cores); results are identical whatever N\n"
            "  -v                     one line per finished recording on stderr even when it is\n"
@@ -48,14 +54,15 @@ static void help(void)
            "Example:\n"
            "  actiplm simulate -o study --subjects 6 --seed 1998\n"
            "  actiplm run study -o results/results.h5\n\n"
-           "Exit status: 0 all recordings processed, 1 at least one failed (or the\n"
-           "results could not be written), 2 usage error.\n");
+           "Exit status: 0 all recordings processed (with --allow-failures: the results\n"
+           "written), 1 at least one failed or the results could not be written, 2 usage error.\n");
 }
 
 /* Parallel runs: each worker processes whole recordings into its own part file; the main
  * thread, the only writer of the results file, takes them in manifest order. */
 typedef struct {
     const plm_manifest_row *row;
+    size_t mrow;       /* its 0-based manifest row */
     plm_process_result res;
     plm_status st;
     char err[1100];
@@ -202,46 +209,29 @@ static void progress_bar(progress *pg, size_t done, size_t total, size_t failed)
 int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {{"output", required_argument, 0, 'o'},
-                                         {"block-frames", required_argument, 0, 'b'},
-                                         {"rules", required_argument, 0, 'r'},
-                                         {"short-imi-starts-series", no_argument, 0, 's'},
-                                         {"sleep", required_argument, 0, 'S'},
-                                         {"no-lm-mask", no_argument, 0, 'M'},
+                                         CLI_PROCESS_LONGOPTS,
                                          {"jobs", required_argument, 0, 'j'},
                                          {"resume", no_argument, 0, 'R'},
+                                         {"shard", required_argument, 0, 'K'},
+                                         {"allow-failures", no_argument, 0, 'F'},
                                          {"help", no_argument, 0, 'h'},
                                          {"version", no_argument, 0, 'V'},
                                          {0, 0, 0, 0}};
     plm_process_cfg cfg = plm_process_cfg_default();
     const char *out = NULL;
-    int verbose = 0, quiet = 0, starts = 0, resume = 0, c;
+    int verbose = 0, quiet = 0, starts = 0, resume = 0, allow_failures = 0, c;
+    long shard_k = 0, shard_n = 0;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN), jobs = ncpu > 0 ? ncpu : 1;
     long v;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:j:vqh", opts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
-        case 'b':
-            if (!cli_parse_int("run", "--block-frames", optarg, 1, 1 << 24, &v)) return EXIT_USAGE;
-            cfg.read.block_frames = v;
-            break;
-        case 'r': {
-            plm_ruleset rs;
-            if (plm_ruleset_parse(optarg, &rs) != PLM_OK) return cli_usage_error("run", "%s", plm_last_error());
-            plm_short_imi keep = cfg.night.score.short_imi == PLM_SHORT_IMI_STARTS ? PLM_SHORT_IMI_STARTS : (plm_short_imi)-1;
-            cfg.night.score = plm_score_cfg_rules(rs);
-            if (keep == PLM_SHORT_IMI_STARTS) cfg.night.score.short_imi = keep;
-            break;
-        }
-        case 's': starts = 1; break;
-        case 'S':
-            if (!strcmp(optarg, "cole-kripke")) cfg.night.algo = PLM_SLEEP_COLE_KRIPKE;
-            else if (!strcmp(optarg, "sadeh")) cfg.night.algo = PLM_SLEEP_SADEH;
-            else if (!strcmp(optarg, "oakley")) cfg.night.algo = PLM_SLEEP_OAKLEY;
-            else return cli_usage_error("run", "--sleep: '%s' is not cole-kripke, sadeh or oakley", optarg);
-            break;
-        case 'M': cfg.night.mask_plm = 0; break;
         case 'R': resume = 1; break;
+        case 'K':
+            if (!cli_parse_shard("run", optarg, &shard_k, &shard_n)) return EXIT_USAGE;
+            break;
+        case 'F': allow_failures = 1; break;
         case 'j':
             if (!cli_parse_int("run", "-j", optarg, 1, 256, &v)) return EXIT_USAGE;
             jobs = v;
@@ -250,15 +240,13 @@ int cmd_run(int argc, char **argv)
         case 'q': quiet = 1; break;
         case 'h': help(); return 0;
         case 'V': printf("actiplm %s\n", plm_version()); return 0;
-        default: return cli_usage_error("run", "unknown option");
+        default:
+            if ((v = cli_process_option("run", c, optarg, &cfg, &starts)) < 0) return cli_usage_error("run", "unknown option");
+            if (!v) return EXIT_USAGE;
         }
     }
     if (optind != argc - 1) return cli_usage_error("run", "expected one DIR or MANIFEST.csv");
-    if (starts) {
-        if (cfg.night.score.rules != PLM_RULES_WASM2016)
-            return cli_usage_error("run", "--short-imi-starts-series applies to wasm2016 only");
-        cfg.night.score.short_imi = PLM_SHORT_IMI_STARTS;
-    }
+    if (!cli_process_options_done("run", &cfg, starts)) return EXIT_USAGE;
     const char *arg = argv[optind];
     char manifest[4096];
     struct stat sb;
@@ -283,7 +271,10 @@ int cmd_run(int argc, char **argv)
         plm_manifest_clear(&m);
         return 1;
     }
-    if (!cli_write_root(store, manifest, &cfg)) {
+    if (!cli_write_root(store, manifest, &cfg) ||
+        (shard_n && (plm_store_attr_i64(store, NULL, "shard_index", shard_k) ||
+                     plm_store_attr_i64(store, NULL, "shard_count", shard_n) ||
+                     plm_store_attr_i64(store, NULL, "manifest_rows", (int64_t)m.nrows)))) {
         cli_error("%s", plm_last_error());
         plm_store_destroy(store);
         plm_manifest_clear(&m);
@@ -298,10 +289,17 @@ int cmd_run(int argc, char **argv)
         plm_manifest_clear(&m);
         return 1;
     }
-    if (jobs > (long)m.nrows) jobs = (long)m.nrows;
+    /* the rows this run processes: all, or with --shard K/N the rows i with i mod N = K - 1 */
     job *jb = calloc(m.nrows ? m.nrows : 1, sizeof *jb);
+    size_t nsel = 0;
+    for (size_t i = 0; i < m.nrows && jb; i++)
+        if (!shard_n || (long)(i % (size_t)shard_n) == shard_k - 1) {
+            jb[nsel].row = &m.rows[i];
+            jb[nsel++].mrow = i;
+        }
+    if (jobs > (long)nsel) jobs = (long)nsel;
     pthread_t *th = calloc((size_t)(jobs > 1 ? jobs : 1), sizeof *th);
-    pool pl = {jb, m.nrows, 0, &cfg, out, resume, "", PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+    pool pl = {jb, nsel, 0, &cfg, out, resume, "", PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
                PTHREAD_MUTEX_INITIALIZER};
     cli_params_fingerprint(&cfg, pl.fp);
     long started = 0;
@@ -313,13 +311,12 @@ int cmd_run(int argc, char **argv)
     }
     clock_gettime(CLOCK_MONOTONIC, &pg.t0);
     if (!jb || !th) fatal = 1;
-    for (size_t i = 0; i < m.nrows && jb; i++) jb[i].row = &m.rows[i];
     if (!fatal)
         for (long k = 0; k < jobs; k++)
             if (pthread_create(&th[k], NULL, worker, &pl) == 0) started++;
-    for (size_t i = 0; i < m.nrows && !fatal; i++) {
-        const plm_manifest_row *row = &m.rows[i];
+    for (size_t i = 0; i < nsel && !fatal; i++) {
         job *j = &jb[i];
+        const plm_manifest_row *row = j->row;
         plm_status st;
         if (started) { /* wait for the worker, then import its part file */
             pthread_mutex_lock(&pl.mu);
@@ -342,43 +339,36 @@ int cmd_run(int argc, char **argv)
             snprintf(why, sizeof why, "%s", errtxt);
             cli_error("%s", why);
             failed++;
-            if (plm_store_add_failure(store, row->recording ? row->recording : "", row->path ? row->path : "", why))
+            if (plm_store_add_failure(store, row->recording ? row->recording : "", row->path ? row->path : "", why) ||
+                (shard_n && plm_store_add_shard_row(store, (int32_t)j->mrow, 1)))
                 fatal = 1;
-            progress_bar(&pg, i + 1, m.nrows, failed);
+            progress_bar(&pg, i + 1, nsel, failed);
             continue;
         }
         done_rows[ndone++] = res.row;
+        if (shard_n && plm_store_add_shard_row(store, (int32_t)j->mrow, 0)) fatal = 1;
         if (res.warnings[0] && !quiet) cli_error("%s: warning: %s", row->path, res.warnings);
         if (pg.lines) {
             if (started && j->reused)
-                fprintf(stderr, "actiplm run: %zu/%zu %s: reused (same input and parameters)\n", i + 1, m.nrows,
+                fprintf(stderr, "actiplm run: %zu/%zu %s: reused (same input and parameters)\n", i + 1, nsel,
                         row->recording);
             else
                 fprintf(stderr, "actiplm run: %zu/%zu %s: %.1f h recorded, PLMS %.1f/h, SE %.1f %% (lights: %s, sleep: %s)\n",
-                        i + 1, m.nrows, row->recording, res.duration_s / 3600, res.row.plms_index, res.row.se_pct,
+                        i + 1, nsel, row->recording, res.duration_s / 3600, res.row.plms_index, res.row.se_pct,
                         res.lights_source, res.sleep_source);
         }
-        progress_bar(&pg, i + 1, m.nrows, failed);
+        progress_bar(&pg, i + 1, nsel, failed);
     }
     progress_wipe(&pg);
     if (started) /* let the workers finish (after a fatal error they still run out the queue) */
         for (long k = 0; k < started; k++) pthread_join(th[k], NULL);
     free(th);
-    size_t total = m.nrows;
-    /* study statistics over the nights processed (issue: /stats and the Hornyak-style table) */
-    plm_study_cfg scfg = plm_study_cfg_default();
+    size_t total = nsel;
+    /* study statistics over the nights processed (a shard has none: actiplm merge computes them) */
     plm_study_result sres;
     memset(&sres, 0, sizeof sres);
     int have_stats = 0;
-    plm_table tab;
-    if (!fatal && ndone && plm_table_from_nights(done_rows, ndone, &tab) == PLM_OK) {
-        if (plm_study_analyze(&tab, &scfg, &sres) == PLM_OK) {
-            have_stats = 1;
-            if (!cli_study_to_store(store, &sres, &scfg)) fatal = 1;
-        } else if (!quiet)
-            cli_error("%s: no statistics: %s", manifest, plm_last_error());
-        plm_table_clear(&tab);
-    }
+    if (!fatal && !shard_n && !cli_study_finish(store, done_rows, ndone, manifest, quiet, &sres, &have_stats)) fatal = 1;
     free(done_rows);
     plm_manifest_clear(&m);
     if (fatal || plm_store_commit(store) != PLM_OK) {
@@ -392,12 +382,15 @@ int cmd_run(int argc, char **argv)
     for (size_t i = 0; jb && i < total; i++)
         if (jb[i].part[0]) unlink(jb[i].part);
     free(jb);
-    printf("%s: %zu of %zu recordings processed, %zu failed", out, total - failed, total, failed);
+    printf("%s: ", out);
+    if (shard_n) printf("shard %ld/%ld: ", shard_k, shard_n);
+    printf("%zu of %zu recordings processed, %zu failed", total - failed, total, failed);
     if (resume) printf(" (%zu reused)", reused);
     printf("\n");
     if (have_stats) {
+        plm_study_cfg scfg = plm_study_cfg_default();
         cli_print_study(stdout, &sres, &scfg);
         plm_study_result_clear(&sres);
     }
-    return failed ? 1 : 0;
+    return failed && !allow_failures ? 1 : 0;
 }
