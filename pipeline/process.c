@@ -14,7 +14,7 @@ const char *plm_version(void) { return PLM_VERSION_STRING; }
 plm_process_cfg plm_process_cfg_default(void)
 {
     plm_process_cfg c = {.read = plm_read_cfg_default(), .activity_epoch_s = 1.0, .min_fs_hz = 10.0,
-                         .max_fs_hz = 5000.0, .detect = plm_detect_cfg_default(), .night = plm_night_cfg_default()};
+                         .max_fs_hz = 5000.0, .min_duration_s = 300.0, .detect = plm_detect_cfg_default(), .night = plm_night_cfg_default()};
     return c;
 }
 
@@ -209,6 +209,8 @@ plm_status plm_process_recording(const plm_manifest_row *row, const plm_process_
     double *block = NULL;
     plm_activity_row *act = NULL;
     leg_acc acc[2] = {{0}, {0}};
+    double *lo = NULL;
+    unsigned char *seen = NULL;
     plm_status st;
 
     plm_read_cfg rc = cfg->read;
@@ -269,7 +271,9 @@ plm_status plm_process_recording(const plm_manifest_row *row, const plm_process_
     size_t act_cap = (size_t)(cap / epoch_len) + 2;
     act = malloc(plm__mul(act_cap, sizeof *act));
     for (int l = 0; l < 2; l++) acc[l].mag = malloc(plm__mul((size_t)epoch_len, sizeof(double)));
-    if (!block || !act || !acc[0].mag || !acc[1].mag) {
+    lo = malloc(plm__mul((size_t)nch, 2 * sizeof *lo)); /* per channel: lowest, then highest finite value */
+    seen = calloc((size_t)nch, 1);
+    if (!block || !act || !acc[0].mag || !acc[1].mag || !lo || !seen) {
         st = plm__fail(PLM_ENOMEM, "%s: out of memory", row->path);
         goto fail;
     }
@@ -303,8 +307,15 @@ plm_status plm_process_recording(const plm_manifest_row *row, const plm_process_
                 else acc[l].bad = 1;
             }
             for (int c = 0; c < nch; c++) {
-                if (isfinite(block[(size_t)c * (size_t)cap + (size_t)i])) finite++;
-                else res->nonfinite_samples++;
+                double v = block[(size_t)c * (size_t)cap + (size_t)i];
+                if (!isfinite(v)) {
+                    res->nonfinite_samples++;
+                    continue;
+                }
+                if (!seen[c]) lo[c] = lo[nch + c] = v, seen[c] = 1;
+                else if (v < lo[c]) lo[c] = v;
+                else if (v > lo[nch + c]) lo[nch + c] = v;
+                finite++;
             }
             if (++in_epoch == epoch_len) {
                 act[nact++] = epoch_row(acc, nlegch, epoch_index, epoch_len, info->fs_hz);
@@ -326,6 +337,26 @@ plm_status plm_process_recording(const plm_manifest_row *row, const plm_process_
              (long long)total, (long long)info->frames_header);
     if (!finite) {
         st = plm__fail(PLM_ENODATA, "%s: no finite samples (all NaN or Inf)", row->path);
+        goto fail;
+    }
+    int flat = 1, zero = 1;
+    for (int c = 0; c < nch; c++) {
+        if (!seen[c]) continue;
+        flat &= lo[c] == lo[nch + c];
+        zero &= lo[c] == 0 && lo[nch + c] == 0;
+    }
+    if (zero) {
+        st = plm__fail(PLM_ENODATA, "%s: every sample is zero (no signal: sensor off, or an empty export)", row->path);
+        goto fail;
+    }
+    if (flat) {
+        st = plm__fail(PLM_ENODATA, "%s: flat: every channel holds one value for the whole recording (sensor stuck "
+                                    "or not recording)", row->path);
+        goto fail;
+    }
+    if ((double)total / info->fs_hz < cfg->min_duration_s) {
+        st = plm__fail(PLM_ENODATA, "%s: too short to score: %.1f s recorded, at least %g s needed", row->path,
+                       (double)total / info->fs_hz, cfg->min_duration_s);
         goto fail;
     }
     if (res->nonfinite_samples)
@@ -425,5 +456,7 @@ fail:
     free(act);
     free(acc[0].mag);
     free(acc[1].mag);
+    free(lo);
+    free(seen);
     return st;
 }

@@ -33,6 +33,7 @@ typedef struct {
     double activity_epoch_s;  /* > 0, default 1 s */
     double min_fs_hz;         /* slower recordings are refused; default 10 Hz */
     double max_fs_hz;         /* faster ones too; default 5000 Hz */
+    double min_duration_s;    /* shorter recordings are refused as too short to score; default 300 s */
     plm_detect_cfg detect;    /* leg-movement detection, QC and calibration */
     plm_night_cfg night;      /* time in bed, sleep/wake, PLM scoring rules */
 } plm_process_cfg;

@@ -127,6 +127,7 @@ static size_t params_list(const plm_process_cfg *cfg, param *out, size_t cap)
     const param p[] = {{"param.read.block_frames", (double)cfg->read.block_frames},
              {"param.read.min_fs_hz", cfg->min_fs_hz},
              {"param.read.max_fs_hz", cfg->max_fs_hz},
+             {"param.read.min_duration_s", cfg->min_duration_s},
              {"param.activity.epoch_s", cfg->activity_epoch_s},
              {"param.filter.pass_lo_hz", d->filter.pass_lo_hz},
              {"param.filter.pass_hi_hz", d->filter.pass_hi_hz},

@@ -232,23 +232,7 @@ check "--resume on a complete run reuses every recording (5 of 5 runs, -j 4)" [ 
 "$A" run "$T/sk" -o "$T/kfull.h5" --resume --rules aasm2007 >"$T/out" 2>&1
 check "--resume with other parameters redoes every recording" grep -q '(0 reused)' "$T/out"
 
-# --- hostile inputs: BOM, CRLF, blank lines, quoted fields, spaces and non-ASCII in paths; absurd headers
-H="$T/hostile"; mkdir -p "$H/rec dir"
-cp "$T/s1/recordings/S01_control_n1.wav" "$H/rec dir/nuit été.wav"
-/usr/bin/python3 -c "
-import struct
-def wav(path, fs, ch, claimed, nbytes):
-    with open(path, 'wb') as f:
-        f.write(b'RIFF' + struct.pack('<I', 36 + claimed) + b'WAVEfmt ' + struct.pack('<IHHIIHH', 16, 1, ch, fs, fs * ch * 2, ch * 2, 16)
-                + b'data' + struct.pack('<I', claimed) + bytes(nbytes))
-wav('$H/mhz.wav', 1000000, 3, 6000, 6000)     # 1 MHz sample rate
-wav('$H/claims2gb.wav', 50, 3, 2000000000, 6000)  # header claims 2 GB, holds 6 kB
-"
-printf '\357\273\277subject,condition,path,full_scale_g\r\n"S 1",control,"rec dir/nuit été.wav",8\r\n\r\nS2,control,mhz.wav,8\r\nS3,control,claims2gb.wav,8\r\n' >"$H/manifest.csv"
-"$A" run "$H" -o "$T/hostile.h5" >"$T/out" 2>"$T/err"; rc=$?
-check "hostile manifest (BOM, CRLF, blank line, quotes, space and non-ASCII path) is read: the good night is processed" sh -c "[ $rc -eq 1 ] && grep -q '2 of 3 recordings processed, 1 failed' '$T/out' && grep -q '^actiplm run: 1/3 nuit été: [0-9.]* h recorded' '$T/err'"
-check "1 MHz sample rate: one line naming the file and the reason" grep -q '^actiplm: .*mhz.wav: sample rate 1e+06 Hz is outside 10 .. 5000 Hz' "$T/err"
-check "a header claiming 2 GB over 6 kB of data: read as far as it goes, with a warning" grep -q 'claims2gb.wav: warning: truncated: the header promises 333333333 frames, the file holds 1000' "$T/err"
+# (the hostile-input suite proper: tests/hostile/ and test_hostile.sh)
 
 # --- one bad recording never stops the batch --------------------------------------------
 B="$T/bad"; mkdir -p "$B"
@@ -260,7 +244,7 @@ cp "$T/s1/manifest.csv" "$B/manifest.csv"
 : >"$B/zero.wav"
 echo "not audio at all" >"$B/text.wav"
 "$MKWAV" "$B/allnan.wav" 3 50 5000 float nan-all
-"$MKWAV" "$B/somenan.wav" 3 50 5000 float nan-run
+"$MKWAV" "$B/somenan.wav" 3 50 20000 float nan-run
 "$MKWAV" "$B/slow.wav" 3 1 5000
 cat >>"$B/manifest.csv" <<'CSV'
 X1,control,1,missing.wav,missing,,,,,
