@@ -2,22 +2,11 @@
 # test_cli.sh -- end-to-end tests of the actiplm command. Prints "ok N - ...",
 # "not ok N - ..." or "skip N - ..." per check (counted by scripts/run-tests.sh).
 set -u
-BUILD=${BUILD:-build}
-A="$(pwd)/$BUILD/actiplm"
+. "$(pwd)/tests/e2e_lib.sh"
 MKWAV="$(pwd)/$BUILD/tests/mkwav"
-CHECK="/usr/bin/python3 $(pwd)/scripts/check_layout.py"
 SHARED=${ACTIPLM_SHARED:-../shared}
 T=$(mktemp -d "${TMPDIR:-/tmp}/actiplm-e2e-XXXXXX")
 trap 'rm -rf "$T"' EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/#   /'; }
-skip() { n=$((n + 1)); echo "skip $n - $1"; }
-check() { # check DESCRIPTION COMMAND...
-    d=$1; shift
-    if out=$("$@" 2>&1); then ok "$d"; else notok "$d" "$out"; fi
-}
-has() { grep -qF -- "$2" "$1"; }
 
 # --- command line --------------------------------------------------------------------
 "$A" --help >"$T/out" 2>"$T/err"; rc=$?

@@ -3,8 +3,7 @@
 # each file gets exactly the answer tests/hostile/expected.txt gives for it, on one stderr
 # line naming the file, and in /failures; the good rows are processed with finite indices.
 set -u
-BUILD=${BUILD:-build}
-A="$(pwd)/$BUILD/actiplm"
+. "$(pwd)/tests/e2e_lib.sh"
 H="$(pwd)/tests/hostile"
 T=$(mktemp -d "${TMPDIR:-/tmp}/actiplm-hostile-XXXXXX")
 trap 'rm -rf "$T"' EXIT

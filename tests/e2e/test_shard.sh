@@ -3,18 +3,9 @@
 # shards merged equal one run; every refusal of merge names the file and the reason; the
 # written sbatch scripts, run by hand with SLURM_ARRAY_TASK_ID set, produce the same results.
 set -u
-BUILD=${BUILD:-build}
-A="$(pwd)/$BUILD/actiplm"
-CHECK="/usr/bin/python3 $(pwd)/scripts/check_layout.py"
+. "$(pwd)/tests/e2e_lib.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}/actiplm-shard-XXXXXX")
 trap 'rm -rf "$T"' EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/#   /'; }
-check() { # check DESCRIPTION COMMAND...
-    d=$1; shift
-    if out=$("$@" 2>&1); then ok "$d"; else notok "$d" "$out"; fi
-}
 
 "$A" simulate -o "$T/st" --subjects 3 --fs 10 --seed 31 >/dev/null 2>&1
 echo "S04,control,1,recordings/S04_missing.wav,S04_control_n1,Europe/Berlin,,22:00:00,06:00:00,8" >>"$T/st/manifest.csv"

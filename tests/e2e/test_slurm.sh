@@ -6,18 +6,9 @@
 # leaves its log and the earlier results untouched, and a second `actiplm slurm` resubmits only
 # that shard. Skips (as root only; the daemons run as root) when Slurm or the scripts are absent.
 set -u
-BUILD=${BUILD:-build}
-A="$(pwd)/$BUILD/actiplm"
-CHECK="/usr/bin/python3 $(pwd)/scripts/check_layout.py"
+. "$(pwd)/tests/e2e_lib.sh"
 SHARED=$(cd "${ACTIPLM_SHARED:-../shared}" 2>/dev/null && pwd)
 SL="$SHARED/tools/slurm-local/slurm-local.sh"
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/#   /'; }
-check() { # check DESCRIPTION COMMAND...
-    d=$1; shift
-    if out=$("$@" 2>&1); then ok "$d"; else notok "$d" "$out"; fi
-}
 NCHECKS=11
 why=""
 [ "$(id -u)" = 0 ] || why="not root (the test cluster's daemons run as root)"
