@@ -334,21 +334,25 @@ int cmd_slurm(int argc, char **argv)
         if (e > k) len += (size_t)sprintf(todo + len, "-%ld", e);
         k = e;
     }
-    char a_array[64 + 16], a_out[PATH_MAX + 32], m_out[PATH_MAX + 32];
+    char a_array[4096], a_out[PATH_MAX + 32], m_out[PATH_MAX + 32];
     snprintf(a_out, sizeof a_out, "--output=%s/shard-%%a.log", dir);
     snprintf(m_out, sizeof m_out, "--output=%s/merge.log", dir);
     printf("%s, %s: %zu manifest rows in %ld shards; %zu to run%s%s\n", sh_shard, sh_merge, nrows, ntasks, nmiss,
            nmiss ? ": " : "", todo);
     if (!do_submit) {
-        printf("submit with:\n  jid=$(sbatch --parsable --job-name=actiplm-shard ");
-        sh_word(stdout, a_out);
-        printf(" --array=%s", nmiss ? todo : "1");
-        for (size_t i = 0; i < nuser; i++) putchar(' '), sh_word(stdout, user[i]);
-        putchar(' ');
-        sh_word(stdout, sh_shard);
-        printf(")\n  sbatch --job-name=actiplm-merge ");
+        printf("submit with:\n");
+        if (nmiss) {
+            printf("  jid=$(sbatch --parsable --job-name=actiplm-shard ");
+            sh_word(stdout, a_out);
+            printf(" --array=%s", todo);
+            for (size_t i = 0; i < nuser; i++) putchar(' '), sh_word(stdout, user[i]);
+            putchar(' ');
+            sh_word(stdout, sh_shard);
+            printf(")\n");
+        }
+        printf("  sbatch --job-name=actiplm-merge ");
         sh_word(stdout, m_out);
-        printf(" --dependency=afterok:$jid");
+        if (nmiss) printf(" --dependency=afterok:$jid");
         for (size_t i = 0; i < nuser; i++) putchar(' '), sh_word(stdout, user[i]);
         putchar(' ');
         sh_word(stdout, sh_merge);
@@ -358,7 +362,7 @@ int cmd_slurm(int argc, char **argv)
     }
     long jid = 0;
     if (nmiss) {
-        if (strlen(todo) + 9 > sizeof a_array) { /* very scattered: let Slurm run them all, finished ones reuse */
+        if (strlen(todo) + 9 > sizeof a_array) { /* very scattered: run them all; --resume reuses the finished */
             snprintf(todo, 24, "1-%ld", ntasks);
         }
         snprintf(a_array, sizeof a_array, "--array=%s", todo);

@@ -72,7 +72,9 @@ for k in 1 2 3; do (cd "$T" && SLURM_ARRAY_TASK_ID=$k sh "$D/shard.sbatch" >/dev
 check "the scripts run by hand (any folder, a path with a space) give the single run's datasets; merge exits 0" sh -c "
     [ $rc -eq 0 ] && $CHECK --same '$T/single_sadeh.h5' '$T/out dir/res.h5'"
 "$A" slurm "$T/st" -o "$T/out dir/res.h5" --tasks 3 --sleep sadeh >"$T/sout" 2>&1
-check "slurm again: every shard file present, nothing left to run" grep -q '0 to run' "$T/sout"
+check "slurm again: every shard file present, nothing left to run, only the merge to submit" sh -c "
+    grep -q '0 to run' '$T/sout' && ! grep -q 'array=' '$T/sout' && grep -q '^  sbatch --job-name=actiplm-merge .*merge.sbatch' '$T/sout' &&
+    ! grep -q dependency '$T/sout'"
 "$A" slurm "$T/st" -o "$T/out dir/res.h5" --tasks 3 >"$T/sout" 2>&1
 check "slurm with other parameters: every shard must run again" grep -q '3 to run: 1-3' "$T/sout"
 "$A" slurm "$T/st" -o "$T/out dir/res.h5" 2>"$T/serr"; rc=$?
