@@ -21,9 +21,7 @@ typedef struct {
     double lm_index, plms_index, plmw_index, plms_a_index, periodicity_index;
 } night_rec;
 
-typedef struct {
-    char *recording, *path, *error;
-} failure_rec;
+typedef plm_failure failure_rec; /* recording, path, error */
 
 typedef struct {
     char *outcome;
@@ -60,10 +58,7 @@ typedef struct {
     int32_t count;
 } hist_rec;
 
-typedef struct {
-    int32_t manifest_row;
-    uint8_t failed;
-} shard_rec;
+typedef plm_shard_row shard_rec;
 
 struct plm_store {
     char *path, *tmp;
@@ -296,7 +291,7 @@ plm_status plm_store_add_shard_row(plm_store *s, int32_t manifest_row, int faile
 {
     if (!grow((void **)&s->shard, &s->cap_shard, s->n_shard, sizeof *s->shard))
         PLM_FAIL(PLM_ENOMEM, "%s: out of memory", s->path);
-    s->shard[s->n_shard++] = (shard_rec){manifest_row, (uint8_t)(failed != 0)};
+    s->shard[s->n_shard++] = (plm_shard_row){manifest_row, (uint8_t)(failed != 0)};
     return PLM_OK;
 }
 
@@ -873,88 +868,53 @@ plm_status plm_store_import_recording(plm_store *s, const char *src_path, const 
     return PLM_OK;
 }
 
-plm_status plm_store_read_attr_str(const char *path, const char *object, const char *name, char *buf, size_t n)
-{
-    buf[0] = '\0';
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) PLM_FAIL(PLM_EIO, "%s: not a readable HDF5 file", path);
-    plm_status st = PLM_OK;
-    hid_t o = H5Oopen(f, object, H5P_DEFAULT), a = H5I_INVALID_HID, t = str_type();
-    if (o < 0 || H5Aexists(o, name) <= 0) {
-        st = plm__fail(PLM_ENODATA, "%s: %s has no attribute %s", path, object, name);
-        goto done;
-    }
-    a = H5Aopen(o, name, H5P_DEFAULT);
-    char *v = NULL;
-    if (a < 0 || H5Aread(a, t, &v) < 0) {
-        st = plm__fail(PLM_EIO, "%s: cannot read %s of %s", path, name, object);
-        goto done;
-    }
-    plm__strlcpy(buf, v ? v : "", n);
-    free(v);
-done:
-    if (a >= 0) H5Aclose(a);
-    if (o >= 0) H5Oclose(o);
-    H5Tclose(t);
-    H5Fclose(f);
-    return st;
-}
-
-plm_status plm_store_read_failures(const char *path, plm_failure **rows, size_t *n)
-{
-    failure_rec *r = NULL;
-    plm_status st = read_table(path, "/failures", sizeof *r, failure_fields, NF(failure_fields), (void **)&r, n);
-    if (st) return st;
-    *rows = calloc(*n ? *n : 1, sizeof **rows);
-    if (!*rows) {
-        for (size_t i = 0; i < *n; i++) free(r[i].recording), free(r[i].path), free(r[i].error);
-        free(r);
-        PLM_FAIL(PLM_ENOMEM, "%s: out of memory", path);
-    }
-    for (size_t i = 0; i < *n; i++) (*rows)[i] = (plm_failure){r[i].recording, r[i].path, r[i].error};
-    free(r);
-    return PLM_OK;
-}
-
-plm_status plm_store_read_shard_rows(const char *path, plm_shard_row **rows, size_t *n)
-{
-    shard_rec *r = NULL;
-    plm_status st = read_table(path, "/shard", sizeof *r, shard_fields, NF(shard_fields), (void **)&r, n);
-    if (st == PLM_EFORMAT) { /* a shard of no rows has no /shard table */
-        *n = 0;
-        *rows = calloc(1, sizeof **rows);
-        return *rows ? PLM_OK : plm__fail(PLM_ENOMEM, "%s: out of memory", path);
-    }
-    if (st) return st;
-    *rows = calloc(*n ? *n : 1, sizeof **rows);
-    if (!*rows) {
-        free(r);
-        PLM_FAIL(PLM_ENOMEM, "%s: out of memory", path);
-    }
-    for (size_t i = 0; i < *n; i++) (*rows)[i] = (plm_shard_row){r[i].manifest_row, r[i].failed};
-    free(r);
-    return PLM_OK;
-}
-
-plm_status plm_store_read_attr_i64(const char *path, const char *object, const char *name, int64_t *value)
+/* Read attribute name of object in the file at path as mtype into out (PLM_ENODATA if absent). */
+static plm_status read_attr(const char *path, const char *object, const char *name, hid_t mtype, void *out)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) PLM_FAIL(PLM_EIO, "%s: not a readable HDF5 file", path);
     plm_status st = PLM_OK;
     hid_t o = H5Oopen(f, object, H5P_DEFAULT), a = H5I_INVALID_HID;
-    if (o < 0 || H5Aexists(o, name) <= 0) {
-        st = plm__fail(PLM_ENODATA, "%s: %s has no attribute %s", path, object, name);
-        goto done;
-    }
-    a = H5Aopen(o, name, H5P_DEFAULT);
-    if (a < 0 || H5Aread(a, H5T_NATIVE_INT64, value) < 0)
-        st = plm__fail(PLM_EIO, "%s: cannot read %s of %s as an integer", path, name, object);
-done:
+    if (o < 0 || H5Aexists(o, name) <= 0) st = plm__fail(PLM_ENODATA, "%s: %s has no attribute %s", path, object, name);
+    else if ((a = H5Aopen(o, name, H5P_DEFAULT)) < 0 || H5Aread(a, mtype, out) < 0)
+        st = plm__fail(PLM_EIO, "%s: cannot read %s of %s", path, name, object);
     if (a >= 0) H5Aclose(a);
     if (o >= 0) H5Oclose(o);
     H5Fclose(f);
+    return st;
+}
+
+plm_status plm_store_read_attr_str(const char *path, const char *object, const char *name, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    hid_t t = str_type();
+    char *v = NULL;
+    plm_status st = read_attr(path, object, name, t, &v);
+    H5Tclose(t);
+    if (!st) plm__strlcpy(buf, v ? v : "", n);
+    free(v);
+    return st;
+}
+
+plm_status plm_store_read_attr_i64(const char *path, const char *object, const char *name, int64_t *value)
+{
+    return read_attr(path, object, name, H5T_NATIVE_INT64, value);
+}
+
+plm_status plm_store_read_failures(const char *path, plm_failure **rows, size_t *n)
+{
+    return read_table(path, "/failures", sizeof **rows, failure_fields, NF(failure_fields), (void **)rows, n);
+}
+
+plm_status plm_store_read_shard_rows(const char *path, plm_shard_row **rows, size_t *n)
+{
+    plm_status st = read_table(path, "/shard", sizeof **rows, shard_fields, NF(shard_fields), (void **)rows, n);
+    if (st == PLM_EFORMAT) { /* a shard of no rows has no /shard table */
+        *n = 0;
+        *rows = calloc(1, sizeof **rows);
+        return *rows ? PLM_OK : plm__fail(PLM_ENOMEM, "%s: out of memory", path);
+    }
     return st;
 }
 

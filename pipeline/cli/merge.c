@@ -79,12 +79,12 @@ static int part_read(part *p)
         cli_error("%s: cannot open: %s", p->path, strerror(errno));
         return 0;
     }
-    if (plm_store_read_attr_i64(p->path, "/", "shard_count", &p->n) == PLM_ENODATA) {
+    plm_status st = plm_store_read_attr_i64(p->path, "/", "shard_count", &p->n);
+    if (st == PLM_ENODATA) {
         cli_error("%s: not a shard file (made by actiplm run --shard K/N)", p->path);
         return 0;
     }
-    if (plm_store_read_attr_i64(p->path, "/", "shard_count", &p->n) ||
-        plm_store_read_attr_i64(p->path, "/", "shard_index", &p->k) ||
+    if (st || plm_store_read_attr_i64(p->path, "/", "shard_index", &p->k) ||
         plm_store_read_attr_i64(p->path, "/", "manifest_rows", &p->rows) ||
         plm_store_read_attr_str(p->path, "/", "software_version", p->version, sizeof p->version) ||
         plm_store_read_attr_str(p->path, "/", "params_fingerprint", p->fp, sizeof p->fp) ||

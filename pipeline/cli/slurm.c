@@ -304,9 +304,11 @@ int cmd_slurm(int argc, char **argv)
         return 1;
     }
 
-    /* which shards still have to run: their file is missing or from another run */
-    char *todo = malloc((size_t)ntasks * 24 + 1);
-    if (!todo) {
+    /* which shards still have to run: their file is missing or from another run; then as ranges 1-3,5 */
+    char *todo = malloc((size_t)ntasks * 24 + 1), *miss = calloc((size_t)ntasks + 2, 1);
+    if (!todo || !miss) {
+        free(todo);
+        free(miss);
         cli_error("out of memory");
         return 1;
     }
@@ -315,25 +317,22 @@ int cmd_slurm(int argc, char **argv)
     for (long k = 1; k <= ntasks; k++) {
         snprintf(path, sizeof path, "%s/shard-%ld-of-%ld.h5", dir, k, ntasks);
         if (shard_done(path, k, ntasks, fp, msha)) continue;
+        miss[k] = 1;
+        nmiss++;
         char log[PATH_MAX + 32], last[512];
         snprintf(log, sizeof log, "%s/shard-%ld.log", dir, k);
         last_line(log, last, sizeof last);
         if (last[0]) fprintf(stderr, "actiplm slurm: shard %ld/%ld has no shard file; its log %s ends: %s\n", k, ntasks, log, last);
-        nmiss++;
-        long e = k; /* compress runs to ranges: 1-3,5 */
-        while (e < ntasks) {
-            snprintf(path, sizeof path, "%s/shard-%ld-of-%ld.h5", dir, e + 1, ntasks);
-            if (shard_done(path, e + 1, ntasks, fp, msha)) break;
-            e++;
-            snprintf(log, sizeof log, "%s/shard-%ld.log", dir, e);
-            last_line(log, last, sizeof last);
-            if (last[0]) fprintf(stderr, "actiplm slurm: shard %ld/%ld has no shard file; its log %s ends: %s\n", e, ntasks, log, last);
-            nmiss++;
-        }
+    }
+    for (long k = 1; k <= ntasks; k++) {
+        if (!miss[k]) continue;
+        long e = k;
+        while (miss[e + 1]) e++;
         len += (size_t)sprintf(todo + len, "%s%ld", len ? "," : "", k);
         if (e > k) len += (size_t)sprintf(todo + len, "-%ld", e);
         k = e;
     }
+    free(miss);
     char a_array[4096], a_out[PATH_MAX + 32], m_out[PATH_MAX + 32];
     snprintf(a_out, sizeof a_out, "--output=%s/shard-%%a.log", dir);
     snprintf(m_out, sizeof m_out, "--output=%s/merge.log", dir);

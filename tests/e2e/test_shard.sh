@@ -77,6 +77,13 @@ check "slurm again: every shard file present, nothing left to run, only the merg
     ! grep -q dependency '$T/sout'"
 "$A" slurm "$T/st" -o "$T/out dir/res.h5" --tasks 3 >"$T/sout" 2>&1
 check "slurm with other parameters: every shard must run again" grep -q '3 to run: 1-3' "$T/sout"
+"$A" slurm "$T/st" -o "$T/five.h5" --tasks 5 >/dev/null 2>&1
+for k in 1 3; do "$A" run -q --shard $k/5 --allow-failures "$M" -o "$T/five.h5.slurm/shard-$k-of-5.h5" >/dev/null 2>&1; done
+echo "slurmstepd: error: *** JOB 7 ON n2 CANCELLED DUE TO TIME LIMIT ***" >"$T/five.h5.slurm/shard-2.log"
+"$A" slurm "$T/st" -o "$T/five.h5" --tasks 5 >"$T/sout" 2>"$T/serr"
+check "slurm with shards 1 and 3 of 5 done: runs 2,4-5 and quotes shard 2's log" sh -c "
+    grep -q '3 to run: 2,4-5' '$T/sout' && grep -q -- '--array=2,4-5 ' '$T/sout' &&
+    grep -q 'shard 2/5 has no shard file; its log .*shard-2.log ends: slurmstepd: error: .*TIME LIMIT' '$T/serr'"
 "$A" slurm "$T/st" -o "$T/out dir/res.h5" 2>"$T/serr"; rc=$?
 check "slurm without --tasks is a usage error" sh -c "[ $rc -eq 2 ] && grep -q -- '--tasks N is required' '$T/serr'"
 
