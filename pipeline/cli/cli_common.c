@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "cli_common.h"
 #include "plm/plm.h"
@@ -84,6 +85,24 @@ int cli_parse_shard(const char *cmd, const char *s, long *k, long *n)
     *k = a;
     *n = b;
     return 1;
+}
+
+void cli_manifest_path(const char *arg, char *buf, size_t n)
+{
+    struct stat sb;
+    if (stat(arg, &sb) == 0 && S_ISDIR(sb.st_mode)) snprintf(buf, n, "%s/manifest.csv", arg);
+    else snprintf(buf, n, "%s", arg);
+}
+
+plm_status cli_read_shard_id(const char *path, cli_shard_id *id)
+{
+    plm_status st = plm_store_read_attr_i64(path, "/", "shard_count", &id->n);
+    if (!st) st = plm_store_read_attr_i64(path, "/", "shard_index", &id->k);
+    if (!st) st = plm_store_read_attr_i64(path, "/", "manifest_rows", &id->rows);
+    if (!st) st = plm_store_read_attr_str(path, "/", "software_version", id->version, sizeof id->version);
+    if (!st) st = plm_store_read_attr_str(path, "/", "params_fingerprint", id->fp, sizeof id->fp);
+    if (!st) st = plm_store_read_attr_str(path, "/", "manifest_sha256", id->msha, sizeof id->msha);
+    return st;
 }
 
 int cli_self_path(char *buf, size_t n)

@@ -72,6 +72,17 @@ int cmd_slurm(int argc, char **argv);
 /* "K/N" with 1 <= K <= N <= 100000; 0 (and a usage error) otherwise. */
 int cli_parse_shard(const char *cmd, const char *s, long *k, long *n);
 
+/* DIR -> DIR/manifest.csv; any other argument is the manifest itself. */
+void cli_manifest_path(const char *arg, char *buf, size_t n);
+
+/* What identifies a shard file (root attributes written by run --shard K/N). */
+typedef struct {
+    int64_t k, n, rows;           /* shard_index, shard_count, manifest_rows */
+    char version[64], fp[80], msha[80]; /* software_version, params_fingerprint, manifest_sha256 */
+} cli_shard_id;
+/* PLM_ENODATA when the file is not a shard file; other errors as plm_store_read_attr_*. */
+plm_status cli_read_shard_id(const char *path, cli_shard_id *id);
+
 /* The path of the running actiplm executable (for scripts that call it back). */
 int cli_self_path(char *buf, size_t n);
 

@@ -39,8 +39,7 @@ static void help(void)
 
 typedef struct {
     const char *path;
-    int64_t k, n, rows;
-    char version[64], fp[80], msha[80];
+    cli_shard_id id;
     plm_night *nights;
     size_t nn;
     plm_failure *fails;
@@ -79,24 +78,19 @@ static int part_read(part *p)
         cli_error("%s: cannot open: %s", p->path, strerror(errno));
         return 0;
     }
-    plm_status st = plm_store_read_attr_i64(p->path, "/", "shard_count", &p->n);
+    plm_status st = cli_read_shard_id(p->path, &p->id);
     if (st == PLM_ENODATA) {
         cli_error("%s: not a shard file (made by actiplm run --shard K/N)", p->path);
         return 0;
     }
-    if (st || plm_store_read_attr_i64(p->path, "/", "shard_index", &p->k) ||
-        plm_store_read_attr_i64(p->path, "/", "manifest_rows", &p->rows) ||
-        plm_store_read_attr_str(p->path, "/", "software_version", p->version, sizeof p->version) ||
-        plm_store_read_attr_str(p->path, "/", "params_fingerprint", p->fp, sizeof p->fp) ||
-        plm_store_read_attr_str(p->path, "/", "manifest_sha256", p->msha, sizeof p->msha) ||
-        plm_store_read_nights(p->path, &p->nights, &p->nn) || plm_store_read_failures(p->path, &p->fails, &p->nf) ||
+    if (st || plm_store_read_nights(p->path, &p->nights, &p->nn) || plm_store_read_failures(p->path, &p->fails, &p->nf) ||
         plm_store_read_shard_rows(p->path, &p->shard, &p->ns)) {
         cli_error("%s", plm_last_error());
         return 0;
     }
-    if (p->n < 1 || p->k < 1 || p->k > p->n || p->rows < 0 || p->rows > INT32_MAX) {
+    if (p->id.n < 1 || p->id.k < 1 || p->id.k > p->id.n || p->id.rows < 0 || p->id.rows > INT32_MAX) {
         cli_error("%s: shard %" PRId64 "/%" PRId64 " of %" PRId64 " manifest rows is not possible (damaged file?)",
-                  p->path, p->k, p->n, p->rows);
+                  p->path, p->id.k, p->id.n, p->id.rows);
         return 0;
     }
     return 1;
@@ -105,23 +99,23 @@ static int part_read(part *p)
 /* The same run? Compared with the first part. */
 static int part_matches(const part *p, const part *first)
 {
-    if (strcmp(p->version, first->version)) {
-        cli_error("%s: made by actiplm %s, %s by actiplm %s; rerun the shards with one version", p->path, p->version,
-                  first->path, first->version);
+    if (strcmp(p->id.version, first->id.version)) {
+        cli_error("%s: made by actiplm %s, %s by actiplm %s; rerun the shards with one version", p->path, p->id.version,
+                  first->path, first->id.version);
         return 0;
     }
-    if (strcmp(p->fp, first->fp)) {
+    if (strcmp(p->id.fp, first->id.fp)) {
         cli_error("%s: made with other parameters than %s (params_fingerprint differs); rerun the shards with the "
                   "same options", p->path, first->path);
         return 0;
     }
-    if (strcmp(p->msha, first->msha) || p->rows != first->rows) {
+    if (strcmp(p->id.msha, first->id.msha) || p->id.rows != first->id.rows) {
         cli_error("%s: made from another manifest than %s (manifest_sha256 differs)", p->path, first->path);
         return 0;
     }
-    if (p->n != first->n) {
-        cli_error("%s: is shard %" PRId64 " of %" PRId64 ", %s is of %" PRId64, p->path, p->k, p->n, first->path,
-                  first->n);
+    if (p->id.n != first->id.n) {
+        cli_error("%s: is shard %" PRId64 " of %" PRId64 ", %s is of %" PRId64, p->path, p->id.k, p->id.n, first->path,
+                  first->id.n);
         return 0;
     }
     return 1;
@@ -133,9 +127,9 @@ static int part_place(const part *p, int pi, slot *order)
     size_t ni = 0, fi = 0;
     for (size_t i = 0; i < p->ns; i++) {
         int64_t r = p->shard[i].manifest_row;
-        if (r < 0 || r >= p->rows || r % p->n != p->k - 1 || order[r].part >= 0) {
+        if (r < 0 || r >= p->id.rows || r % p->id.n != p->id.k - 1 || order[r].part >= 0) {
             cli_error("%s: /shard row %zu (manifest row %" PRId64 ") does not belong to shard %" PRId64 "/%" PRId64
-                      " or is repeated (damaged file?)", p->path, i, r, p->k, p->n);
+                      " or is repeated (damaged file?)", p->path, i, r, p->id.k, p->id.n);
             return 0;
         }
         order[r] = (slot){pi, p->shard[i].failed, p->shard[i].failed ? fi++ : ni++};
@@ -184,19 +178,19 @@ int cmd_merge(int argc, char **argv)
         parts[i].path = argv[optind + (int)i];
         if (!part_read(&parts[i]) || (i && !part_matches(&parts[i], &parts[0]))) goto done;
         for (size_t j = 0; j < i; j++)
-            if (parts[j].k == parts[i].k) {
+            if (parts[j].id.k == parts[i].id.k) {
                 cli_error("%s: shard %" PRId64 "/%" PRId64 " is also %s; give each shard once", parts[i].path,
-                          parts[i].k, parts[i].n, parts[j].path);
+                          parts[i].id.k, parts[i].id.n, parts[j].path);
                 goto done;
             }
     }
-    const int64_t nshards = parts[0].n, total = parts[0].rows;
+    const int64_t nshards = parts[0].id.n, total = parts[0].id.rows;
     if ((int64_t)np < nshards) { /* name every missing shard */
         char miss[1024] = "";
         size_t len = 0, count = 0;
         for (int64_t k = 1; k <= nshards; k++) {
             int have = 0;
-            for (size_t i = 0; i < np && !have; i++) have = parts[i].k == k;
+            for (size_t i = 0; i < np && !have; i++) have = parts[i].id.k == k;
             if (have) continue;
             if (count++ < 20 && len < sizeof miss)
                 len += (size_t)snprintf(miss + len, sizeof miss - len, "%s%" PRId64 "/%" PRId64, count > 1 ? ", " : "",

@@ -249,9 +249,7 @@ int cmd_run(int argc, char **argv)
     if (!cli_process_options_done("run", &cfg, starts)) return EXIT_USAGE;
     const char *arg = argv[optind];
     char manifest[4096];
-    struct stat sb;
-    if (stat(arg, &sb) == 0 && S_ISDIR(sb.st_mode)) snprintf(manifest, sizeof manifest, "%s/manifest.csv", arg);
-    else snprintf(manifest, sizeof manifest, "%s", arg);
+    cli_manifest_path(arg, manifest, sizeof manifest);
     if (!out) {
         out = DEFAULT_OUTPUT;
         if (mkdir("results", 0755) != 0 && errno != EEXIST) {

@@ -74,12 +74,9 @@ static int abs_path(const char *p, char *buf, size_t n)
 /* Is dir/shard-K-of-N.h5 a finished shard of this run (same N, manifest, parameters, version)? */
 static int shard_done(const char *path, long k, long n, const char *fp, const char *msha)
 {
-    int64_t a = 0, b = 0;
-    char v[80], w[80];
-    return access(path, R_OK) == 0 && plm_store_read_attr_i64(path, "/", "shard_index", &a) == PLM_OK && a == k &&
-           plm_store_read_attr_i64(path, "/", "shard_count", &b) == PLM_OK && b == n &&
-           plm_store_read_attr_str(path, "/", "params_fingerprint", v, sizeof v) == PLM_OK && !strcmp(v, fp) &&
-           plm_store_read_attr_str(path, "/", "manifest_sha256", w, sizeof w) == PLM_OK && !strcmp(w, msha);
+    cli_shard_id id;
+    return access(path, R_OK) == 0 && cli_read_shard_id(path, &id) == PLM_OK && id.k == k && id.n == n &&
+           !strcmp(id.fp, fp) && !strcmp(id.msha, msha);
 }
 
 /* The last non-empty line of a log, for the trace of a failed task. */
@@ -206,9 +203,7 @@ int cmd_slurm(int argc, char **argv)
     if (!ntasks) return cli_usage_error("slurm", "--tasks N is required");
 
     char manifest[PATH_MAX], marg[PATH_MAX + 16], outabs[PATH_MAX], dir[PATH_MAX], self[PATH_MAX];
-    struct stat sb;
-    if (stat(arg, &sb) == 0 && S_ISDIR(sb.st_mode)) snprintf(marg, sizeof marg, "%s/manifest.csv", arg);
-    else snprintf(marg, sizeof marg, "%s", arg);
+    cli_manifest_path(arg, marg, sizeof marg);
     if (!realpath(marg, manifest)) {
         cli_error("%s: cannot open: %s", marg, strerror(errno));
         return 1;
