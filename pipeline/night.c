@@ -89,13 +89,85 @@ static int estimate_tib(const plm_night_cfg *c, const plm_detect_result *d, doub
     return 1;
 }
 
-/* 1 if second s is active: unmasked and the larger leg's RMS above floor + threshold. */
-static double act_sec(const plm_detect_result *d, const char *masked, size_t s, double floor_g, double thr_g)
+/* The larger leg's band-passed RMS (g) over second s. */
+static double sec_rms(const plm_detect_result *d, size_t s)
 {
-    if (masked[s]) return 0;
     double b2 = 0;
     for (int l = 0; l < d->nlegs; l++) b2 = fmax(b2, d->sec_e2[l][s]);
-    return sqrt(b2) > floor_g + thr_g;
+    return sqrt(b2);
+}
+
+/* 1 if second s is active: not masked (masked may be NULL) and its RMS above floor + threshold. */
+static double act_sec(const plm_detect_result *d, const char *masked, size_t s, double floor_g, double thr_g)
+{
+    if (masked && masked[s]) return 0;
+    return sec_rms(d, s) > floor_g + thr_g;
+}
+
+/* The night's activity floor: 10th percentile of the seconds in bed of the larger leg's
+ * band-passed RMS (0 if the night is under a minute). */
+static plm_status activity_floor(const plm_detect_result *det, double lo, double ln, double *floor_g)
+{
+    *floor_g = 0;
+    size_t s0 = lo > 0 ? (size_t)lo : 0, s1 = (size_t)ln < det->nsec ? (size_t)ln : det->nsec;
+    if (s1 <= s0 + 60) return PLM_OK;
+    double *v = malloc((s1 - s0) * sizeof *v);
+    if (!v) return plm__fail(PLM_ENOMEM, "night: out of memory");
+    for (size_t s = s0; s < s1; s++) v[s - s0] = sec_rms(det, s);
+    gsl_sort(v, 1, s1 - s0);
+    *floor_g = gsl_stats_quantile_from_sorted_data(v, 1, s1 - s0, 0.10);
+    free(v);
+    return PLM_OK;
+}
+
+/* Active seconds not in mask (NULL: none masked) per window of win_s seconds from g0_s. */
+static void count_active(const plm_night_cfg *c, const plm_detect_result *det, const char *mask, double floor_g,
+                         double g0_s, double win_s, size_t n, double *counts)
+{
+    for (size_t m = 0; m < n; m++) {
+        size_t a0 = (size_t)(g0_s + win_s * (double)m);
+        counts[m] = 0;
+        for (size_t s = a0; s < a0 + (size_t)win_s && s < det->nsec; s++) counts[m] += act_sec(det, mask, s, floor_g, c->act_thr_g);
+    }
+}
+
+/* Actigraphic sleep/wake of the nep 30-s epochs from lights off lo (see night.h): counts of the
+ * active seconds outside mask, on a grid aligned to lights off; Oakley on 30-s counts, else
+ * Cole-Kripke or Sadeh on 1-min counts with Webster rescoring, each minute's state going to its
+ * two epochs. */
+static plm_status classify(const plm_night_cfg *c, const plm_detect_result *det, const char *mask, double floor_g,
+                           double lo, double duration_s, size_t nep, uint8_t *sleep)
+{
+    double g0 = lo - 60 * floor(lo / 60);
+    size_t nmin = (size_t)floor((duration_s - g0) / 60), m0 = (size_t)llround((lo - g0) / 60);
+    int oakley = c->algo == PLM_SLEEP_OAKLEY;
+    size_t n = oakley ? 2 * nmin : nmin; /* Oakley: native 30-s epochs */
+    double *cnt = calloc(n ? n : 1, sizeof *cnt);
+    uint8_t *s = calloc(n ? n : 1, 1);
+    plm_status st = PLM_OK;
+    if (!cnt || !s) {
+        st = plm__fail(PLM_ENOMEM, "night: out of memory");
+        goto done;
+    }
+    count_active(c, det, mask, floor_g, g0, oakley ? 30 : 60, n, cnt);
+    if (oakley) {
+        if ((st = plm_oakley(cnt, n, c->oakley_threshold, s))) goto done;
+        for (size_t k = 0; k < nep; k++) sleep[k] = 2 * m0 + k < n ? s[2 * m0 + k] : 0;
+        goto done;
+    }
+    if (c->algo == PLM_SLEEP_SADEH) {
+        for (size_t m = 0; m < n; m++) cnt[m] *= c->sadeh_count_scale;
+        st = plm_sadeh(cnt, n, s);
+    } else {
+        st = plm_cole_kripke(cnt, n, &c->ck, s);
+    }
+    if (st) goto done;
+    if (c->webster) plm_webster_rescore(s, n, 1);
+    for (size_t k = 0; k < nep; k++) sleep[k] = m0 + k / 2 < n ? s[m0 + k / 2] : 0;
+done:
+    free(cnt);
+    free(s);
+    return st;
 }
 
 plm_status plm_night_analyze(const plm_night_cfg *c, const plm_detect_result *det, double fs, double duration_s,
@@ -148,8 +220,7 @@ plm_status plm_night_analyze(const plm_night_cfg *c, const plm_detect_result *de
     size_t nep = (size_t)floor((ln - lo) / c->score.epoch_s);
     if (!nep) nep = 1;
     uint8_t *sleep = calloc(nep, 1);
-    double *act = NULL;
-    uint8_t *msleep = NULL;
+    uint8_t *alt = NULL;
     char *masked = NULL;
     if (!legs || !ar || !rs || !sleep) {
         st = plm__fail(PLM_ENOMEM, "night: out of memory");
@@ -187,89 +258,48 @@ plm_status plm_night_analyze(const plm_night_cfg *c, const plm_detect_result *de
             st = plm__fail(PLM_ENOMEM, "night: out of memory");
             goto done;
         }
-        for (size_t i = 0; c->mask_plm && i < pre.n; i++) {
+        for (size_t i = 0; i < pre.n; i++) {
             if (!pre.lm[i].plm) continue;
             double a = (double)pre.lm[i].onset_us * 1e-6 - c->mask_pad_s, b = (double)pre.lm[i].offset_us * 1e-6 + c->mask_pad_s;
             for (size_t s = a < 0 ? 0 : (size_t)a; s < det->nsec && (double)s < b; s++) masked[s] = 1;
         }
         plm_score_result_clear(&pre);
-        for (size_t s = 0; s < det->nsec; s++) out->masked_s += masked[s];
+        for (size_t s = 0; c->mask_plm && s < det->nsec; s++) out->masked_s += masked[s];
         /* Counts in time-above-threshold mode: per second, the larger leg's RMS of the band-passed
          * acceleration; a second is active when it exceeds the night's noise floor (10th percentile
-         * of the seconds in bed) by act_thr_g. Counts = active, unmasked seconds per minute, on a
-         * grid aligned to lights off. */
-        double g0 = lo - 60 * floor(lo / 60);
-        size_t nmin = (size_t)floor((duration_s - g0) / 60);
-        act = calloc(nmin ? nmin : 1, sizeof *act);
-        msleep = calloc(nmin ? nmin : 1, 1);
-        double *rms = malloc((det->nsec ? det->nsec : 1) * sizeof *rms);
-        if (!act || !msleep || !rms) {
-            free(rms);
+         * of the seconds in bed) by act_thr_g. */
+        if ((st = activity_floor(det, lo, ln, &out->activity_floor_g))) goto done;
+        /* the chosen classification, and the other one (masked or not) as the sensitivity check of
+         * domain.md 3.2 */
+        alt = calloc(nep, 1);
+        if (!alt) {
             st = plm__fail(PLM_ENOMEM, "night: out of memory");
             goto done;
         }
-        for (size_t sI = 0; sI < det->nsec; sI++) {
-            double b2 = 0;
-            for (int l = 0; l < det->nlegs; l++) b2 = fmax(b2, det->sec_e2[l][sI]);
-            rms[sI] = sqrt(b2);
-        }
-        size_t s0 = lo > 0 ? (size_t)lo : 0, s1 = (size_t)ln < det->nsec ? (size_t)ln : det->nsec;
-        double floor_g = 0;
-        if (s1 > s0 + 60) {
-            double *tmpa = malloc((s1 - s0) * sizeof *tmpa);
-            if (!tmpa) {
-                free(rms);
-                st = plm__fail(PLM_ENOMEM, "night: out of memory");
-                goto done;
-            }
-            memcpy(tmpa, rms + s0, (s1 - s0) * sizeof *tmpa);
-            gsl_sort(tmpa, 1, s1 - s0);
-            floor_g = gsl_stats_quantile_from_sorted_data(tmpa, 1, s1 - s0, 0.10);
-            free(tmpa);
-        }
-        out->activity_floor_g = floor_g;
-        free(rms);
-        for (size_t m = 0; m < nmin; m++) {
-            size_t a0 = (size_t)(g0 + 60 * (double)m);
-            for (size_t sI = a0; sI < a0 + 60 && sI < det->nsec; sI++) act[m] += act_sec(det, masked, sI, floor_g, c->act_thr_g);
-        }
-        size_t m0 = (size_t)llround((lo - g0) / 60);
-        if (c->algo == PLM_SLEEP_OAKLEY) { /* native 30-s epochs: half-minute counts */
-            size_t n30 = 2 * nmin;
-            double *a30 = calloc(n30 ? n30 : 1, sizeof *a30);
-            uint8_t *s30 = calloc(n30 ? n30 : 1, 1);
-            if (!a30 || !s30) {
-                free(a30);
-                free(s30);
-                st = plm__fail(PLM_ENOMEM, "night: out of memory");
-                goto done;
-            }
-            for (size_t h = 0; h < n30; h++) {
-                size_t a0 = (size_t)(g0 + 30 * (double)h);
-                for (size_t sI = a0; sI < a0 + 30 && sI < det->nsec; sI++) a30[h] += act_sec(det, masked, sI, floor_g, c->act_thr_g);
-            }
-            st = plm_oakley(a30, n30, c->oakley_threshold, s30);
-            for (size_t k = 0; k < nep && !st; k++) sleep[k] = 2 * m0 + k < n30 ? s30[2 * m0 + k] : 0;
-            free(a30);
-            free(s30);
-            if (st) goto done;
-        } else {
-            if (c->algo == PLM_SLEEP_SADEH) {
-                for (size_t m = 0; m < nmin; m++) act[m] *= c->sadeh_count_scale;
-                if ((st = plm_sadeh(act, nmin, msleep))) goto done;
-            } else if ((st = plm_cole_kripke(act, nmin, &c->ck, msleep)))
-                goto done;
-            if (c->webster) plm_webster_rescore(msleep, nmin, 1);
-            for (size_t k = 0; k < nep; k++) {
-                size_t m = m0 + k / 2;
-                sleep[k] = m < nmin ? msleep[m] : 0;
-            }
-        }
+        if ((st = classify(c, det, c->mask_plm ? masked : NULL, out->activity_floor_g, lo, duration_s, nep, sleep)) ||
+            (st = classify(c, det, c->mask_plm ? NULL : masked, out->activity_floor_g, lo, duration_s, nep, alt)))
+            goto done;
     }
     plm_hypno_view hv = {lo_us, nep, sleep};
     if ((st = plm_score_night(&c->score, legs, nl, na ? ar : NULL, na, nr ? rs : NULL, nr, &hv, lo_us, ln_us, &out->score)))
         goto done;
     plm_hypno_summary(&hv, c->score.epoch_s, lo_us, ln_us, &out->sleep);
+    out->se_masked_pct = out->se_unmasked_pct = out->plms_index_masked = out->plms_index_unmasked = NAN;
+    if (alt) {
+        plm_hypno_view av = {lo_us, nep, alt};
+        plm_score_result as;
+        plm_sleep_summary ss;
+        if ((st = plm_score_night(&c->score, legs, nl, na ? ar : NULL, na, nr ? rs : NULL, nr, &av, lo_us, ln_us, &as)))
+            goto done;
+        plm_hypno_summary(&av, c->score.epoch_s, lo_us, ln_us, &ss);
+        double se[2] = {out->sleep.se_pct, ss.se_pct}, pi[2] = {out->score.plms_index, as.plms_index};
+        int u = !c->mask_plm; /* index of the masked variant's figures among {chosen, other} */
+        out->se_masked_pct = se[u];
+        out->se_unmasked_pct = se[!u];
+        out->plms_index_masked = pi[u];
+        out->plms_index_unmasked = pi[!u];
+        plm_score_result_clear(&as);
+    }
     out->nepochs = nep;
     out->epoch_sleep = sleep;
     sleep = NULL;
@@ -278,8 +308,7 @@ done:
     free(ar);
     free(rs);
     free(sleep);
-    free(act);
-    free(msleep);
+    free(alt);
     free(masked);
     return st;
 }

@@ -148,7 +148,9 @@ static plm_status write_night_attrs(plm_store *store, const char *grp, const plm
              {"series_mean_len", r->series_mean_len}, {"periodicity_index_wasm", r->pi_wasm},
              {"periodicity_index_ferri", r->pi_ferri}, {"median_imi_s", r->median_imi_s},
              {"ln_imi_mean", r->ln_imi_mean}, {"ln_imi_sd", r->ln_imi_sd}, {"mean_lm_duration_s", r->mean_lm_duration_s},
-             {"activity_masked_s", n->masked_s}};
+             {"activity_masked_s", n->masked_s}, {"se_masked_pct", n->se_masked_pct},
+             {"se_unmasked_pct", n->se_unmasked_pct}, {"plms_index_masked", n->plms_index_masked},
+             {"plms_index_unmasked", n->plms_index_unmasked}};
     for (size_t i = 0; i < sizeof a / sizeof a[0]; i++)
         if ((st = plm_store_attr_f64(store, grp, a[i].k, a[i].v))) return st;
     return PLM_OK;

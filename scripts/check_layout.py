@@ -36,7 +36,8 @@ REC_ATTRS = ["source_path", "sha256", "format", "fs_hz", "start_utc", "start_loc
              "full_scale_g", "duration_s", "frames", "subject", "condition", "night",
              "lights_off_s", "lights_on_s", "excluded_nonwear_s", "excluded_clipping_s", "excluded_dropout_s",
              "lights_source", "sleep_source", "rules", "short_imi", "clm_count", "plmsnr_index",
-             "periodicity_index_ferri", "series_count", "median_imi_s", "mean_lm_duration_s"]
+             "periodicity_index_ferri", "series_count", "median_imi_s", "mean_lm_duration_s", "se_masked_pct",
+             "se_unmasked_pct", "plms_index_masked", "plms_index_unmasked"]
 
 problems = []
 

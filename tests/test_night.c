@@ -119,12 +119,74 @@ static void time_in_bed_estimated_from_lying(void **state)
     free(d.grav[0]);
 }
 
+/* The masked/unmasked sensitivity pair, by hand. A 3-h night (lights 0 .. 10800 s) lying still,
+ * one leg; from minute 60, 42 movements of 3 s every 20 s (onsets on the minute, :20, :40), so
+ * minutes 60..73 hold 9 active seconds each (RMS 0.2 g against a floor of 3.2 mg + 20 mg).
+ * Masked: no activity left, every epoch sleep; all 42 are PLMS: 14 /h, SE 100 %.
+ * Unmasked, Cole-Kripke (weights 4.64 6.87 3.75 5.07 16.19 5.84 4.024 for lags -4..+2, x 0.003,
+ * sleep if < 0.5): minute 59 gives 0.003 x 9.864 x 9 = 0.266 (sleep), 60 gives
+ * 0.003 x 26.054 x 9 = 0.703 (wake), 74 gives 0.003 x 20.33 x 9 = 0.549 (wake), 75 gives
+ * 0.003 x 15.26 x 9 = 0.412 (sleep): 15 wake minutes, then Webster turns the next 4 into wake.
+ * 19 wake minutes: SE = 161 / 180, and every PLM falls in wake: PLMS index 0. */
+static void sensitivity_masked_and_unmasked(void **state)
+{
+    (void)state;
+    const double fs = 50;
+    plm_detect_result d;
+    memset(&d, 0, sizeof d);
+    d.nlegs = 1;
+    d.leg_of[0] = PLM_LEG_LEFT;
+    d.nsec = 3 * 3600;
+    d.sec_e2[0] = calloc(d.nsec, sizeof(float));
+    d.lm.v = calloc(42, sizeof *d.lm.v);
+    d.lm.fs_hz = fs;
+    for (size_t s = 0; s < d.nsec; s++) d.sec_e2[0][s] = 1e-5f;
+    for (size_t k = 0; k < 42; k++) {
+        size_t on = 3600 + 20 * k;
+        d.lm.v[d.lm.n++] = (plm_lm){.onset = (int64_t)(on * fs), .end = (int64_t)((on + 3) * fs), .leg = PLM_LEG_LEFT};
+        for (size_t s = on; s < on + 3; s++) d.sec_e2[0][s] = 0.04f;
+    }
+    plm_night_cfg cfg = plm_night_cfg_default();
+    plm_night_result r;
+    assert_int_equal(plm_night_analyze(&cfg, &d, fs, 3 * 3600, 0, 3 * 3600, NULL, &r), PLM_OK);
+    assert_int_equal(r.score.plm_count, 42);
+    assert_near(r.sleep.se_pct, 100, 1e-9);
+    assert_near(r.se_masked_pct, 100, 1e-9);
+    assert_near(r.plms_index_masked, 14, 1e-9);
+    assert_near(r.score.plms_index, 14, 1e-9);
+    assert_near(r.se_unmasked_pct, 161.0 / 180 * 100, 1e-9);
+    assert_near(r.plms_index_unmasked, 0, 0);
+    plm_night_result_clear(&r);
+    /* without masking the pair is the same, the chosen figures are the unmasked ones */
+    cfg.mask_plm = 0;
+    assert_int_equal(plm_night_analyze(&cfg, &d, fs, 3 * 3600, 0, 3 * 3600, NULL, &r), PLM_OK);
+    assert_near(r.sleep.se_pct, 161.0 / 180 * 100, 1e-9);
+    assert_near(r.score.plms_index, 0, 0);
+    assert_near(r.se_masked_pct, 100, 1e-9);
+    assert_near(r.se_unmasked_pct, 161.0 / 180 * 100, 1e-9);
+    assert_near(r.plms_index_masked, 14, 1e-9);
+    assert_near(r.masked_s, 0, 0);
+    plm_night_result_clear(&r);
+    /* stages given: no actigraphic sensitivity figures */
+    plm_event n2 = {.onset_s = 0, .duration_s = 3 * 3600, .type = PLM_EV_N2};
+    plm_event_list ann = {.v = &n2, .n = 1, .cap = 1};
+    assert_int_equal(plm_night_analyze(&cfg, &d, fs, 3 * 3600, 0, 3 * 3600, &ann, &r), PLM_OK);
+    assert_string_equal(r.sleep_source, "annotations");
+    assert_true(isnan(r.se_masked_pct) && isnan(r.se_unmasked_pct));
+    assert_true(isnan(r.plms_index_masked) && isnan(r.plms_index_unmasked));
+    assert_near(r.score.plms_index, 14, 1e-9);
+    plm_night_result_clear(&r);
+    free(d.sec_e2[0]);
+    free(d.lm.v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(annotation_texts),
         cmocka_unit_test(edf_annotation_file),
         cmocka_unit_test(time_in_bed_estimated_from_lying),
+        cmocka_unit_test(sensitivity_masked_and_unmasked),
     };
     return cmocka_run_group_tests_name("night", tests, NULL, NULL);
 }

@@ -14,7 +14,8 @@
  * exceeds the night's noise floor by act_thr_g, periodic movements masked)
  * with Webster rescoring; each minute's state goes to its two epochs. (5) Scoring with the states, and
  * the sleep summary (TIB, TST, SE = TST/TIB, SOL to the first sleep epoch,
- * WASO).
+ * WASO). With actigraphic sleep/wake the other choice of mask_plm is also
+ * classified and scored, for the sensitivity figures below.
  * Ownership: plm_night_result is the caller's, freed by plm_night_result_clear.
  */
 #ifndef PLM_NIGHT_H
@@ -58,6 +59,10 @@ typedef struct {
     uint8_t *epoch_sleep;
     double masked_s;          /* activity time masked as periodic movement */
     double activity_floor_g;  /* noise floor subtracted from the 1-min activity */
+    /* Sensitivity check (domain.md 3.2), actigraphic sleep/wake only (NaN with stage annotations):
+     * SE and PLMS index with periodic movements masked out of the activity and without; one pair
+     * equals sleep.se_pct and score.plms_index, as mask_plm chose. */
+    double se_masked_pct, se_unmasked_pct, plms_index_masked, plms_index_unmasked;
 } plm_night_result;
 
 /* det: the detector's result for the recording (fs_hz, duration_s its rate and

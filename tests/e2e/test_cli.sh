@@ -76,6 +76,18 @@ check "same input, same datasets (bit-identical)" $CHECK --same "$T/r1.h5" "$T/r
 check "-j 2 gives the same datasets as -j 1, rows in manifest order" sh -c "$CHECK --same '$T/r1.h5' '$T/rj2.h5' && /usr/bin/python3 -c \"import h5py; a=h5py.File('$T/r1.h5','r')['nights']['recording']; b=h5py.File('$T/rj2.h5','r')['nights']['recording']; exit(0 if list(a)==list(b) else 1)\""
 "$A" run "$T/s1" -o "$T/r3.h5" --block-frames 1000 >/dev/null 2>&1
 check "block size does not change the results" $CHECK --same "$T/r1.h5" "$T/r3.h5"
+"$A" run "$T/s1" -o "$T/rnm.h5" --no-lm-mask -q >/dev/null 2>&1
+check "sensitivity pair: masked figures are /nights, --no-lm-mask's /nights are the unmasked ones" /usr/bin/python3 -c "
+import h5py, sys
+a, b = h5py.File('$T/r1.h5', 'r'), h5py.File('$T/rnm.h5', 'r')
+ok = len(a['nights']) == 6
+for x, y in zip(a['nights'][...], b['nights'][...]):
+    ra, rb = a['recordings'][x['recording'].decode()].attrs, b['recordings'][y['recording'].decode()].attrs
+    ok = ok and ra['se_masked_pct'] == x['se_pct'] and ra['plms_index_masked'] == x['plms_index']
+    ok = ok and ra['se_unmasked_pct'] == y['se_pct'] and ra['plms_index_unmasked'] == y['plms_index']
+    ok = ok and rb['se_masked_pct'] == x['se_pct'] and rb['se_unmasked_pct'] == y['se_pct']
+    ok = ok and y['se_pct'] < x['se_pct']  # counting the periodic movements pushes sleep toward wake
+sys.exit(0 if ok else 1)"
 
 # --- detect and compare --------------------------------------------------------------
 R1="$T/s1/recordings/S01_control_n1.wav"
