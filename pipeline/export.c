@@ -66,9 +66,8 @@ static void t_free(table *t)
     memset(t, 0, sizeof *t);
 }
 
-static const char *const night_cols[] = {"recording", "subject", "condition", "night", "tib_h", "tst_h", "se_pct",
-                                         "sol_min", "waso_min", "lm_count", "plm_count", "plms_count", "lm_index",
-                                         "plms_index", "plmw_index", "plms_a_index", "periodicity_index"};
+/* identity columns, then plm_night_value_names (filled in build) */
+static const char *night_cols[4 + PLM_NIGHT_NVALUES] = {"recording", "subject", "condition", "night"};
 static const char *const stat_cols[] = {"outcome", "n", "control_mean", "control_sd", "treatment_mean", "treatment_sd",
                                         "diff_mean", "diff_ci_low", "diff_ci_high", "hl_estimate", "hl_ci_low",
                                         "hl_ci_high", "ttest_p", "wilcoxon_p", "cohen_dz", "holm_p"};
@@ -90,6 +89,7 @@ static const char *const dict[][4] = {
     {"nights", "lm_index", "leg movements in sleep per hour of sleep", "1/h"},
     {"nights", "plms_index", "periodic leg movements in sleep per hour of sleep", "1/h"},
     {"nights", "plmw_index", "periodic leg movements in wake per hour of wake in bed", "1/h"},
+    {"nights", "plm_tib_index", "periodic leg movements per hour in bed, sleep or wake (what the leg alone measures)", "1/h"},
     {"nights", "plms_a_index", "PLMS with an associated arousal per hour of sleep (needs arousal annotations)", "1/h"},
     {"nights", "periodicity_index", "PLMS / candidate leg movements in sleep (WASM 2016)", "ratio"},
     {"subjects", "n_nights", "nights averaged", "count"},
@@ -120,22 +120,23 @@ static plm_status build(const char *h5, table *nights, table *subjects, table *s
     plm_night *nr = NULL;
     size_t nn = 0;
     if ((st = plm_store_read_nights(h5, &nr, &nn))) return st;
+    for (size_t k = 0; k < PLM_NIGHT_NVALUES; k++) night_cols[4 + k] = plm_night_value_names[k];
     nights->name = "nights";
     nights->ncols = N(night_cols);
-    nights->cols = (const char **)night_cols;
+    nights->cols = night_cols;
     for (size_t i = 0; i < nn && !st; i++) {
         const plm_night *r = &nr[i];
         t_own(nights, (char *)r->recording);
         t_own(nights, (char *)r->subject);
         t_own(nights, (char *)r->condition);
-        cell row[] = {str(r->recording), str(r->subject), str(r->condition), num(r->night), num(r->tib_h),
-                      num(r->tst_h), num(r->se_pct), num(r->sol_min), num(r->waso_min), num(r->lm_count),
-                      num(r->plm_count), num(r->plms_count), num(r->lm_index), num(r->plms_index), num(r->plmw_index),
-                      num(r->plms_a_index), num(r->periodicity_index)};
+        double v[PLM_NIGHT_NVALUES];
+        plm_night_values(r, v);
+        cell row[N(night_cols)] = {str(r->recording), str(r->subject), str(r->condition), num(r->night)};
+        for (size_t k = 0; k < PLM_NIGHT_NVALUES; k++) row[4 + k] = num(v[k]);
         st = t_row(nights, row);
     }
     /* subjects: mean per subject and condition, in order of first appearance */
-    static const char *sub_cols[N(night_cols) - 1 + 1];
+    static const char *sub_cols[N(night_cols) - 1];
     sub_cols[0] = "subject";
     sub_cols[1] = "condition";
     sub_cols[2] = "n_nights";
@@ -156,12 +157,10 @@ static plm_status build(const char *h5, table *nights, table *subjects, table *s
         for (size_t j = i; j < nn; j++) {
             if (strcmp(nr[j].subject, nr[i].subject) || strcmp(nr[j].condition, nr[i].condition)) continue;
             nights_n++;
-            const plm_night *r = &nr[j];
-            const double v[] = {r->tib_h, r->tst_h, r->se_pct, r->sol_min, r->waso_min, r->lm_count, r->plm_count,
-                                r->plms_count, r->lm_index, r->plms_index, r->plmw_index, r->plms_a_index,
-                                r->periodicity_index};
+            double v[PLM_NIGHT_NVALUES];
+            plm_night_values(&nr[j], v);
             for (size_t k = 0; k < N(v); k++)
-                if (isfinite(v[k]) && !(k >= 5 && k <= 7 && v[k] < 0)) sum[k] += v[k], cnt[k]++;
+                if (isfinite(v[k])) sum[k] += v[k], cnt[k]++;
         }
         row[2] = num(nights_n);
         for (size_t k = 0; k < N(sum); k++) row[3 + k] = num(cnt[k] ? sum[k] / cnt[k] : NAN);

@@ -220,7 +220,7 @@ plm_status plm_night_analyze(const plm_night_cfg *c, const plm_detect_result *de
     size_t nep = (size_t)floor((ln - lo) / c->score.epoch_s);
     if (!nep) nep = 1;
     uint8_t *sleep = calloc(nep, 1);
-    uint8_t *alt = NULL;
+    uint8_t *alt = NULL, *rem = NULL;
     char *masked = NULL;
     if (!legs || !ar || !rs || !sleep) {
         st = plm__fail(PLM_ENOMEM, "night: out of memory");
@@ -239,14 +239,11 @@ plm_status plm_night_analyze(const plm_night_cfg *c, const plm_detect_result *de
     /* sleep/wake per 30-s epoch from lights off */
     if (isfinite(st0)) {
         snprintf(out->sleep_source, sizeof out->sleep_source, "annotations");
-        for (size_t i = 0; i < ann->n; i++) {
-            const plm_event *e = &ann->v[i];
-            if (!(e->type >= PLM_EV_W && e->type <= PLM_EV_R)) continue;
-            for (size_t k = 0; k < nep; k++) {
-                double mid = lo + ((double)k + 0.5) * c->score.epoch_s;
-                if (mid >= e->onset_s && mid < e->onset_s + e->duration_s) sleep[k] = e->type != PLM_EV_W;
-            }
+        if (!(rem = calloc(nep, 1))) {
+            st = plm__fail(PLM_ENOMEM, "night: out of memory");
+            goto done;
         }
+        plm_stages_to_epochs(ann, lo, c->score.epoch_s, nep, sleep, rem);
     } else {
         snprintf(out->sleep_source, sizeof out->sleep_source, "actigraphy");
         /* periodic movements first (states do not matter for series) */
@@ -280,13 +277,13 @@ plm_status plm_night_analyze(const plm_night_cfg *c, const plm_detect_result *de
             (st = classify(c, det, c->mask_plm ? NULL : masked, out->activity_floor_g, lo, duration_s, nep, alt)))
             goto done;
     }
-    plm_hypno_view hv = {lo_us, nep, sleep};
+    plm_hypno_view hv = {lo_us, nep, sleep, rem};
     if ((st = plm_score_night(&c->score, legs, nl, na ? ar : NULL, na, nr ? rs : NULL, nr, &hv, lo_us, ln_us, &out->score)))
         goto done;
     plm_hypno_summary(&hv, c->score.epoch_s, lo_us, ln_us, &out->sleep);
     out->se_masked_pct = out->se_unmasked_pct = out->plms_index_masked = out->plms_index_unmasked = NAN;
     if (alt) {
-        plm_hypno_view av = {lo_us, nep, alt};
+        plm_hypno_view av = {lo_us, nep, alt, NULL};
         plm_score_result as;
         plm_sleep_summary ss;
         if ((st = plm_score_night(&c->score, legs, nl, na ? ar : NULL, na, nr ? rs : NULL, nr, &av, lo_us, ln_us, &as)))
@@ -309,6 +306,7 @@ done:
     free(rs);
     free(sleep);
     free(alt);
+    free(rem);
     free(masked);
     return st;
 }

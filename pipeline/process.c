@@ -150,7 +150,8 @@ static plm_status write_night_attrs(plm_store *store, const char *grp, const plm
              {"ln_imi_mean", r->ln_imi_mean}, {"ln_imi_sd", r->ln_imi_sd}, {"mean_lm_duration_s", r->mean_lm_duration_s},
              {"activity_masked_s", n->masked_s}, {"se_masked_pct", n->se_masked_pct},
              {"se_unmasked_pct", n->se_unmasked_pct}, {"plms_index_masked", n->plms_index_masked},
-             {"plms_index_unmasked", n->plms_index_unmasked}};
+             {"plms_index_unmasked", n->plms_index_unmasked}, {"rem_h", r->rem_h},
+             {"plms_nrem_index", r->plms_nrem_index}, {"plms_rem_index", r->plms_rem_index}};
     for (size_t i = 0; i < sizeof a / sizeof a[0]; i++)
         if ((st = plm_store_attr_f64(store, grp, a[i].k, a[i].v))) return st;
     return PLM_OK;
@@ -442,6 +443,7 @@ plm_status plm_process_recording(const plm_manifest_row *row, const plm_process_
     nr->lm_index = sc->lm_index;
     nr->plms_index = sc->plms_index;
     nr->plmw_index = sc->plmw_index;
+    nr->plm_tib_index = sc->plm_tib_index;
     nr->plms_a_index = sc->plms_a_index;
     nr->periodicity_index = sc->pi_wasm;
     st = plm_store_add_night(store, nr);

@@ -73,6 +73,31 @@ static int state_at(const plm_hypno_view *h, int64_t t, int64_t epoch_us)
     return (size_t)e < h->n ? h->sleep[e] != 0 : 0;
 }
 
+/* 1 if the epoch holding t is REM (hypnogram with stages only). */
+static int rem_at(const plm_hypno_view *h, int64_t t, int64_t epoch_us)
+{
+    if (!h || !h->rem || t < h->t0_us) return 0;
+    int64_t e = (t - h->t0_us) / epoch_us;
+    return (size_t)e < h->n ? h->rem[e] != 0 : 0;
+}
+
+void plm_stages_to_epochs(const plm_event_list *ev, double t0_s, double epoch_s, size_t nep, uint8_t *sleep, uint8_t *rem)
+{
+    memset(sleep, 0, nep);
+    if (rem) memset(rem, 0, nep);
+    for (size_t i = 0; ev && i < ev->n; i++) {
+        const plm_event *e = &ev->v[i];
+        if (!(e->type >= PLM_EV_W && e->type <= PLM_EV_R)) continue;
+        for (size_t k = 0; k < nep; k++) {
+            double mid = t0_s + ((double)k + 0.5) * epoch_s;
+            if (mid >= e->onset_s && mid < e->onset_s + e->duration_s) {
+                sleep[k] = e->type != PLM_EV_W;
+                if (rem) rem[k] = e->type == PLM_EV_R;
+            }
+        }
+    }
+}
+
 /* Mark series among the movements idx[0..m) (in onset order); returns the number of series. */
 static int find_series(const plm_score_cfg *c, plm_scored_lm *v, const size_t *idx, size_t m, uint8_t *plm,
                        int32_t *series, size_t *members)
@@ -253,8 +278,9 @@ plm_status plm_score_night(const plm_score_cfg *c, const plm_leg_event *legs, si
         out->plmw_count += g->plm && !g->sleep;
         out->plms_a_count += g->plm && g->sleep && g->arousal;
         out->plmsnr_count += plm2[i] && g->sleep;
+        out->plms_rem_count += g->plm && g->sleep && rem_at(hyp, g->onset_us, epoch);
     }
-    double tib_s = (double)(ln_us - lo_us) * 1e-6, tst_s = tib_s;
+    double tib_s = (double)(ln_us - lo_us) * 1e-6, tst_s = tib_s, rem_s = 0;
     if (hyp) {
         tst_s = 0;
         for (size_t ep = 0; ep < hyp->n; ep++) {
@@ -262,15 +288,23 @@ plm_status plm_score_night(const plm_score_cfg *c, const plm_leg_event *legs, si
             int64_t a = hyp->t0_us + (int64_t)ep * epoch, b = a + epoch;
             if (a < lo_us) a = lo_us;
             if (b > ln_us) b = ln_us;
-            if (b > a) tst_s += (double)(b - a) * 1e-6;
+            if (b <= a) continue;
+            tst_s += (double)(b - a) * 1e-6;
+            if (hyp->rem && hyp->rem[ep]) rem_s += (double)(b - a) * 1e-6;
         }
     }
     out->tib_h = tib_s / 3600;
     out->tst_h = tst_s / 3600;
+    int split = hyp && hyp->rem;
+    out->rem_h = split ? rem_s / 3600 : NAN;
+    double nrem_h = out->tst_h - out->rem_h;
+    out->plms_rem_index = split && out->rem_h > 0 ? out->plms_rem_count / out->rem_h : NAN;
+    out->plms_nrem_index = split && nrem_h > 0 ? (out->plms_count - out->plms_rem_count) / nrem_h : NAN;
     out->wake_h = out->tib_h - out->tst_h;
     out->lm_index = out->tst_h > 0 ? out->lms_count / out->tst_h : NAN;
     out->plms_index = out->tst_h > 0 ? out->plms_count / out->tst_h : NAN;
     out->plmw_index = out->wake_h > 0 ? out->plmw_count / out->wake_h : NAN;
+    out->plm_tib_index = out->tib_h > 0 ? out->plm_count / out->tib_h : NAN;
     out->plms_a_index = arousals && out->tst_h > 0 ? out->plms_a_count / out->tst_h : NAN;
     out->plmsnr_index = resp && out->tst_h > 0 ? out->plmsnr_count / out->tst_h : NAN;
     out->pi_wasm = out->clms_count ? (double)out->plms_count / out->clms_count : NAN;
@@ -376,14 +410,15 @@ plm_status plm_score_events(const plm_score_cfg *c, const plm_event_list *ev, do
     if (!(ln > lo)) PLM_FAIL(PLM_EINVAL, "the night is empty: lights on (%g s) is not after lights off (%g s)", ln, lo);
     plm_leg_event *legs = malloc((nl ? nl : 1) * sizeof *legs);
     plm_interval_us *ar = malloc((na ? na : 1) * sizeof *ar), *rs = malloc((nr ? nr : 1) * sizeof *rs);
-    uint8_t *hyp = NULL;
+    uint8_t *hyp = NULL, *rem = NULL;
     size_t nep = 0;
     if (*has_stages) {
         nep = (size_t)ceil((st1 - st0) / c->epoch_s - 1e-9);
         hyp = calloc(nep ? nep : 1, 1);
+        rem = calloc(nep ? nep : 1, 1);
     }
     plm_status stt = PLM_OK;
-    if (!legs || !ar || !rs || (*has_stages && !hyp)) {
+    if (!legs || !ar || !rs || (*has_stages && (!hyp || !rem))) {
         stt = plm__fail(PLM_ENOMEM, "score: out of memory");
         goto done;
     }
@@ -394,16 +429,9 @@ plm_status plm_score_events(const plm_score_cfg *c, const plm_event_list *ev, do
         if (e->type == PLM_EV_LM) legs[nl++] = (plm_leg_event){a, b, e->leg};
         else if (e->type == PLM_EV_AROUSAL) ar[na++] = (plm_interval_us){a, b};
         else if (e->type == PLM_EV_APNEA || e->type == PLM_EV_HYPOPNEA) rs[nr++] = (plm_interval_us){a, b};
-        else if (e->type >= PLM_EV_W && e->type <= PLM_EV_R) {
-            /* every epoch whose middle lies in the stage row */
-            int sl = e->type != PLM_EV_W;
-            for (size_t k = 0; k < nep; k++) {
-                double mid = st0 + ((double)k + 0.5) * c->epoch_s;
-                if (mid >= e->onset_s && mid < e->onset_s + e->duration_s) hyp[k] = (uint8_t)sl;
-            }
-        }
     }
-    plm_hypno_view hv = {plm_us(st0), nep, hyp};
+    if (*has_stages) plm_stages_to_epochs(ev, st0, c->epoch_s, nep, hyp, rem);
+    plm_hypno_view hv = {plm_us(st0), nep, hyp, rem};
     const plm_hypno_view *hp = *has_stages ? &hv : NULL;
     stt = plm_score_night(c, legs, nl, na ? ar : NULL, na, nr ? rs : NULL, nr, hp, plm_us(lo), plm_us(ln), out);
     if (!stt) {
@@ -415,5 +443,6 @@ done:
     free(ar);
     free(rs);
     free(hyp);
+    free(rem);
     return stt;
 }

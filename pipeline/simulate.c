@@ -389,21 +389,23 @@ static void night_clear(night *nt)
 
 typedef struct {
     double tib_h, tst_h, se_pct, sol_min, waso_min;
-    int lm_count, plm_count, plms_count, lms_count, plmw_count, plms_a, clms;
-    double wake_h;
+    int lm_count, plm_count, plms_count, lms_count, plmw_count, plms_a, clms, plms_rem;
+    double wake_h, rem_h;
 } truth;
 
 static truth night_truth(const night *nt)
 {
     truth t;
     memset(&t, 0, sizeof t);
-    int sleep = 0, first = -1, last = -1;
+    int sleep = 0, rem = 0, first = -1, last = -1;
     for (int e = 0; e < nt->nep; e++)
         if (nt->stage[e] != 'W') {
             sleep++;
+            rem += nt->stage[e] == 'R';
             if (first < 0) first = e;
             last = e;
         }
+    t.rem_h = rem * EPOCH_S / 3600.0;
     t.tib_h = nt->nep * EPOCH_S / 3600.0;
     t.tst_h = sleep * EPOCH_S / 3600.0;
     t.wake_h = t.tib_h - t.tst_h;
@@ -422,6 +424,7 @@ static truth night_truth(const night *nt)
             t.plm_count++;
             if (asleep) {
                 t.plms_count++;
+                t.plms_rem += stage_at(nt, on) == 'R';
                 t.plms_a += u->arousal;
             } else t.plmw_count++;
         }
@@ -709,7 +712,8 @@ plm_status plm_simulate_study(const plm_sim_cfg *cfg, const char *dir, plm_sim_p
     }
     fprintf(man, "subject,condition,night,path,recording,timezone,start,lights_off,lights_on,full_scale_g\n");
     fprintf(tn, "recording,subject,condition,night,tib_h,tst_h,se_pct,sol_min,waso_min,lm_count,plm_count,plms_count,"
-                "lm_index,plms_index,plmw_index,plms_a_index,periodicity_index,lights_off_s,lights_on_s,start_utc\n");
+                "lm_index,plms_index,plmw_index,plm_tib_index,plms_a_index,periodicity_index,lights_off_s,lights_on_s,"
+                "start_utc,plms_nrem_index,plms_rem_index\n");
     fprintf(tc, "recording,leg,axis,offset_g,gain\n");
     int y0, m0, d0;
     sscanf(cfg->first_night, "%4d-%2d-%2d", &y0, &m0, &d0);
@@ -856,11 +860,12 @@ plm_status plm_simulate_study(const plm_sim_cfg *cfg, const char *dir, plm_sim_p
                 truth t = night_truth(&nt);
                 char utc[48];
                 plm_time_format_utc(&t_start, utc, sizeof utc);
-                fprintf(tn, "%s,%s,%s,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%d,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%s\n", rec,
-                        subj, conds[c], k + 1, t.tib_h, t.tst_h, t.se_pct, t.sol_min, t.waso_min, t.lm_count,
+                fprintf(tn, "%s,%s,%s,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%d,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%s,%.6f,%.6f\n",
+                        rec, subj, conds[c], k + 1, t.tib_h, t.tst_h, t.se_pct, t.sol_min, t.waso_min, t.lm_count,
                         t.plm_count, t.plms_count, per_h(t.lms_count, t.tst_h), per_h(t.plms_count, t.tst_h),
-                        per_h(t.plmw_count, t.wake_h), per_h(t.plms_a, t.tst_h),
-                        t.clms ? (double)t.plms_count / t.clms : NAN, nt.lo_s, nt.ln_s, utc);
+                        per_h(t.plmw_count, t.wake_h), per_h(t.plm_count, t.tib_h), per_h(t.plms_a, t.tst_h),
+                        t.clms ? (double)t.plms_count / t.clms : NAN, nt.lo_s, nt.ln_s, utc,
+                        per_h(t.plms_count - t.plms_rem, t.tst_h - t.rem_h), per_h(t.plms_rem, t.rem_h));
                 for (int l = 0; l < cfg->legs; l++)
                     for (int ax = 0; ax < 3; ax++)
                         fprintf(tc, "%s,%s,%c,%.6f,%.6f\n", rec, l ? "R" : "L", "xyz"[ax], sn.offset_g[l][ax],

@@ -18,7 +18,7 @@ typedef struct {
     int32_t night;
     double tib_h, tst_h, se_pct, sol_min, waso_min;
     int32_t lm_count, plm_count, plms_count;
-    double lm_index, plms_index, plmw_index, plms_a_index, periodicity_index;
+    double lm_index, plms_index, plmw_index, plm_tib_index, plms_a_index, periodicity_index;
 } night_rec;
 
 typedef plm_failure failure_rec; /* recording, path, error */
@@ -218,7 +218,20 @@ void plm_night_init(plm_night *n, const char *recording, const char *subject, co
     n->night = night;
     n->tib_h = n->tst_h = n->se_pct = n->sol_min = n->waso_min = NAN;
     n->lm_count = n->plm_count = n->plms_count = -1;
-    n->lm_index = n->plms_index = n->plmw_index = n->plms_a_index = n->periodicity_index = NAN;
+    n->lm_index = n->plms_index = n->plmw_index = n->plm_tib_index = n->plms_a_index = n->periodicity_index = NAN;
+}
+
+const char *const plm_night_value_names[PLM_NIGHT_NVALUES] = {
+    "tib_h",      "tst_h",      "se_pct",     "sol_min",       "waso_min",     "lm_count",         "plm_count",
+    "plms_count", "lm_index",   "plms_index", "plmw_index",    "plm_tib_index", "plms_a_index",    "periodicity_index"};
+
+void plm_night_values(const plm_night *r, double v[PLM_NIGHT_NVALUES])
+{
+    const double x[PLM_NIGHT_NVALUES] = {r->tib_h, r->tst_h, r->se_pct, r->sol_min, r->waso_min,
+                                         r->lm_count < 0 ? NAN : r->lm_count, r->plm_count < 0 ? NAN : r->plm_count,
+                                         r->plms_count < 0 ? NAN : r->plms_count, r->lm_index, r->plms_index,
+                                         r->plmw_index, r->plm_tib_index, r->plms_a_index, r->periodicity_index};
+    memcpy(v, x, sizeof x);
 }
 
 #define DUP_OR_FAIL(dst, src)                                                  \
@@ -238,6 +251,7 @@ plm_status plm_store_add_night(plm_store *s, const plm_night *row)
     r->sol_min = row->sol_min, r->waso_min = row->waso_min;
     r->lm_count = row->lm_count, r->plm_count = row->plm_count, r->plms_count = row->plms_count;
     r->lm_index = row->lm_index, r->plms_index = row->plms_index, r->plmw_index = row->plmw_index;
+    r->plm_tib_index = row->plm_tib_index;
     r->plms_a_index = row->plms_a_index, r->periodicity_index = row->periodicity_index;
     s->n_nights++; /* counted now so that clear frees partial strings */
     DUP_OR_FAIL(r->recording, row->recording);
@@ -331,7 +345,7 @@ static const field night_fields[] = {
     F(night_rec, night, I32), F(night_rec, tib_h, D), F(night_rec, tst_h, D), F(night_rec, se_pct, D),
     F(night_rec, sol_min, D), F(night_rec, waso_min, D), F(night_rec, lm_count, I32),
     F(night_rec, plm_count, I32), F(night_rec, plms_count, I32), F(night_rec, lm_index, D),
-    F(night_rec, plms_index, D), F(night_rec, plmw_index, D), F(night_rec, plms_a_index, D),
+    F(night_rec, plms_index, D), F(night_rec, plmw_index, D), F(night_rec, plm_tib_index, D), F(night_rec, plms_a_index, D),
     F(night_rec, periodicity_index, D)};
 static const field failure_fields[] = {F(failure_rec, recording, STR), F(failure_rec, path, STR),
                                        F(failure_rec, error, STR)};
@@ -722,6 +736,16 @@ plm_status plm_store_read_nights(const char *path, plm_night **rows, size_t *n)
         st = plm__fail(PLM_ENOMEM, "%s: out of memory", path);
         goto done;
     }
+    /* a field an older file lacks stays unknown: HDF5 leaves members missing from the file alone */
+    for (hsize_t i = 0; i < dims[0]; i++) {
+        plm_night u;
+        plm_night_init(&u, NULL, NULL, NULL, -1);
+        night_rec *r = &recs[i];
+        r->tib_h = u.tib_h, r->tst_h = u.tst_h, r->se_pct = u.se_pct, r->sol_min = u.sol_min, r->waso_min = u.waso_min;
+        r->lm_count = u.lm_count, r->plm_count = u.plm_count, r->plms_count = u.plms_count;
+        r->lm_index = u.lm_index, r->plms_index = u.plms_index, r->plmw_index = u.plmw_index;
+        r->plm_tib_index = u.plm_tib_index, r->plms_a_index = u.plms_a_index, r->periodicity_index = u.periodicity_index;
+    }
     if (dims[0] && H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, recs) < 0) {
         st = plm__fail(PLM_EIO, "%s: cannot read /nights", path);
         goto done;
@@ -730,7 +754,8 @@ plm_status plm_store_read_nights(const char *path, plm_night **rows, size_t *n)
         const night_rec *r = &recs[i];
         (*rows)[i] = (plm_night){r->recording, r->subject, r->condition, r->night, r->tib_h, r->tst_h, r->se_pct,
                                  r->sol_min, r->waso_min, r->lm_count, r->plm_count, r->plms_count, r->lm_index,
-                                 r->plms_index, r->plmw_index, r->plms_a_index, r->periodicity_index};
+                                 r->plms_index, r->plmw_index, r->plm_tib_index, r->plms_a_index,
+                                 r->periodicity_index};
     }
     *n = (size_t)dims[0];
 done:

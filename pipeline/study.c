@@ -12,8 +12,8 @@
 #include "plm/study.h"
 #include "internal.h"
 
-const char *const plm_default_outcomes[] = {"plms_index", "plms_a_index", "plmw_index", "se_pct",  "tst_h",
-                                            "sol_min",    "waso_min",     "lm_index",   "periodicity_index"};
+const char *const plm_default_outcomes[] = {"plms_index", "plms_a_index", "plmw_index", "plm_tib_index", "se_pct",
+                                            "tst_h",      "sol_min",      "waso_min",   "lm_index",      "periodicity_index"};
 const size_t plm_default_noutcomes = sizeof plm_default_outcomes / sizeof plm_default_outcomes[0];
 static const char *const primary[] = {"plms_index", "plms_a_index", "se_pct"};
 
@@ -317,15 +317,11 @@ done:
     return st;
 }
 
-static const char *const night_fields[] = {"tib_h", "tst_h", "se_pct", "sol_min", "waso_min", "lm_count", "plm_count",
-                                           "plms_count", "lm_index", "plms_index", "plmw_index", "plms_a_index",
-                                           "periodicity_index"};
-
 plm_status plm_table_from_nights(const void *rows_v, size_t n, plm_table *t)
 {
     const plm_night *rows = rows_v;
     memset(t, 0, sizeof *t);
-    size_t nc = sizeof night_fields / sizeof night_fields[0];
+    size_t nc = PLM_NIGHT_NVALUES;
     t->subject = calloc(n ? n : 1, sizeof *t->subject);
     t->condition = calloc(n ? n : 1, sizeof *t->condition);
     t->night = calloc(n ? n : 1, sizeof *t->night);
@@ -336,18 +332,14 @@ plm_status plm_table_from_nights(const void *rows_v, size_t n, plm_table *t)
         PLM_FAIL(PLM_ENOMEM, "out of memory");
     }
     t->ncols = nc;
-    for (size_t j = 0; j < nc; j++) t->names[j] = plm__strdup(night_fields[j]);
+    for (size_t j = 0; j < nc; j++) t->names[j] = plm__strdup(plm_night_value_names[j]);
     for (size_t i = 0; i < n; i++) {
         const plm_night *r = &rows[i];
         t->subject[i] = plm__strdup(r->subject);
         t->condition[i] = plm__strdup(r->condition);
         t->night[i] = r->night;
         t->nrows++;
-        const double v[] = {r->tib_h, r->tst_h, r->se_pct, r->sol_min, r->waso_min,
-                            r->lm_count < 0 ? NAN : r->lm_count, r->plm_count < 0 ? NAN : r->plm_count,
-                            r->plms_count < 0 ? NAN : r->plms_count, r->lm_index, r->plms_index, r->plmw_index,
-                            r->plms_a_index, r->periodicity_index};
-        memcpy(t->values + i * nc, v, sizeof v);
+        plm_night_values(r, t->values + i * nc);
     }
     return PLM_OK;
 }

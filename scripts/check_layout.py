@@ -17,7 +17,7 @@ import numpy as np
 NIGHTS = [("recording", "S"), ("subject", "S"), ("condition", "S"), ("night", "<i4"),
           ("tib_h", "<f8"), ("tst_h", "<f8"), ("se_pct", "<f8"), ("sol_min", "<f8"),
           ("waso_min", "<f8"), ("lm_count", "<i4"), ("plm_count", "<i4"), ("plms_count", "<i4"),
-          ("lm_index", "<f8"), ("plms_index", "<f8"), ("plmw_index", "<f8"),
+          ("lm_index", "<f8"), ("plms_index", "<f8"), ("plmw_index", "<f8"), ("plm_tib_index", "<f8"),
           ("plms_a_index", "<f8"), ("periodicity_index", "<f8")]
 STATS = [("outcome", "S"), ("n", "<i4")] + [(k, "<f8") for k in (
     "control_mean", "control_sd", "treatment_mean", "treatment_sd", "diff_mean", "diff_ci_low",
@@ -37,7 +37,8 @@ REC_ATTRS = ["source_path", "sha256", "format", "fs_hz", "start_utc", "start_loc
              "lights_off_s", "lights_on_s", "excluded_nonwear_s", "excluded_clipping_s", "excluded_dropout_s",
              "lights_source", "sleep_source", "rules", "short_imi", "clm_count", "plmsnr_index",
              "periodicity_index_ferri", "series_count", "median_imi_s", "mean_lm_duration_s", "se_masked_pct",
-             "se_unmasked_pct", "plms_index_masked", "plms_index_unmasked"]
+             "se_unmasked_pct", "plms_index_masked", "plms_index_unmasked", "rem_h", "plms_nrem_index",
+             "plms_rem_index"]
 
 problems = []
 

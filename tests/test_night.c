@@ -166,15 +166,21 @@ static void sensitivity_masked_and_unmasked(void **state)
     assert_near(r.se_unmasked_pct, 161.0 / 180 * 100, 1e-9);
     assert_near(r.plms_index_masked, 14, 1e-9);
     assert_near(r.masked_s, 0, 0);
+    assert_true(isnan(r.score.plms_rem_index) && isnan(r.score.plms_nrem_index)); /* no stages, no split */
     plm_night_result_clear(&r);
-    /* stages given: no actigraphic sensitivity figures */
-    plm_event n2 = {.onset_s = 0, .duration_s = 3 * 3600, .type = PLM_EV_N2};
-    plm_event_list ann = {.v = &n2, .n = 1, .cap = 1};
+    /* stages given: no actigraphic sensitivity figures; REM 3600-5400 s holds the whole series */
+    plm_event st[3] = {{.onset_s = 0, .duration_s = 3600, .type = PLM_EV_N2},
+                       {.onset_s = 3600, .duration_s = 1800, .type = PLM_EV_R},
+                       {.onset_s = 5400, .duration_s = 5400, .type = PLM_EV_N3}};
+    plm_event_list ann = {.v = st, .n = 3, .cap = 3};
     assert_int_equal(plm_night_analyze(&cfg, &d, fs, 3 * 3600, 0, 3 * 3600, &ann, &r), PLM_OK);
     assert_string_equal(r.sleep_source, "annotations");
     assert_true(isnan(r.se_masked_pct) && isnan(r.se_unmasked_pct));
     assert_true(isnan(r.plms_index_masked) && isnan(r.plms_index_unmasked));
     assert_near(r.score.plms_index, 14, 1e-9);
+    assert_near(r.score.rem_h, 0.5, 1e-12);
+    assert_near(r.score.plms_rem_index, 84, 1e-9); /* 42 in half an hour of REM */
+    assert_near(r.score.plms_nrem_index, 0, 0);
     plm_night_result_clear(&r);
     free(d.sec_e2[0]);
     free(d.lm.v);

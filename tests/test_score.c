@@ -201,7 +201,7 @@ static void series_crossing_wake(void **state)
     (void)state;
     /* epochs from 0: sleep, sleep, wake (60-90 s), sleep, ...; series at 10, 30, 50, 70, 90, 110 s */
     uint8_t st[8] = {1, 1, 0, 1, 1, 1, 1, 1};
-    plm_hypno_view h = {S(0), 8, st};
+    plm_hypno_view h = {S(0), 8, st, NULL};
     plm_score_cfg c = plm_score_cfg_rules(PLM_RULES_WASM2016);
     const double on[] = {10, 30, 50, 70, 90, 110};
     plm_leg_event e[6];
@@ -215,6 +215,18 @@ static void series_crossing_wake(void **state)
     assert_near(r.tst_h, 210.0 / 3600, 1e-12);
     assert_near(r.plms_index, 5 / (210.0 / 3600), 1e-9);
     assert_near(r.plmw_index, 1 / (30.0 / 3600), 1e-9);
+    assert_near(r.plm_tib_index, 6 / (240.0 / 3600), 1e-9); /* all six, over the 240 s in bed */
+    assert_true(isnan(r.plms_nrem_index) && isnan(r.plms_rem_index) && isnan(r.rem_h)); /* stages unknown */
+    plm_score_result_clear(&r);
+    /* the same with the stages known: epochs 3 and 4 (90-150 s) REM hold the PLMS at 90 and 110 s */
+    const uint8_t rem[8] = {0, 0, 0, 1, 1, 0, 0, 0};
+    h.rem = rem;
+    assert_int_equal(plm_score_night(&c, e, 6, NULL, 0, NULL, 0, &h, S(0), S(240), &r), PLM_OK);
+    assert_int_equal(r.plms_rem_count, 2);
+    assert_near(r.rem_h, 60.0 / 3600, 1e-12);
+    assert_near(r.plms_rem_index, 2 / (60.0 / 3600), 1e-9);
+    assert_near(r.plms_nrem_index, 3 / (150.0 / 3600), 1e-9); /* 10, 30, 50 over 210 - 60 s */
+    assert_near(r.plms_index, 5 / (210.0 / 3600), 1e-9);
     assert_near(r.pi_wasm, 1.0, 0); /* every CLM in sleep is periodic */
     assert_true(isnan(r.plms_a_index));
     assert_true(isnan(r.plmsnr_index));

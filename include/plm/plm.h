@@ -31,9 +31,9 @@
 #include "timeutil.h"
 #include "types.h"
 
-#define PLM_VERSION_STRING "0.1.0"
+#define PLM_VERSION_STRING "0.2.0"
 
-/* Library version, "0.1.0". */
+/* Library version, "0.2.0". */
 const char *plm_version(void);
 
 #endif

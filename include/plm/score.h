@@ -71,13 +71,21 @@ typedef struct {
     int64_t onset_us, offset_us;
 } plm_interval_us;
 
-/* Sleep states by epoch: state[e] for [t0_us + e*epoch, ...): 1 sleep (N1/N2/N3/R), 0 wake, 2 REM-sleep not
- * distinguished here. NULL hypnogram = all sleep. */
+/* Sleep states by epoch: sleep[e] for [t0_us + e*epoch, ...): 1 sleep (N1/N2/N3/R), 0 wake.
+ * rem[e]: 1 REM; NULL when the stages are not known (actigraphy), and then no
+ * NREM/REM split. NULL hypnogram = all sleep. */
 typedef struct {
     int64_t t0_us;
     size_t n;
     const uint8_t *sleep;   /* 1 sleep, 0 wake */
+    const uint8_t *rem;     /* 1 REM, 0 not; may be NULL */
 } plm_hypno_view;
+
+struct plm_event_list;
+/* Epoch flags from the stage rows (W, N1, N2, N3, R) of ev: nep epochs of epoch_s from t0_s, each
+ * taking the stage row that holds its middle (none: wake). rem may be NULL. */
+void plm_stages_to_epochs(const struct plm_event_list *ev, double t0_s, double epoch_s, size_t nep, uint8_t *sleep,
+                          uint8_t *rem);
 
 typedef struct {
     int64_t onset_us, offset_us;
@@ -100,6 +108,11 @@ typedef struct {
     double tib_h, tst_h, wake_h;
     /* indices */
     double lm_index, plms_index, plmw_index, plms_a_index, plmsnr_index;
+    double plm_tib_index;   /* PLM per hour in bed, whatever the state (domain.md 2.1: what a leg alone can test) */
+    /* NREM/REM split (domain.md 1.4), only with stages (hyp->rem): PLMS in NREM / REM sleep per hour of
+     * NREM / REM sleep; NaN otherwise or when that time is 0 */
+    int32_t plms_rem_count;
+    double rem_h, plms_nrem_index, plms_rem_index;
     double pi_wasm;         /* PLMS / CLMS (WASM 2016 / SOMAS) */
     double pi_ferri;        /* Ferri 2006: IMIs in runs of >= 3 with 10 < IMI <= 90, over all IMIs */
     double median_imi_s, mean_lm_duration_s;
@@ -127,7 +140,6 @@ typedef struct {
 void plm_hypno_summary(const plm_hypno_view *hyp, double epoch_s, int64_t lights_off_us, int64_t lights_on_us,
                        plm_sleep_summary *out);
 
-struct plm_event_list;
 /* Score an events CSV's content (plm/events.h): lm rows per leg, arousal,
  * apnea/hypopnea, stage rows (30-s grid from the first one) and lights rows.
  * lights_off_s/lights_on_s override the file when finite; without lights rows

@@ -32,11 +32,17 @@ typedef struct {
     int32_t night;
     double tib_h, tst_h, se_pct, sol_min, waso_min;
     int32_t lm_count, plm_count, plms_count;
-    double lm_index, plms_index, plmw_index, plms_a_index, periodicity_index;
+    double lm_index, plms_index, plmw_index, plm_tib_index, plms_a_index, periodicity_index;
 } plm_night;
 
 /* Identity fields set, every result unknown (NaN / -1). */
 void plm_night_init(plm_night *n, const char *recording, const char *subject, const char *condition, int32_t night);
+
+/* The numeric fields of a /nights row after its identity (recording, subject, condition, night),
+ * in table order: their names, and a row's values (an unknown count, -1, as NaN). */
+enum { PLM_NIGHT_NVALUES = 14 };
+extern const char *const plm_night_value_names[PLM_NIGHT_NVALUES];
+void plm_night_values(const plm_night *r, double v[PLM_NIGHT_NVALUES]);
 
 /* One row of /stats. */
 typedef struct {

@@ -25,7 +25,8 @@ static void help(void)
            "Example:\n"
            "  actiplm score night01_events.csv --rules wasm2016 --json\n\n"
            "Output fields: tib_h tst_h se_pct sol_min waso_min lm_count clm_count plm_count\n"
-           "plms_count plmw_count lm_index plms_index plmw_index plms_a_index plmsnr_index\n"
+           "plms_count plmw_count lm_index plms_index plmw_index plm_tib_index (PLM per hour in\n"
+           "bed) plms_nrem_index plms_rem_index (with stage rows) plms_a_index plmsnr_index\n"
            "periodicity_index (PLMS/CLMS, WASM) periodicity_index_ferri (Ferri 2006)\n"
            "series_count series_mean_len median_imi_s mean_lm_duration_s. NaN where not\n"
            "computable (PLMS-A needs arousal rows, PLMSnr respiratory rows).\n\n"
@@ -98,7 +99,8 @@ int cmd_score(int argc, char **argv)
              {"waso_min", sl.waso_min, 0}, {"lm_count", r.lm_count, 1}, {"clm_count", r.clm_count, 1},
              {"plm_count", r.plm_count, 1}, {"plms_count", r.plms_count, 1}, {"plmw_count", r.plmw_count, 1},
              {"lm_index", r.lm_index, 0}, {"plms_index", r.plms_index, 0}, {"plmw_index", r.plmw_index, 0},
-             {"plms_a_index", r.plms_a_index, 0}, {"plmsnr_index", r.plmsnr_index, 0},
+             {"plm_tib_index", r.plm_tib_index, 0},
+             {"plms_nrem_index", r.plms_nrem_index, 0}, {"plms_rem_index", r.plms_rem_index, 0},             {"plms_a_index", r.plms_a_index, 0}, {"plmsnr_index", r.plmsnr_index, 0},
              {"periodicity_index", r.pi_wasm, 0}, {"periodicity_index_ferri", r.pi_ferri, 0},
              {"series_count", r.series_count, 1}, {"series_mean_len", r.series_mean_len, 0},
              {"median_imi_s", r.median_imi_s, 0}, {"mean_lm_duration_s", r.mean_lm_duration_s, 0}};

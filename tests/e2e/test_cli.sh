@@ -66,7 +66,8 @@ check "lights-off/on clock times and starts resolve to the truth, DST night incl
 check "/nights is filled: indices, sleep measures, counts (no NaN at default settings)" /usr/bin/python3 -c "
 import h5py, math, sys
 n = h5py.File('$T/r1.h5', 'r')['nights'][...]
-ok = all(all(math.isfinite(r[k]) for k in ('tib_h', 'tst_h', 'se_pct', 'plms_index', 'lm_index', 'periodicity_index')) and r['plm_count'] >= 0 for r in n)
+ok = all(all(math.isfinite(r[k]) for k in ('tib_h', 'tst_h', 'se_pct', 'plms_index', 'plm_tib_index', 'lm_index', 'periodicity_index')) and r['plm_count'] >= 0 for r in n)
+ok = ok and all(abs(r['plm_tib_index'] - r['plm_count'] / r['tib_h']) < 1e-9 for r in n)
 ok = ok and all(math.isnan(r['plms_a_index']) for r in n)  # no arousal annotations: not made up
 sys.exit(0 if ok else 1)"
 check "the study has a night with the spring clock change" grep -q '^S03_control_n1,.*,2024-03-30T' "$T/s1/truth/nights.csv"
@@ -119,7 +120,7 @@ j = json.load(open('$T/hand.json'))
 want = dict(lm_count=34, clm_count=33, plm_count=22, plms_count=20, plmw_count=2, series_count=5)
 ok = $rc == 0 and all(j[k] == v for k, v in want.items())
 near = dict(tib_h=1, tst_h=3000/3600, se_pct=300/3.6, sol_min=5, waso_min=5, lm_index=38.4, plms_index=24, plmw_index=12,
-            plms_a_index=1.2, periodicity_index=20/31, series_mean_len=4.4, median_imi_s=20)
+            plm_tib_index=22, plms_nrem_index=16/(2400/3600), plms_rem_index=4/(600/3600), plms_a_index=1.2, periodicity_index=20/31, series_mean_len=4.4, median_imi_s=20)
 ok = ok and all(abs(j[k] - v) < 1e-9 for k, v in near.items()) and j['plmsnr_index'] is None
 sys.exit(0 if ok else 1)"
 "$A" score --json --short-imi-starts-series tests/data/hand_night.csv >"$T/hand2.json"
@@ -133,7 +134,8 @@ for t in csv.DictReader(open('$T/s1/truth/nights.csv')):
                                   capture_output=True, text=True, check=True).stdout)
     for k in ('lm_count', 'plm_count', 'plms_count'):
         bad += j[k] != int(t[k])
-    for k in ('tib_h', 'tst_h', 'se_pct', 'sol_min', 'waso_min', 'lm_index', 'plms_index', 'plmw_index', 'plms_a_index', 'periodicity_index'):
+    for k in ('tib_h', 'tst_h', 'se_pct', 'sol_min', 'waso_min', 'lm_index', 'plms_index', 'plmw_index', 'plm_tib_index', 'plms_a_index', 'periodicity_index',
+              'plms_nrem_index', 'plms_rem_index'):
         bad += abs(j[k] - float(t[k])) > 1e-5
 sys.exit(1 if bad else 0)"
 printf 'onset_s,duration_s,type,leg\n10,1,lm,L\n20,1,lm\n30,1,spindle,\n' >"$T/noleg.csv"
@@ -159,6 +161,22 @@ sys.exit(0 if ok else 1)"
 check "export writes the five CSV tables and a workbook" sh -c "[ $rc -eq 0 ] && for t in nights subjects stats lm_events dictionary; do [ -s '$T/tables/'\$t.csv ] || exit 1; done && [ -s '$T/r1.xlsx' ]"
 "$A" stats "$T/tables/nights.csv" --csv "$T/st_csv.csv" >/dev/null 2>&1
 check "stats on the exported nights.csv reproduces /stats exactly" cmp "$T/st_h5.csv" "$T/st_csv.csv"
+cp "$T/r1.h5" "$T/older.h5"
+/usr/bin/python3 -c "
+import h5py, numpy as np
+with h5py.File('$T/older.h5', 'r+') as f:
+    src = f['nights'][...]
+    keep = [k for k in src.dtype.names if k != 'plm_tib_index']
+    del f['nights']
+    f.create_dataset('nights', data=np.array([tuple(r[k] for k in keep) for r in src], dtype=[(k, src.dtype[k]) for k in keep]))"
+"$A" export "$T/older.h5" --csv "$T/older" >/dev/null 2>&1; rc=$?
+check "export of a file from before plm_tib_index: that column NaN, the others as written" /usr/bin/python3 -c "
+import csv, sys
+a = list(csv.DictReader(open('$T/older/nights.csv')))
+b = list(csv.DictReader(open('$T/tables/nights.csv')))
+ok = $rc == 0 and len(a) == len(b) == 6 and all(r['plm_tib_index'] == 'NaN' for r in a)
+ok = ok and all(r[k] == q[k] for r, q in zip(a, b) for k in r if k != 'plm_tib_index')
+sys.exit(0 if ok else 1)"
 check "CSV is RFC 4180 with a dot decimal separator (Python's csv reads it back)" /usr/bin/python3 -c "
 import csv, sys
 rows = list(csv.reader(open('$T/tables/nights.csv', newline='')))
