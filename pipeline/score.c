@@ -64,21 +64,24 @@ static int cmp_leg(const void *a, const void *b)
     return (int)x->leg - (int)y->leg;
 }
 
-/* 1 sleep, 0 wake, for the epoch holding t; outside the hypnogram: wake. */
-static int state_at(const plm_hypno_view *h, int64_t t, int64_t epoch_us)
+/* flags[e] of the epoch e holding t; 0 outside the hypnogram. */
+static int flag_at(const plm_hypno_view *h, const uint8_t *flags, int64_t t, int64_t epoch_us)
 {
-    if (!h) return 1;
     if (t < h->t0_us) return 0;
     int64_t e = (t - h->t0_us) / epoch_us;
-    return (size_t)e < h->n ? h->sleep[e] != 0 : 0;
+    return (size_t)e < h->n ? flags[e] != 0 : 0;
+}
+
+/* 1 sleep, 0 wake, for the epoch holding t; outside the hypnogram: wake. No hypnogram: sleep. */
+static int state_at(const plm_hypno_view *h, int64_t t, int64_t epoch_us)
+{
+    return h ? flag_at(h, h->sleep, t, epoch_us) : 1;
 }
 
 /* 1 if the epoch holding t is REM (hypnogram with stages only). */
 static int rem_at(const plm_hypno_view *h, int64_t t, int64_t epoch_us)
 {
-    if (!h || !h->rem || t < h->t0_us) return 0;
-    int64_t e = (t - h->t0_us) / epoch_us;
-    return (size_t)e < h->n ? h->rem[e] != 0 : 0;
+    return h && h->rem ? flag_at(h, h->rem, t, epoch_us) : 0;
 }
 
 void plm_stages_to_epochs(const plm_event_list *ev, double t0_s, double epoch_s, size_t nep, uint8_t *sleep, uint8_t *rem)

@@ -240,12 +240,9 @@ void plm_night_values(const plm_night *r, double v[PLM_NIGHT_NVALUES])
         if (!(dst)) PLM_FAIL(PLM_ENOMEM, "%s: out of memory", s->path);       \
     } while (0)
 
-plm_status plm_store_add_night(plm_store *s, const plm_night *row)
+/* The night number and every result of row into r (strings are the caller's business). */
+static void night_rec_set(night_rec *r, const plm_night *row)
 {
-    if (!grow((void **)&s->nights, &s->cap_nights, s->n_nights, sizeof *s->nights))
-        PLM_FAIL(PLM_ENOMEM, "%s: out of memory", s->path);
-    night_rec *r = &s->nights[s->n_nights];
-    memset(r, 0, sizeof *r);
     r->night = row->night;
     r->tib_h = row->tib_h, r->tst_h = row->tst_h, r->se_pct = row->se_pct;
     r->sol_min = row->sol_min, r->waso_min = row->waso_min;
@@ -253,6 +250,15 @@ plm_status plm_store_add_night(plm_store *s, const plm_night *row)
     r->lm_index = row->lm_index, r->plms_index = row->plms_index, r->plmw_index = row->plmw_index;
     r->plm_tib_index = row->plm_tib_index;
     r->plms_a_index = row->plms_a_index, r->periodicity_index = row->periodicity_index;
+}
+
+plm_status plm_store_add_night(plm_store *s, const plm_night *row)
+{
+    if (!grow((void **)&s->nights, &s->cap_nights, s->n_nights, sizeof *s->nights))
+        PLM_FAIL(PLM_ENOMEM, "%s: out of memory", s->path);
+    night_rec *r = &s->nights[s->n_nights];
+    memset(r, 0, sizeof *r);
+    night_rec_set(r, row);
     s->n_nights++; /* counted now so that clear frees partial strings */
     DUP_OR_FAIL(r->recording, row->recording);
     DUP_OR_FAIL(r->subject, row->subject);
@@ -737,15 +743,9 @@ plm_status plm_store_read_nights(const char *path, plm_night **rows, size_t *n)
         goto done;
     }
     /* a field an older file lacks stays unknown: HDF5 leaves members missing from the file alone */
-    for (hsize_t i = 0; i < dims[0]; i++) {
-        plm_night u;
-        plm_night_init(&u, NULL, NULL, NULL, -1);
-        night_rec *r = &recs[i];
-        r->tib_h = u.tib_h, r->tst_h = u.tst_h, r->se_pct = u.se_pct, r->sol_min = u.sol_min, r->waso_min = u.waso_min;
-        r->lm_count = u.lm_count, r->plm_count = u.plm_count, r->plms_count = u.plms_count;
-        r->lm_index = u.lm_index, r->plms_index = u.plms_index, r->plmw_index = u.plmw_index;
-        r->plm_tib_index = u.plm_tib_index, r->plms_a_index = u.plms_a_index, r->periodicity_index = u.periodicity_index;
-    }
+    plm_night unknown;
+    plm_night_init(&unknown, NULL, NULL, NULL, -1);
+    for (hsize_t i = 0; i < dims[0]; i++) night_rec_set(&recs[i], &unknown);
     if (dims[0] && H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, recs) < 0) {
         st = plm__fail(PLM_EIO, "%s: cannot read /nights", path);
         goto done;

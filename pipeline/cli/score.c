@@ -99,8 +99,9 @@ int cmd_score(int argc, char **argv)
              {"waso_min", sl.waso_min, 0}, {"lm_count", r.lm_count, 1}, {"clm_count", r.clm_count, 1},
              {"plm_count", r.plm_count, 1}, {"plms_count", r.plms_count, 1}, {"plmw_count", r.plmw_count, 1},
              {"lm_index", r.lm_index, 0}, {"plms_index", r.plms_index, 0}, {"plmw_index", r.plmw_index, 0},
-             {"plm_tib_index", r.plm_tib_index, 0},
-             {"plms_nrem_index", r.plms_nrem_index, 0}, {"plms_rem_index", r.plms_rem_index, 0},             {"plms_a_index", r.plms_a_index, 0}, {"plmsnr_index", r.plmsnr_index, 0},
+             {"plm_tib_index", r.plm_tib_index, 0}, {"plms_nrem_index", r.plms_nrem_index, 0},
+             {"plms_rem_index", r.plms_rem_index, 0}, {"plms_a_index", r.plms_a_index, 0},
+             {"plmsnr_index", r.plmsnr_index, 0},
              {"periodicity_index", r.pi_wasm, 0}, {"periodicity_index_ferri", r.pi_ferri, 0},
              {"series_count", r.series_count, 1}, {"series_mean_len", r.series_mean_len, 0},
              {"median_imi_s", r.median_imi_s, 0}, {"mean_lm_duration_s", r.mean_lm_duration_s, 0}};
