@@ -13,20 +13,34 @@
 
 static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Switch TZ to zone (NULL/"" keeps the machine's); returns the saved value. */
+/* The machine's zone, as a TZ value: glibc reads ":/etc/localtime" exactly as an unset TZ. */
+#define TZ_MACHINE ":/etc/localtime"
+
+/* Switching zones sets TZ, and the environment must never move while other threads read it
+ * (getenv does not lock, and libraries call it at any time). glibc replaces the value of a
+ * variable that exists in place and keeps the old strings; only adding a variable grows, and
+ * may free, the array. So TZ is made present once and is never removed. */
+void plm_time_init(void)
+{
+    pthread_mutex_lock(&tz_lock);
+    if (!getenv("TZ")) setenv("TZ", TZ_MACHINE, 0);
+    pthread_mutex_unlock(&tz_lock);
+}
+
+/* Switch TZ to zone (NULL/"" keeps the machine's); returns the value to restore. tz_lock held. */
 static char *tz_push(const char *zone)
 {
     const char *old = getenv("TZ");
-    char *saved = old ? plm__strdup(old) : NULL;
+    char *saved = plm__strdup(old ? old : TZ_MACHINE);
     if (zone && *zone) setenv("TZ", zone, 1);
+    else if (!old) setenv("TZ", TZ_MACHINE, 1); /* plm_time_init was not called: add TZ, once */
     tzset();
     return saved;
 }
 
 static void tz_pop(char *saved)
 {
-    if (saved) setenv("TZ", saved, 1);
-    else unsetenv("TZ");
+    setenv("TZ", saved ? saved : TZ_MACHINE, 1);
     tzset();
     free(saved);
 }

@@ -2,6 +2,9 @@
  * Expected epoch seconds are computed by hand: 2024-01-01T00:00:00Z = 1704067200, plus
  * 86400 per day. Europe/Berlin changes 2024-03-31 01:00Z (CET->CEST) and 2024-10-27 01:00Z. */
 #include "testlib.h"
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
 #include "plm/plm.h"
 
 #define DAY 86400LL
@@ -146,6 +149,75 @@ static void clock_time_rules(void **state)
     assert_near(v, 3600, 0);
 }
 
+/* Conversions in several threads while other threads read the environment, as the HDF5
+ * library does (HDF5_USE_FILE_LOCKING and others) in the workers of `actiplm run -j`. The
+ * zone switch must never move the environment under a reader: with TZ unset at the start,
+ * the old code added TZ and removed it again on every conversion, and a reader then walked a
+ * freed array (seen as a SEGV in getenv under ASan). Each conversion is also checked: a
+ * switch must not leak into another thread's result. */
+enum { CONVERSIONS = 4000, READS = 200000 };
+static volatile int readers_stop;
+
+static void *converter(void *arg)
+{
+    intptr_t k = (intptr_t)arg, bad = 0;
+    for (int i = 0; i < CONVERSIONS; i++) {
+        int ny = (int)((i + k) % 2);
+        plm_time t;
+        /* 2024-07-01 12:00 local: Berlin UTC+2, New York UTC-4; 2024-07-01Z = 1704067200 + 182 d */
+        if (plm_time_from_local(2024, 7, 1, 12, 0, 0, 0, ny ? "America/New_York" : "Europe/Berlin", &t) != PLM_OK ||
+            t.utc_s != 1719792000LL + 12 * 3600 - (ny ? -4 : 2) * 3600 || t.offset_s != (ny ? -4 : 2) * 3600)
+            bad++;
+    }
+    return (void *)bad;
+}
+
+static void *env_reader(void *arg)
+{
+    const char *home = arg;
+    intptr_t bad = 0;
+    for (int i = 0; i < READS && !readers_stop; i++) {
+        const char *v = getenv("ACTIPLM_TEST_HOME");
+        if (!v || strcmp(v, home)) bad++;
+        (void)getenv("HDF5_USE_FILE_LOCKING");
+    }
+    return (void *)bad;
+}
+
+static void conversions_beside_environment_readers(void **state)
+{
+    (void)state;
+    char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+    unsetenv("TZ"); /* a machine without TZ, as in CI */
+    setenv("ACTIPLM_TEST_HOME", "/home/somebody", 1);
+    plm_time_init();
+    readers_stop = 0;
+    pthread_t c[2], r[2];
+    for (intptr_t k = 0; k < 2; k++) {
+        assert_int_equal(pthread_create(&c[k], NULL, converter, (void *)k), 0);
+        assert_int_equal(pthread_create(&r[k], NULL, env_reader, "/home/somebody"), 0);
+    }
+    void *bad;
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(pthread_join(c[k], &bad), 0);
+        assert_int_equal((intptr_t)bad, 0);
+    }
+    readers_stop = 1;
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(pthread_join(r[k], &bad), 0);
+        assert_int_equal((intptr_t)bad, 0);
+    }
+    /* the machine's zone still reads as before: unset TZ and ":/etc/localtime" mean the same */
+    plm_time t;
+    assert_int_equal(plm_time_from_local(2024, 1, 15, 12, 0, 0, 0, "", &t), PLM_OK);
+    struct tm lt;
+    time_t u = (time_t)t.utc_s;
+    localtime_r(&u, &lt);
+    assert_int_equal(lt.tm_hour, 12);
+    if (old) setenv("TZ", old, 1);
+    free(old);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -156,6 +228,7 @@ int main(void)
         cmocka_unit_test(tspec_parsing),
         cmocka_unit_test(clock_times_across_clock_changes),
         cmocka_unit_test(clock_time_rules),
+        cmocka_unit_test(conversions_beside_environment_readers),
     };
     return cmocka_run_group_tests_name("timeutil", tests, NULL, NULL);
 }

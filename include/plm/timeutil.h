@@ -10,7 +10,7 @@
  *
  * Thread safety: the conversions switch the process time zone (TZ) under a
  * mutex and restore it; do not call localtime()/mktime() from other threads
- * meanwhile.
+ * meanwhile, and call plm_time_init() before starting threads.
  * Ownership: no allocation; outputs go to caller-provided structs/buffers.
  */
 #ifndef PLM_TIMEUTIL_H
@@ -26,6 +26,14 @@ typedef struct {
     int32_t nsec;     /* 0 .. 999 999 999 */
     int32_t offset_s; /* local time minus UTC at this instant, in seconds */
 } plm_time;
+
+/* Make the process environment safe for the zone switches; call once, before starting threads
+ * that convert times (the actiplm command does it first thing). The conversions read a zone by
+ * setting TZ; if TZ is absent, setting it grows the environment array, and any thread reading
+ * the environment at that moment (getenv, which libraries call freely) reads freed memory.
+ * This sets an absent TZ to ":/etc/localtime", which glibc reads exactly as an unset TZ (the
+ * machine's zone); from then on a switch replaces TZ's value in place. Idempotent. */
+void plm_time_init(void);
 
 /* Check that tz names an installed IANA zone (NULL/"" is always valid). */
 plm_status plm_time_check_zone(const char *tz);

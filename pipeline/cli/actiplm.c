@@ -43,6 +43,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     gsl_set_error_handler_off();
+    plm_time_init(); /* before any thread: zone switches then never move the environment */
     cli_set_command_line(argc, argv);
     if (argc < 2) {
         usage(stderr);
