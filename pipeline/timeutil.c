@@ -32,8 +32,7 @@ static char *tz_push(const char *zone)
 {
     const char *old = getenv("TZ");
     char *saved = plm__strdup(old ? old : TZ_MACHINE);
-    if (zone && *zone) setenv("TZ", zone, 1);
-    else if (!old) setenv("TZ", TZ_MACHINE, 1); /* plm_time_init was not called: add TZ, once */
+    if (zone && *zone) setenv("TZ", zone, 1); /* without plm_time_init, this or tz_pop adds TZ, once */
     tzset();
     return saved;
 }
