@@ -10,7 +10,8 @@
  *
  * Thread safety: the conversions switch the process time zone (TZ) under a
  * mutex and restore it; do not call localtime()/mktime() from other threads
- * meanwhile, and call plm_time_init() before starting threads.
+ * meanwhile, call plm_time_init() before starting threads, and do not add or
+ * remove environment variables (setenv, unsetenv, putenv) while threads run.
  * Ownership: no allocation; outputs go to caller-provided structs/buffers.
  */
 #ifndef PLM_TIMEUTIL_H
