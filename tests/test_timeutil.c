@@ -3,6 +3,7 @@
  * 86400 per day. Europe/Berlin changes 2024-03-31 01:00Z (CET->CEST) and 2024-10-27 01:00Z. */
 #include "testlib.h"
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 #include "plm/plm.h"
@@ -156,7 +157,7 @@ static void clock_time_rules(void **state)
  * freed array (seen as a SEGV in getenv under ASan). Each conversion is also checked: a
  * switch must not leak into another thread's result. */
 enum { CONVERSIONS = 4000, READS = 200000 };
-static volatile int readers_stop;
+static atomic_int readers_stop; /* set by the main thread, read by the readers */
 
 static void *converter(void *arg)
 {
