@@ -26,7 +26,7 @@ plm_sim_cfg plm_sim_cfg_default(void)
         .spike_rate_per_h = 1, .offset_max_mg = 30, .gain_err_max = 0.02, .full_scale_g = 8,
         .control_plms_per_h = 33, .control_plms_sd = 16, .magnesium_plms_ratio = 0.65, .control_se_pct = 75,
         .control_se_sd = 10, .magnesium_se_gain_pct = 10, .timezone = "Europe/Berlin",
-        .first_night = "2024-03-28", .flac = 0, .nonwear_min = 0};
+        .first_night = "2024-03-28", .flac = 0, .nonwear_min = 0, .preset = PLM_SIM_DEFAULT, .float_wav = 0};
     return c;
 }
 
@@ -40,19 +40,25 @@ typedef struct {
     double gait_hz, gait_phase;
 } seg;
 
-enum { MOVE_SERIES, MOVE_ISOLATED, MOVE_WAKE, MOVE_POSTURE };
+/* kinds of the truth (lm.csv): PLM series members (fast and slow dorsiflexions), isolated LMs,
+ * wake movements (sparse, or quick clusters whose members are < 10 s apart: "short"), posture
+ * changes, and twitches (< 0.5 s: not leg movements, never counted) */
+enum { MOVE_SERIES, MOVE_ISOLATED, MOVE_WAKE, MOVE_POSTURE, MOVE_SLOW, MOVE_TWITCH, MOVE_SHORT };
 typedef struct {
     int64_t on, end;        /* samples, [on, end) */
     int leg;                /* PLM_LEG_LEFT or PLM_LEG_RIGHT */
     int kind;
     int unit;               /* index of the combined movement */
+    int slow;               /* tilt over the whole movement (rise, hold, return), vibration 0.3-3 Hz */
     double rot_deg, amp_g;
+    double ramp_s;          /* raised-cosine rise and fall of the shaking (<= a quarter of the duration) */
     double f_hz[3], ph[3], dir[3][3];
 } move;
 
 typedef struct {            /* one combined (bilateral-merged) movement of the truth */
     int64_t on, end;
     int legs, kind, plm, arousal;
+    double peak_g, tilt_deg; /* largest vibration amplitude and tilt of its legs */
 } unit;
 
 typedef struct {
@@ -69,7 +75,7 @@ typedef struct {
     span *ar;
     size_t nar, capar;
     char *stage;            /* per epoch: W, 1, 2, 3, R */
-    int nep;
+    int nep, hard;
     int64_t n;              /* samples */
     double fs;
     double lo_s, ln_s;      /* lights off/on, s from the first sample */
@@ -116,7 +122,28 @@ static move make_move(gsl_rng *r, const night *nt, double on_s, double dur_s, in
         m.ph[k] = unif(r, 0, 2 * M_PI);
         gsl_ran_dir_3d(r, &m.dir[k][0], &m.dir[k][1], &m.dir[k][2]);
     }
+    m.ramp_s = nt->hard ? unif(r, 0.1, 0.6) : 0.1; /* hard: movements that build up slowly */
     return m;
+}
+
+/* Hard preset: LM peak amplitude log-normal (median 55 mg, log-SD 1.0) clipped to 8-400 mg. */
+static double hard_amp(gsl_rng *r) { return clampd(0.055 * exp(gsl_ran_gaussian(r, 1.0)), 0.008, 0.4); }
+
+/* Hard preset: a slow dorsiflexion -- the shank tilts by 3-14 deg over 1.5-4 s and returns, shaking
+ * little (0.3-3 Hz at a quarter of the amplitude). Both legs of a bilateral movement share it. */
+static void make_slow(gsl_rng *r, const night *nt, move *a, move *b)
+{
+    double dur = unif(r, 1.5, 4.0), rot = unif(r, 3, 14);
+    move *v[2] = {a, b};
+    for (int k = 0; k < 2 && v[k]; k++) {
+        move *m = v[k];
+        m->kind = MOVE_SLOW;
+        m->slow = 1;
+        m->end = m->on + smp(nt, dur);
+        m->rot_deg = rot * (k ? unif(r, 0.7, 1.0) : 1.0);
+        m->amp_g /= 4;
+        for (int f = 0; f < 3; f++) m->f_hz[f] = unif(r, 0.3, 3.0);
+    }
 }
 
 static double lm_duration(gsl_rng *r)
@@ -192,11 +219,14 @@ static double sleep_s_after(const night *nt, double t_s)
 
 static plm_status add_unit(night *nt, const move *a, const move *b, int kind, int plm)
 {
-    unit u = {.on = a->on, .end = a->end, .legs = a->leg, .kind = kind, .plm = plm};
+    unit u = {.on = a->on, .end = a->end, .legs = a->leg, .kind = kind, .plm = plm, .peak_g = a->amp_g,
+              .tilt_deg = a->rot_deg};
     if (b) {
         if (b->on < u.on) u.on = b->on;
         if (b->end > u.end) u.end = b->end;
         u.legs |= b->leg;
+        u.peak_g = fmax(u.peak_g, b->amp_g);
+        u.tilt_deg = fmax(u.tilt_deg, b->rot_deg);
     }
     PUSH(nt->u, nt->nu, nt->capu, u);
     return PLM_OK;
@@ -300,12 +330,21 @@ static plm_status script_night(night *nt, gsl_rng *r, double plms_per_h, double 
                             int first = gsl_rng_uniform(r) < 0.5 ? PLM_LEG_LEFT : PLM_LEG_RIGHT;
                             a = make_move(r, nt, on[k], fmin(lm_duration(r), 5.0 - off), first, MOVE_SERIES, 0.03, 0.3, 1, 6);
                             b = make_move(r, nt, on[k] + off, fmin(lm_duration(r), 5.0 - off), 3 - first, MOVE_SERIES, 0.03, 0.3, 1, 6);
-                            if ((st = add_move(nt, a)) || (st = add_move(nt, b)) || (st = add_unit(nt, &a, &b, MOVE_SERIES, 1)))
+                            if (nt->hard) {
+                                a.amp_g = hard_amp(r);
+                                b.amp_g = clampd(a.amp_g * unif(r, 0.5, 1.5), 0.008, 0.4);
+                                if (gsl_rng_uniform(r) < 0.25) make_slow(r, nt, &a, &b);
+                            }
+                            if ((st = add_move(nt, a)) || (st = add_move(nt, b)) || (st = add_unit(nt, &a, &b, a.kind, 1)))
                                 return st;
                         } else {
                             int leg = v < pb + (1 - pb) * pl ? PLM_LEG_LEFT : PLM_LEG_RIGHT;
                             a = make_move(r, nt, on[k], lm_duration(r), leg, MOVE_SERIES, 0.03, 0.3, 1, 6);
-                            if ((st = add_move(nt, a)) || (st = add_unit(nt, &a, NULL, MOVE_SERIES, 1))) return st;
+                            if (nt->hard) {
+                                a.amp_g = hard_amp(r);
+                                if (gsl_rng_uniform(r) < 0.25) make_slow(r, nt, &a, NULL);
+                            }
+                            if ((st = add_move(nt, a)) || (st = add_unit(nt, &a, NULL, a.kind, 1))) return st;
                         }
                         if (stage_at(nt, on[k]) != 'W') made++;
                     }
@@ -318,11 +357,18 @@ static plm_status script_night(night *nt, gsl_rng *r, double plms_per_h, double 
         if (asleep && v < 6.0 * step / 3600.0) { /* isolated LM, ~6/h */
             int leg = legs == 2 && gsl_rng_uniform(r) < 0.5 ? PLM_LEG_RIGHT : PLM_LEG_LEFT;
             move a = make_move(r, nt, t, lm_duration(r), leg, MOVE_ISOLATED, 0.03, 0.3, 1, 6);
+            if (nt->hard) a.amp_g = hard_amp(r);
             if ((st = add_move(nt, a)) || (st = add_unit(nt, &a, NULL, MOVE_ISOLATED, 0))) return st;
             t += unif(r, gap_lo, gap_hi);
         } else if (v < (asleep ? 8.5 : 12.0) * step / 3600.0) { /* posture change, ~2.5/h asleep, more awake */
             if ((st = posture_change(nt, r, t, &roll))) return st;
             t += unif(r, gap_lo, gap_hi);
+        } else if (!asleep && nt->hard && v < 0.9 && gsl_rng_uniform(r) < 0.8) {
+            /* hard preset: sparse wake movement, about one per two minutes, > 90 s apart */
+            int leg = legs == 2 && gsl_rng_uniform(r) < 0.5 ? PLM_LEG_RIGHT : PLM_LEG_LEFT;
+            move a = make_move(r, nt, t, unif(r, 0.6, 3.0), leg, MOVE_WAKE, 0.03, 0.4, 1, 8);
+            if ((st = add_move(nt, a)) || (st = add_unit(nt, &a, NULL, MOVE_WAKE, 0))) return st;
+            t += unif(r, 95, 150);
         } else if (!asleep && v < 0.9) { /* wake: a cluster of 2-5 quick movements */
             int k = 2 + (int)gsl_rng_uniform_int(r, 4);
             double on = t;
@@ -330,7 +376,8 @@ static plm_status script_night(night *nt, gsl_rng *r, double plms_per_h, double 
                 double imi = unif(r, 2.5, 6.0);
                 int leg = legs == 2 && gsl_rng_uniform(r) < 0.5 ? PLM_LEG_RIGHT : PLM_LEG_LEFT;
                 move a = make_move(r, nt, on, unif(r, 0.6, fmin(2.0, imi - 1.0)), leg, MOVE_WAKE, 0.1, 0.5, 2, 10);
-                if ((st = add_move(nt, a)) || (st = add_unit(nt, &a, NULL, MOVE_WAKE, 0))) return st;
+                if (nt->hard) a.kind = MOVE_SHORT;
+                if ((st = add_move(nt, a)) || (st = add_unit(nt, &a, NULL, a.kind, 0))) return st;
                 if (i + 1 < k) on += imi;
             }
             /* clusters may follow each other closely: their later members come < 10 s after the
@@ -347,6 +394,25 @@ static plm_status script_night(night *nt, gsl_rng *r, double plms_per_h, double 
         if ((st = add_seg(nt, l, s1))) return st;
     }
     if ((st = upright(nt, r, up + 6, (double)nt->n / nt->fs))) return st;
+    /* hard preset: twitches (0.1-0.35 s, 20-80 mg; not leg movements), about 4 per hour of
+     * sleep, at least 5 s from any movement */
+    if (nt->hard) {
+        int tw = (int)gsl_ran_poisson(r, 4.0 * tst_s / 3600.0);
+        for (int k = 0, tries = 0; k < tw && tries < 20 * tw; tries++) {
+            double a0 = unif(r, nt->lo_s, nt->ln_s - 10);
+            if (stage_at(nt, a0) == 'W') continue;
+            int64_t s0 = smp(nt, a0 - 5), s1 = smp(nt, a0 + 5.4);
+            int clash = 0;
+            for (size_t i = 0; i < nt->nu && !clash; i++) clash = nt->u[i].on < s1 && nt->u[i].end > s0;
+            if (clash) continue;
+            int leg = legs == 2 && gsl_rng_uniform(r) < 0.5 ? PLM_LEG_RIGHT : PLM_LEG_LEFT;
+            move a = make_move(r, nt, a0, unif(r, 0.1, 0.35), leg, MOVE_TWITCH, 0.02, 0.08, 0, 0.5);
+            a.amp_g = unif(r, 0.02, 0.08);
+            for (int f = 0; f < 3; f++) a.f_hz[f] = fmin(unif(r, 4, 10), 0.4 * nt->fs);
+            if ((st = add_move(nt, a)) || (st = add_unit(nt, &a, NULL, MOVE_TWITCH, 0))) return st;
+            k++;
+        }
+    }
     /* arousals: tied to some PLMS, plus spontaneous ones away from every LM */
     for (size_t i = 0; i < nt->nu; i++) {
         unit *u = &nt->u[i];
@@ -415,7 +481,7 @@ static truth night_truth(const night *nt)
     for (size_t i = 0; i < nt->nu; i++) {
         const unit *u = &nt->u[i];
         double on = (double)u->on / nt->fs;
-        if (on < nt->lo_s || on >= nt->ln_s) continue;
+        if (on < nt->lo_s || on >= nt->ln_s || u->kind == MOVE_TWITCH) continue;
         int asleep = stage_at(nt, on) != 'W';
         t.lm_count++;
         t.lms_count += asleep;
@@ -441,6 +507,7 @@ typedef struct {
     double drift_T[2][3], drift_ph[2][3];
     double mount[2][3][3];  /* body -> sensor axes: how the strap happened to sit */
     int64_t nonwear_end;     /* samples [0, nonwear_end): the sensor lies flat on a table */
+    double noise_g;          /* white noise SD per axis */
 } sensor;
 
 /* A uniformly random rotation matrix (from a random unit quaternion). */
@@ -471,11 +538,19 @@ static double smooth(double x) { return x <= 0 ? 0 : x >= 1 ? 1 : x * x * (3 - 2
 static double envelope(const move *m, int64_t i, double fs)
 {
     double t = (double)(i - m->on) / fs, d = (double)(m->end - m->on) / fs;
-    double ramp = fmin(0.1, d / 4);
+    double ramp = fmin(m->ramp_s, d / 4);
     if (t < 0 || t >= d) return 0;
     if (t < ramp) return 0.5 - 0.5 * cos(M_PI * t / ramp);
     if (t > d - ramp) return 0.5 - 0.5 * cos(M_PI * (d - t) / ramp);
     return 1;
+}
+
+/* Tilt profile of a slow dorsiflexion at fraction x of its duration: rise over the first 35 %,
+ * hold, return over the last 35 % (smoothstep ramps). */
+static double slow_profile(double x)
+{
+    if (x <= 0 || x >= 1) return 0;
+    return x < 0.35 ? smooth(x / 0.35) : x > 0.65 ? smooth((1 - x) / 0.35) : 1;
 }
 
 static plm_status write_night(const plm_sim_cfg *cfg, const night *nt, const sensor *sn, const spike *sp, size_t nsp,
@@ -483,7 +558,12 @@ static plm_status write_night(const plm_sim_cfg *cfg, const night *nt, const sen
 {
     int nch = cfg->legs * 3;
     short *buf = malloc(plm__mul((size_t)BLOCK * (size_t)nch, sizeof *buf));
-    if (!buf) return plm__fail(PLM_ENOMEM, "simulate: out of memory");
+    float *fbuf = malloc(plm__mul((size_t)BLOCK * (size_t)nch, sizeof *fbuf));
+    if (!buf || !fbuf) {
+        free(buf);
+        free(fbuf);
+        return plm__fail(PLM_ENOMEM, "simulate: out of memory");
+    }
     size_t segi[2] = {0, 0}, movi[2] = {0, 0}, spi = 0;
     size_t mstart[2] = {0, 0}, mend[2] = {0, 0}; /* moves are sorted by leg, then onset */
     while (mend[0] < nt->nm && nt->m[mend[0]].leg == PLM_LEG_LEFT) mend[0]++;
@@ -491,7 +571,7 @@ static plm_status write_night(const plm_sim_cfg *cfg, const night *nt, const sen
     mend[1] = nt->nm;
     movi[0] = mstart[0];
     movi[1] = mstart[1];
-    double lsb = 1.0 / 256.0, noise_g = cfg->noise_mg * 1e-3, drift_g = cfg->drift_mg * 1e-3;
+    double lsb = 1.0 / 256.0, noise_g = sn->noise_g, drift_g = cfg->drift_mg * 1e-3;
     int kmax = (int)floor(cfg->full_scale_g / lsb) - 1, scale = (int)lround(32768.0 / (cfg->full_scale_g / lsb));
     for (int64_t b0 = 0; b0 < nt->n; b0 += BLOCK) {
         int64_t nb = nt->n - b0 < BLOCK ? nt->n - b0 : BLOCK;
@@ -522,8 +602,8 @@ static plm_status write_night(const plm_sim_cfg *cfg, const night *nt, const sen
                 if (mi < mend[l] && nt->m[mi].on <= i) {
                     const move *m = &nt->m[mi];
                     double w = envelope(m, i, nt->fs);
-                    th += m->rot_deg * w;
                     double mt = (double)(i - m->on) / nt->fs;
+                    th += m->rot_deg * (m->slow ? slow_profile(mt * nt->fs / (double)(m->end - m->on)) : w);
                     for (int k = 0; k < 3; k++) {
                         double v = m->amp_g / sqrt(3.0) * w * sin(2 * M_PI * m->f_hz[k] * mt + m->ph[k]);
                         for (int ax = 0; ax < 3; ax++) a[ax] += v * m->dir[k][ax];
@@ -544,6 +624,10 @@ static plm_status write_night(const plm_sim_cfg *cfg, const night *nt, const sen
                     while (spi < nsp && sp[spi].at < i) spi++;
                     for (size_t q = spi; q < nsp && sp[q].at == i; q++)
                         if (sp[q].ch == ch) v += sp[q].g;
+                    if (cfg->float_wav) {
+                        fbuf[j * nch + ch] = (float)clampd(v, -cfg->full_scale_g, cfg->full_scale_g);
+                        continue;
+                    }
                     long k = lround(v / lsb);
                     if (k > kmax) k = kmax;
                     if (k < -kmax - 1) k = -kmax - 1;
@@ -551,12 +635,14 @@ static plm_status write_night(const plm_sim_cfg *cfg, const night *nt, const sen
                 }
             }
         }
-        if (sf_writef_short(sf, buf, nb) != nb) {
+        if ((cfg->float_wav ? sf_writef_float(sf, fbuf, nb) : sf_writef_short(sf, buf, nb)) != nb) {
             free(buf);
+            free(fbuf);
             return plm__fail(PLM_EIO, "simulate: write error: %s", sf_strerror(sf));
         }
     }
     free(buf);
+    free(fbuf);
     return PLM_OK;
 }
 
@@ -596,6 +682,7 @@ static plm_status write_truth_events(const char *path, const night *nt)
     for (int e = 0; e < nt->nep; e++) fprintf(f, "%.6f,30.000000,%s,\n", nt->lo_s + e * EPOCH_S, stage_name(nt->stage[e]));
     for (size_t i = 0; i < nt->nm; i++) {
         const move *m = &nt->m[i];
+        if (m->kind == MOVE_TWITCH) continue; /* not a leg movement: in lm.csv only */
         fprintf(f, "%.6f,%.6f,lm,%s\n", (double)m->on / nt->fs, (double)(m->end - m->on) / nt->fs,
                 m->leg == PLM_LEG_LEFT ? "L" : "R");
     }
@@ -608,16 +695,16 @@ static plm_status write_truth_events(const char *path, const night *nt)
 
 static plm_status write_truth_lm(const char *path, const night *nt)
 {
-    static const char *const kinds[] = {"series", "isolated", "wake", "posture"};
+    static const char *const kinds[] = {"series", "isolated", "wake", "posture", "slow", "twitch", "short"};
     FILE *f = fopen(path, "w");
     if (!f) PLM_FAIL(PLM_EIO, "%s: cannot create: %s", path, strerror(errno));
-    fprintf(f, "onset_s,offset_s,leg,kind,in_tib,sleep,plm,arousal\n");
+    fprintf(f, "onset_s,offset_s,leg,kind,in_tib,sleep,plm,arousal,peak_g,tilt_deg\n");
     for (size_t i = 0; i < nt->nu; i++) {
         const unit *u = &nt->u[i];
         double on = (double)u->on / nt->fs;
         int in_tib = on >= nt->lo_s && on < nt->ln_s;
-        fprintf(f, "%.6f,%.6f,%d,%s,%d,%d,%d,%d\n", on, (double)u->end / nt->fs, u->legs, kinds[u->kind], in_tib,
-                in_tib && stage_at(nt, on) != 'W', u->plm, u->arousal);
+        fprintf(f, "%.6f,%.6f,%d,%s,%d,%d,%d,%d,%.4f,%.2f\n", on, (double)u->end / nt->fs, u->legs, kinds[u->kind], in_tib,
+                in_tib && stage_at(nt, on) != 'W', u->plm, u->arousal, u->peak_g, u->tilt_deg);
     }
     if (fclose(f) != 0) PLM_FAIL(PLM_EIO, "%s: write error", path);
     return PLM_OK;
@@ -640,6 +727,8 @@ static plm_status check_cfg(const plm_sim_cfg *c)
     if (!(c->control_plms_per_h >= 0 && c->control_plms_per_h <= 150) || !(c->magnesium_plms_ratio >= 0 && c->magnesium_plms_ratio <= 3))
         PLM_FAIL(PLM_EINVAL, "PLMS settings out of range");
     if (!(c->control_se_pct >= 30 && c->control_se_pct <= 99)) PLM_FAIL(PLM_EINVAL, "control_se_pct must be 30 .. 99");
+    if (c->preset != PLM_SIM_DEFAULT && c->preset != PLM_SIM_HARD) PLM_FAIL(PLM_EINVAL, "preset=%d is unknown", c->preset);
+    if (c->float_wav && c->flac) PLM_FAIL(PLM_EINVAL, "float WAV and FLAC exclude each other");
     if (!(c->nonwear_min >= 0 && c->nonwear_min <= 600)) PLM_FAIL(PLM_EINVAL, "nonwear_min=%g must be 0 .. 600", c->nonwear_min);
     int y, m, d;
     if (!c->first_night || sscanf(c->first_night, "%4d-%2d-%2d", &y, &m, &d) != 3)
@@ -748,6 +837,7 @@ plm_status plm_simulate_study(const plm_sim_cfg *cfg, const char *dir, plm_sim_p
                 if ((st = rezone(&t_start, cfg->timezone)) || (st = rezone(&t_lo, cfg->timezone))) goto done;
                 night_clear(&nt);
                 nt.fs = cfg->fs_hz;
+                nt.hard = cfg->preset == PLM_SIM_HARD;
                 nt.lo_s = (double)(t_lo.utc_s - t_start.utc_s);
                 nt.nep = 960 + (int)gsl_rng_uniform_int(r, 121) - 60;
                 nt.ln_s = nt.lo_s + nt.nep * EPOCH_S;
@@ -767,6 +857,7 @@ plm_status plm_simulate_study(const plm_sim_cfg *cfg, const char *dir, plm_sim_p
                         sn.drift_ph[l][ax] = unif(r, 0, 2 * M_PI);
                     }
                 for (int l = 0; l < 2; l++) random_rotation(r, sn.mount[l]);
+                sn.noise_g = (nt.hard ? unif(r, 3, 8) : cfg->noise_mg) * 1e-3;
                 sn.nonwear_end = (int64_t)llround(fmin(cfg->nonwear_min * 60.0, nt.lo_s - 600) * nt.fs);
                 if (sn.nonwear_end < 0) sn.nonwear_end = 0;
                 size_t nsp = (size_t)gsl_ran_poisson(r, cfg->spike_rate_per_h * cfg->legs * end_s / 3600.0);
@@ -779,7 +870,7 @@ plm_status plm_simulate_study(const plm_sim_cfg *cfg, const char *dir, plm_sim_p
                 for (size_t q = 0; q < nsp; q++) {
                     sp[q].at = (int64_t)gsl_rng_uniform_int(r, (unsigned long)nt.n);
                     sp[q].ch = (int)gsl_rng_uniform_int(r, (unsigned long)(cfg->legs * 3));
-                    sp[q].g = (gsl_rng_uniform(r) < 0.5 ? -1 : 1) * unif(r, 1, 4);
+                    sp[q].g = (gsl_rng_uniform(r) < 0.5 ? -1 : 1) * (nt.hard ? unif(r, 0.5, 2) : unif(r, 1, 4));
                 }
                 for (size_t a = 1; a < nsp; a++) /* insertion sort by sample: few spikes */
                     for (size_t b = a; b > 0 && sp[b].at < sp[b - 1].at; b--) {
@@ -792,7 +883,8 @@ plm_status plm_simulate_study(const plm_sim_cfg *cfg, const char *dir, plm_sim_p
                 memset(&si, 0, sizeof si);
                 si.samplerate = (int)cfg->fs_hz;
                 si.channels = cfg->legs * 3;
-                si.format = (cfg->flac ? SF_FORMAT_FLAC : SF_FORMAT_WAV) | SF_FORMAT_PCM_16;
+                si.format = cfg->flac ? SF_FORMAT_FLAC | SF_FORMAT_PCM_16
+                                      : SF_FORMAT_WAV | (cfg->float_wav ? SF_FORMAT_FLOAT : SF_FORMAT_PCM_16);
                 snprintf(path, sizeof path, "%s/%s.%s", recdir, rec, cfg->flac ? "flac" : "wav");
                 sf = sf_open(path, SFM_WRITE, &si);
                 if (!sf) {
@@ -836,8 +928,10 @@ plm_status plm_simulate_study(const plm_sim_cfg *cfg, const char *dir, plm_sim_p
                 if ((st = rezone(&ton, cfg->timezone))) goto done;
                 plm_time_format_local(&ton, ' ', local, sizeof local);
                 snprintf(clk_on, sizeof clk_on, "%.8s", local + 11);
-                fprintf(man, "%s,%s,%d,recordings/%s.%s,%s,%s,%s,%s,%s,%g\n", subj, conds[c], k + 1, rec,
-                        cfg->flac ? "flac" : "wav", rec, cfg->timezone, iso, clk_off, clk_on, cfg->full_scale_g);
+                char fsg[32] = "";
+                if (!cfg->float_wav) snprintf(fsg, sizeof fsg, "%g", cfg->full_scale_g);
+                fprintf(man, "%s,%s,%d,recordings/%s.%s,%s,%s,%s,%s,%s,%s\n", subj, conds[c], k + 1, rec,
+                        cfg->flac ? "flac" : "wav", rec, cfg->timezone, iso, clk_off, clk_on, fsg);
                 /* truth */
                 snprintf(path, sizeof path, "%s/%s.events.csv", truthdir, rec);
                 if ((st = write_truth_events(path, &nt))) goto done;

@@ -8,9 +8,11 @@
 typedef struct {
     double on, off;
     int legs, in_tib, sleep, plm, arousal;
+    char kind[16];
+    double peak_g, tilt_deg;
 } tunit;
 
-static const char *study;
+static const char *study, *study_hard;
 
 static int setup(void **state)
 {
@@ -24,7 +26,14 @@ static int setup(void **state)
     cfg.subjects = 1;
     cfg.fs_hz = 50;
     cfg.seed = 7;
-    return plm_simulate_study(&cfg, study, NULL, NULL) == PLM_OK ? 0 : -1;
+    if (plm_simulate_study(&cfg, study, NULL, NULL) != PLM_OK) return -1;
+    static char hbuf[512];
+    snprintf(hbuf, sizeof hbuf, "%s/hard", d);
+    study_hard = hbuf;
+    cfg.preset = PLM_SIM_HARD;
+    cfg.float_wav = 1;
+    cfg.seed = 8;
+    return plm_simulate_study(&cfg, study_hard, NULL, NULL) == PLM_OK ? 0 : -1;
 }
 
 static tunit *read_units(const char *path, size_t *n)
@@ -38,9 +47,10 @@ static tunit *read_units(const char *path, size_t *n)
     assert_int_equal(plm_csv_next(c, &f, &nf, &line), PLM_OK);
     assert_string_equal(f[0], "onset_s");
     while (plm_csv_next(c, &f, &nf, &line) == PLM_OK) {
-        assert_int_equal(nf, 8);
+        assert_int_equal(nf, 10);
         if (*n == cap) u = realloc(u, (cap = cap ? 2 * cap : 256) * sizeof *u);
-        tunit t = {atof(f[0]), atof(f[1]), atoi(f[2]), atoi(f[4]), atoi(f[5]), atoi(f[6]), atoi(f[7])};
+        tunit t = {atof(f[0]), atof(f[1]), atoi(f[2]), atoi(f[4]), atoi(f[5]), atoi(f[6]), atoi(f[7]), "", atof(f[8]), atof(f[9])};
+        snprintf(t.kind, sizeof t.kind, "%s", f[3]);
         u[(*n)++] = t;
     }
     plm_csv_destroy(c);
@@ -88,20 +98,22 @@ static void wasm_series(const tunit *u, size_t n, int *plm)
     }
 }
 
-static void truth_matches_the_rules(void **state)
+/* The truth of both recordings of study dir obeys the rules; returns the movements (twitches
+ * included) of the control night, for the caller to check. */
+static tunit *check_rules(const char *dir, size_t *nout)
 {
-    (void)state;
     static const char *recs[] = {"S01_control_n1", "S01_magnesium_n1"};
+    tunit *keep = NULL;
     for (int r = 0; r < 2; r++) {
         char p[600];
-        snprintf(p, sizeof p, "%s/truth/%s.lm.csv", study, recs[r]);
+        snprintf(p, sizeof p, "%s/truth/%s.lm.csv", dir, recs[r]);
         size_t n;
         tunit *all = read_units(p, &n);
         assert_true(n > 50);
         tunit *u = malloc(n * sizeof *u);
         size_t m = 0;
-        for (size_t i = 0; i < n; i++)
-            if (all[i].in_tib) u[m++] = all[i];
+        for (size_t i = 0; i < n; i++) /* twitches are not leg movements */
+            if (all[i].in_tib && strcmp(all[i].kind, "twitch")) u[m++] = all[i];
         qsort(u, m, sizeof *u, cmp_on);
         int *plm = calloc(m, sizeof *plm);
         wasm_series(u, m, plm);
@@ -115,7 +127,7 @@ static void truth_matches_the_rules(void **state)
         }
         assert_true(nplm >= 20);
         /* nights.csv counts agree with the movement list */
-        snprintf(p, sizeof p, "%s/truth/nights.csv", study);
+        snprintf(p, sizeof p, "%s/truth/nights.csv", dir);
         plm_csv *c = NULL;
         assert_int_equal(plm_csv_open(p, &c), PLM_OK);
         char **f;
@@ -133,8 +145,65 @@ static void truth_matches_the_rules(void **state)
         plm_csv_destroy(c);
         free(plm);
         free(u);
-        free(all);
+        if (r == 0) {
+            keep = all;
+            *nout = n;
+        } else free(all);
     }
+    return keep;
+}
+
+static void truth_matches_the_rules(void **state)
+{
+    (void)state;
+    size_t n;
+    free(check_rules(study, &n));
+}
+
+/* The hard preset (docs/simulate.md): the same rules hold with twitches left out, and each kind
+ * has the ranges the documentation promises. */
+static void hard_preset_truth(void **state)
+{
+    (void)state;
+    size_t n, plm = 0, slow = 0, twitch = 0, small = 0;
+    tunit *u = check_rules(study_hard, &n);
+    for (size_t i = 0; i < n; i++) {
+        double d = u[i].off - u[i].on;
+        if (!strcmp(u[i].kind, "twitch")) {
+            twitch++;
+            assert_true(d >= 0.1 - 1e-6 && d <= 0.35 + 1e-6);
+            assert_true(u[i].peak_g >= 0.02 && u[i].peak_g <= 0.08);
+            assert_int_equal(u[i].plm, 0);
+            continue;
+        }
+        /* 8-400 mg (a slow dorsiflexion shakes with a quarter of it; wake clusters up to 500 mg) */
+        assert_true(u[i].peak_g >= (strcmp(u[i].kind, "slow") ? 0.008 : 0.002) - 1e-9 && u[i].peak_g <= 0.5 + 1e-9);
+        if (u[i].plm) {
+            plm++;
+            small += u[i].peak_g < 0.02;
+        }
+        if (!strcmp(u[i].kind, "slow")) {
+            slow++;
+            assert_int_equal(u[i].plm, 1);
+            assert_true(d >= 1.5 - 1e-6 && d <= 4.3);
+            assert_true(u[i].tilt_deg >= 3 - 1e-6 && u[i].tilt_deg <= 14 + 1e-6);
+            assert_true(u[i].peak_g <= 0.1 + 1e-9); /* a quarter of at most 400 mg */
+        }
+    }
+    print_message("hard preset: %zu PLMs, %zu slow, %zu under 20 mg, %zu twitches\n", plm, slow, small, twitch);
+    assert_true(plm >= 100);
+    assert_true(slow >= 0.15 * (double)plm && slow <= 0.35 * (double)plm);
+    assert_true(small >= 0.05 * (double)plm);
+    assert_true(twitch >= 10);
+    /* float WAV: no full scale in the manifest, samples in g */
+    char p[600];
+    snprintf(p, sizeof p, "%s/manifest.csv", study_hard);
+    plm_manifest m;
+    assert_int_equal(plm_manifest_read(p, &m), PLM_OK);
+    assert_null(m.rows[0].error);
+    assert_true(isnan(m.rows[0].full_scale_g));
+    plm_manifest_clear(&m);
+    free(u);
 }
 
 /* Sum over a leg's axes of the variance of x[c][a..b). */
@@ -257,6 +326,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(truth_matches_the_rules),
+        cmocka_unit_test(hard_preset_truth),
         cmocka_unit_test(movements_are_in_the_signal),
         cmocka_unit_test(manifest_is_valid_and_clock_times_resolve),
         cmocka_unit_test(bad_configs),

@@ -59,7 +59,13 @@ typedef struct {
     int flac;                 /* 1: write FLAC instead of WAV (no bext; start in manifest) */
     double nonwear_min;       /* the sensor lies flat on a table for the first M minutes
                                  (capped at 10 min before lights-off); default 0 */
+    int preset;               /* PLM_SIM_DEFAULT or PLM_SIM_HARD (docs/simulate.md): log-normal
+                                 LM amplitudes down to 8 mg, noise 3-8 mg per night, slow
+                                 dorsiflexions, twitches, sparse wake movement */
+    int float_wav;            /* 1: 32-bit float WAV in g (no quantisation, no full scale) */
 } plm_sim_cfg;
+
+enum { PLM_SIM_DEFAULT = 0, PLM_SIM_HARD = 1 };
 
 plm_sim_cfg plm_sim_cfg_default(void);
 

@@ -28,6 +28,9 @@ static void help(void)
            "  --timezone TZ          IANA zone of the clock times (default %s)\n"
            "  --first-night DATE     subject 1's first control night (default %s)\n"
            "  --flac                 write FLAC instead of WAV\n"
+           "  --float                write 32-bit float WAV in g (no full scale needed)\n"
+           "  --preset default|hard  hard: LM amplitudes 8-400 mg, noise 3-8 mg, slow\n"
+           "                         dorsiflexions, twitches, sparse wake (docs/simulate.md)\n"
            "  --nonwear-min M        sensor off, flat on a table, for the first M minutes\n"
            "  -v                     one line per recording on stderr\n"
            "  -h, --help             this help; --version  the version\n\n"
@@ -54,7 +57,8 @@ int cmd_simulate(int argc, char **argv)
         {"spike-rate", required_argument, 0, 'p'}, {"plms-control", required_argument, 0, 'P'},
         {"mg-ratio", required_argument, 0, 'M'}, {"timezone", required_argument, 0, 'z'},
         {"first-night", required_argument, 0, 'F'}, {"flac", no_argument, 0, 'C'},
-        {"nonwear-min", required_argument, 0, 'N'},
+        {"nonwear-min", required_argument, 0, 'N'}, {"float", no_argument, 0, 'W'},
+        {"preset", required_argument, 0, 'R'},
         {"help", no_argument, 0, 'h'},           {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0}};
     plm_sim_cfg cfg = plm_sim_cfg_default();
@@ -102,6 +106,12 @@ int cmd_simulate(int argc, char **argv)
         case 'z': cfg.timezone = optarg; break;
         case 'F': cfg.first_night = optarg; break;
         case 'C': cfg.flac = 1; break;
+        case 'W': cfg.float_wav = 1; break;
+        case 'R':
+            if (!strcmp(optarg, "default")) cfg.preset = PLM_SIM_DEFAULT;
+            else if (!strcmp(optarg, "hard")) cfg.preset = PLM_SIM_HARD;
+            else return cli_usage_error("simulate", "--preset '%s': expected default or hard", optarg);
+            break;
         case 'N':
             if (!cli_parse_double("simulate", "--nonwear-min", optarg, 0, 600, &cfg.nonwear_min)) return EXIT_USAGE;
             break;
