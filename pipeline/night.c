@@ -42,22 +42,64 @@ static double epoch_rms(const plm_detect_result *d, size_t e)
     return best;
 }
 
+/* Unit vector of epoch e of grav g, 0 if it has no length. */
+static int unit_vec(const float *g, size_t e, double v[3])
+{
+    double n = sqrt((double)g[3 * e] * g[3 * e] + (double)g[3 * e + 1] * g[3 * e + 1] + (double)g[3 * e + 2] * g[3 * e + 2]);
+    if (!(n > 0.5)) return 0;
+    for (int x = 0; x < 3; x++) v[x] = g[3 * e + x] / n;
+    return 1;
+}
+
+/* The shank's upright direction. Candidates are the gravity directions of the active epochs (walking,
+ * but also restless time in bed); the true axis is the one that every other epoch is nearly parallel to
+ * (sitting, standing, walking) or nearly perpendicular to (lying, whatever the roll). The mean of the
+ * active epochs alone was pulled toward the lying postures by movement in bed, and half of a study's
+ * nights then lost most of their time in bed. 0 if there is no candidate. */
+static int upright_axis(const plm_night_cfg *c, const plm_detect_result *d, double up[3])
+{
+    const float *g = d->grav[0];
+    const double par = cos(30 * M_PI / 180), perp = sin(30 * M_PI / 180);
+    size_t best = 0, best_e = SIZE_MAX, tried = 0;
+    size_t nact = 0;
+    for (size_t e = 0; e < d->ngrav; e++) nact += epoch_rms(d, e) > c->walk_g;
+    size_t stride = nact > 400 ? nact / 400 : 1; /* at most ~400 candidates, evenly spread */
+    for (size_t e = 0, k = 0; e < d->ngrav; e++) {
+        double v[3];
+        if (!(epoch_rms(d, e) > c->walk_g) || !unit_vec(g, e, v) || k++ % stride) continue;
+        size_t score = 0;
+        for (size_t f = 0; f < d->ngrav; f++) {
+            double w[3];
+            if (!unit_vec(g, f, w)) continue;
+            double cs = fabs(v[0] * w[0] + v[1] * w[1] + v[2] * w[2]);
+            score += cs > par || cs < perp;
+        }
+        tried++;
+        if (score > best) best = score, best_e = e;
+    }
+    if (!tried || best_e == SIZE_MAX) return 0;
+    double v[3];
+    unit_vec(g, best_e, v);
+    up[0] = up[1] = up[2] = 0; /* refine: mean of the active epochs near the candidate */
+    for (size_t e = 0; e < d->ngrav; e++) {
+        double w[3];
+        if (!(epoch_rms(d, e) > c->walk_g) || !unit_vec(g, e, w) || v[0] * w[0] + v[1] * w[1] + v[2] * w[2] < par) continue;
+        for (int x = 0; x < 3; x++) up[x] += w[x];
+    }
+    double n = sqrt(up[0] * up[0] + up[1] * up[1] + up[2] * up[2]);
+    if (!(n > 0)) return 0;
+    for (int x = 0; x < 3; x++) up[x] /= n;
+    return 1;
+}
+
 /* Estimated lights off/on: the longest lying stretch (see night.h). 0 if none. */
 static int estimate_tib(const plm_night_cfg *c, const plm_detect_result *d, double *lo, double *ln)
 {
     if (!d->ngrav || !d->nlegs) return 0;
     const float *g = d->grav[0];
-    double up[3] = {0, 0, 0};
-    size_t nup = 0;
-    for (size_t e = 0; e < d->ngrav; e++)
-        if (epoch_rms(d, e) > c->walk_g) {
-            double n = sqrt(g[3 * e] * g[3 * e] + g[3 * e + 1] * g[3 * e + 1] + g[3 * e + 2] * g[3 * e + 2]);
-            if (n > 0.5)
-                for (int x = 0; x < 3; x++) up[x] += g[3 * e + x] / n;
-            nup++;
-        }
-    double un = sqrt(up[0] * up[0] + up[1] * up[1] + up[2] * up[2]);
-    if (nup < 2 || un < 1e-6) return 0;
+    double up[3];
+    if (!upright_axis(c, d, up)) return 0;
+    double un = 1;
     double cmax = cos(c->lying_deg * M_PI / 180);
     size_t best_a = 0, best_b = 0, a = 0, last_lying = 0;
     int in = 0;
