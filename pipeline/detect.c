@@ -1,20 +1,20 @@
 /* detect.c -- streaming leg-movement detector with quality flags and calibration. */
 #define _DEFAULT_SOURCE
-#include <gsl/gsl_blas.h>
-#include <gsl/gsl_multifit_nlinear.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "plm/detect.h"
 #include "internal.h"
+#include "qc.h"
 
 plm_detect_cfg plm_detect_cfg_default(void)
 {
     plm_detect_cfg c = {
         .filter = plm_filter_cfg_default(), .despike_g = 0.5, .env_window_s = 0.15, .floor_max_s = 0.5,
-        .floor_min_s = 60, .hi_min_g = 0.015, .hi_factor = 1.0, .lo_fraction = 0.25, .quiet_s = 0.5,
-        .ceiling_g = 0.1, .rot_window_s = 0.25, .rot_hi_deg_s = 20, .rot_lo_deg_s = 5, .hold_max_s = 10,
+        .floor_min_s = 60, .hi_min_g = 0.006, .hi_factor = 2.0, .lo_fraction = 0.5, .quiet_s = 0.5,
+        .ceiling_g = 0.1, .tilt_window_s = 0.25, .tilt_ref_s = 5, .tilt_gap_s = 0.5, .tilt_factor = 1.5,
+        .tilt_min_g = 0.004, .tilt_floor_max_s = 2, .backtrack_max_s = 1.0, .onset_fraction = 0.5, .peak_fraction = 0.1, .width_fraction = 0.5, .min_width_s = 0.4, .hold_max_s = 10,
         .hold_tilt_deg = 5, .clip_fraction = 0.98,
         .flat_s = 1.0, .nonwear_window_s = 3600, .nonwear_step_s = 900, .nonwear_sd_g = 0.013,
         .nonwear_range_g = 0.050, .nonwear_flat_deg = 10, .calib_window_s = 10, .calib_sd_g = 0.013,
@@ -22,7 +22,8 @@ plm_detect_cfg plm_detect_cfg_default(void)
     return c;
 }
 
-#define CALIB_FIT_MAX 10000 /* still windows used by the sphere fit (evenly thinned beyond) */
+#define MIN_ENV_HALF 2    /* envelope window of at least 5 samples */
+#define MIN_TILT_WINDOW 8 /* tilt mean over at least 8 samples */
 
 /* ---------- monotone deque for centred running max/min ---------- */
 
@@ -69,7 +70,13 @@ static double dq_front(deque *q, int64_t lo)
 
 /* ---------- per-leg detector ---------- */
 
-enum { F_ROT_HI = 1, F_ROT_LO = 2, F_GAP = 4 };
+/* A posture window of the tilt channel: the block means it holds, sorted per axis. */
+typedef struct postwin {
+    double v[3][256];
+    int m;
+} postwin;
+
+enum { F_GAP = 1 };
 
 typedef struct plm_leg {
     int nax, ch[3];
@@ -82,38 +89,37 @@ typedef struct plm_leg {
     int64_t sec_n, g_n;
     size_t nsec, capsec, ngrav, capgrav;
     float *sec, *grav;
-    /* rotation: sums of raw over [a1, b1) and [a2, b2) */
-    double s1[3], s2[3];
-    int64_t a1, b1, a2, b2;
-    /* decision ring: env and flags by env index */
-    double *env;
+    /* envelope ring and its floor, by sample index */
+    double *env, *bfl;
     uint8_t *flags;
     deque dmax, dmin;
     int64_t n_mx, n_b;
+    /* tilt channel: running sum of raw over [t_lo, t_hi), block-mean cache, posture medians */
+    double tsum[3];
+    int64_t t_lo, t_hi;
+    double *bm;          /* block means, 3 per slot */
+    int64_t *bm_id;      /* block index held by a slot (-1: none) */
+    int64_t med_blk;     /* block whose posture windows are filled (-1 none, -2 refill) */
+    postwin win[2];      /* block means before and after, sorted */
+    double pre[3], post[3];
+    int has_pre, has_post;
+    double *tilt;        /* tilt deviation ring, by sample index */
+    deque tmax, tmin;
+    int64_t n_t, n_tblk, n_tmx, n_tb; /* tilt samples; tilt blocks pushed, max-ready, floor-ready */
+    double tb_max;       /* largest tilt of the current block */
     /* events */
-    int active, morph_ok;
-    int64_t onset, rise, last_active, last_below, last_below_rot, quiet;
+    int active;
+    int64_t onset, last_active, last_floor, quiet;
     double peak, area, pend_peak, pend_area;
-    uint8_t *mring;
-    int64_t mcount, mpos;
+    float *act;          /* normalised activity of the current movement (first act_cap samples) */
+    size_t nact, act_cap;
+    double act_peak;
     /* the last movement, held back in case the next one ends its hold */
     int has_pending;
     plm_lm pending;
     double pend_pre[3], pend_post[3], cur_pre[3];
-    /* QC */
-    int64_t clip_start, flat_start, flat_run, blk_pos;
-    size_t blk_cur;
-    double prev[3];
-    /* 15-min blocks for non-wear */
-    double (*blk)[3][4]; /* per block, per axis: sum, sum2, min, max */
-    int64_t *blk_n;
-    size_t nblk, capblk;
-    /* 10-s calibration windows */
-    double cw[3][2];
-    int64_t cw_n;
-    int cw_bad;
-    double *cal;
-    size_t ncal, capcal;
+    plm__qc_leg qc;      /* quality control (qc.c) */
+    plm__still still;    /* still windows for the calibration (calibrate.c) */
 } plm_leg;
 
 struct plm_detector {
@@ -122,9 +128,10 @@ struct plm_detector {
     int nchan, nlegs;
     plm_leg legs[2];
     plm_filter *filter;
-    int64_t h, hm, hb, W, Q, M, flat_n, blk_len, cw_len, sec_len, grav_len;
+    int64_t h, hm, hb, W, Q, sec_len, grav_len;
+    int64_t B, GB, PB, D, BT, MW, hmt, hmtb, hbb; /* tilt: block length, gap and posture window (blocks), lag; backtrack; width */
+    size_t bmask;
     double clip_g;           /* |x| at or above this is clipped; INFINITY without a full scale */
-    double rot_hi2, rot_lo2; /* sin^2 of the rotation thresholds over W */
     /* raw ring (despiked), gap ring */
     double *raw;
     uint8_t *gap;
@@ -137,20 +144,6 @@ struct plm_detector {
     int64_t S, fin_n, fout_cap;
     plm_detect_result res;
 };
-
-static plm_status add_interval(plm_detect_result *r, int64_t a, int64_t b, uint8_t kind, uint8_t leg)
-{
-    if (b <= a) return PLM_OK;
-    if (r->nqc == r->capqc) {
-        size_t nc = r->capqc ? 2 * r->capqc : 16;
-        plm_interval *p = realloc(r->qc, plm__mul(nc, sizeof *p));
-        if (!p) PLM_FAIL(PLM_ENOMEM, "detect: out of memory");
-        r->qc = p;
-        r->capqc = nc;
-    }
-    r->qc[r->nqc++] = (plm_interval){a, b, kind, leg};
-    return PLM_OK;
-}
 
 static plm_status push_lm(plm_detect_result *r, plm_lm m)
 {
@@ -198,11 +191,34 @@ static plm_status flush_pending(plm_detector *d, plm_leg *L)
     return push_lm(&d->res, L->pending);
 }
 
+/* Width test: samples of the movement whose activity reaches width_fraction of its peak. A twitch
+ * (< 0.5 s) smeared by the filter and the envelope stays short at half height. */
+static int wide_enough(const plm_detector *d, const plm_leg *L)
+{
+    if ((int64_t)L->nact >= (int64_t)L->act_cap) return 1;
+    double lvl = d->cfg.width_fraction * L->act_peak;
+    int64_t n = 0;
+    for (size_t i = 0; i < L->nact; i++) n += L->act[i] >= lvl;
+    return n >= d->MW;
+}
+
 static plm_status finalize(plm_detector *d, plm_leg *L)
 {
     L->active = 0;
-    if (!L->morph_ok) return PLM_OK;
-    plm_lm m = {.onset = L->onset, .end = L->last_active + 1, .leg = L->leg, .peak_g = L->peak, .area_g_s = L->area / d->fs};
+    if (!wide_enough(d, L)) return PLM_OK;
+    /* a large movement's filter and envelope skirts reach the low thresholds early and late: trim
+     * both ends to where the activity reaches peak_fraction of its peak */
+    int64_t on = L->onset, end = L->last_active + 1;
+    size_t nb = L->nact < L->act_cap ? L->nact : L->act_cap;
+    double lvl = d->cfg.peak_fraction * L->act_peak;
+    size_t i0 = 0, i1 = nb;
+    while (i0 < nb && L->act[i0] < lvl) i0++;
+    while (i1 > i0 + 1 && L->act[i1 - 1] < lvl && L->nact <= L->act_cap) i1--;
+    if (i0 < nb) {
+        on += (int64_t)i0;
+        if (L->nact <= L->act_cap) end = L->onset + (int64_t)i1;
+    }
+    plm_lm m = {.onset = on, .end = end, .leg = L->leg, .peak_g = L->peak, .area_g_s = L->area / d->fs};
     double post[3] = {0, 0, 0};
     if (L->nax == 3) mean_vec(d, L, m.end, m.end + d->W, post);
     if (L->has_pending && L->nax == 3 && (double)(m.onset - L->pending.end) <= d->cfg.hold_max_s * d->fs) {
@@ -226,131 +242,265 @@ static plm_status finalize(plm_detector *d, plm_leg *L)
     return PLM_OK;
 }
 
-static plm_status decide(plm_detector *d, plm_leg *L, int64_t k, double b)
+static void act_push(plm_leg *L, double a)
+{
+    if (a > L->act_peak) L->act_peak = a;
+    if (L->nact < L->act_cap) L->act[L->nact] = (float)a;
+    if (L->nact <= L->act_cap) L->nact++;
+}
+
+/* Decide sample k: env with its floor b, tilt deviation with its floor bt. The activity is the larger
+ * of the two channels' excess over their floors, each in units of its high threshold. */
+static plm_status decide(plm_detector *d, plm_leg *L, int64_t k, double bt)
 {
     const plm_detect_cfg *c = &d->cfg;
     size_t slot = (size_t)k & d->rmask;
-    double env = L->env[slot];
+    double env = L->env[slot], b = L->bfl[slot], tv = L->tilt[slot];
     uint8_t fl = L->flags[slot];
-    double thi = fmax(c->hi_min_g, c->hi_factor * b), tlo = c->lo_fraction * thi;
+    double thi = fmax(c->hi_min_g, c->hi_factor * b), tthi = fmax(c->tilt_min_g, c->tilt_factor * bt);
     int usable = !(fl & F_GAP) && b <= c->ceiling_g;
-    int hi = usable && (env > b + thi || (fl & F_ROT_HI));
-    int lo = usable && (env > b + tlo || (fl & F_ROT_LO));
-    /* morphology: active-low count over the last M decided samples */
-    size_t ms = (size_t)L->mpos;
-    if (++L->mpos == d->M) L->mpos = 0;
-    L->mcount += lo - L->mring[ms];
-    L->mring[ms] = (uint8_t)lo;
+    double a = (env - b) / thi;
+    if (L->nax == 3) a = fmax(a, (tv - bt) / tthi);
+    if (!usable) a = 0;
+    int hi = a > 1, lo = a > c->lo_fraction;
     if (L->active) {
         if (lo) {
             L->last_active = k;
             L->quiet = 0;
             if (env > L->peak) L->peak = env;
             if (env > b) L->area += env - b;
-            if (k - L->rise + 1 >= d->M && 2 * L->mcount > d->M) L->morph_ok = 1;
+            act_push(L, a);
         } else if (++L->quiet >= d->Q) {
+            /* the trailing quiet samples are not part of the movement */
+            L->nact = L->nact > (size_t)(d->Q - 1) ? L->nact - (size_t)(d->Q - 1) : 0;
             plm_status st = finalize(d, L);
             if (st) return st;
-            L->last_below = L->last_below_rot = k;
+            L->last_floor = k;
             L->pend_peak = L->pend_area = 0;
-        }
+        } else act_push(L, a);
         return PLM_OK;
     }
-    if (!(usable && (fl & F_ROT_LO))) L->last_below_rot = k;
-    if (!lo) {
-        L->last_below = k;
+    if (a <= c->onset_fraction) L->last_floor = k;
+    if (a <= 0) {
         L->pend_peak = L->pend_area = 0;
         return PLM_OK;
     }
     if (env > L->pend_peak) L->pend_peak = env;
     if (env > b) L->pend_area += env - b;
     if (hi) {
+        /* the movement starts where the activity last left its floor (the accelerometer analogue of
+         * the EMG onset), at most backtrack_max_s before the high-threshold crossing */
+        int64_t on = L->last_floor + 1;
+        if (on < k - d->BT) on = k - d->BT;
         L->active = 1;
-        /* WASM/AASM: onset where the amplitude first exceeds the high threshold; a movement
-         * started by rotation alone starts where the rotation began (no filter ringing there) */
-        L->onset = env > b + thi ? k : L->last_below_rot + 1;
-        L->rise = L->last_below + 1;
-        if (L->nax == 3) mean_vec(d, L, L->onset - d->W, L->onset, L->cur_pre);
+        L->onset = on;
+        if (L->nax == 3) mean_vec(d, L, on - d->W, on, L->cur_pre);
         L->last_active = k;
         L->quiet = 0;
         L->peak = L->pend_peak;
         L->area = L->pend_area;
-        L->morph_ok = k - L->rise + 1 >= d->M && 2 * L->mcount > d->M;
+        L->nact = 0;
+        L->act_peak = 0;
+        for (int64_t i = on; i <= k; i++) { /* the rise, recomputed from the rings */
+            size_t s = (size_t)i & d->rmask;
+            double bi = L->bfl[s], ai = (L->env[s] - bi) / fmax(c->hi_min_g, c->hi_factor * bi);
+            if (L->nax == 3) ai = fmax(ai, (L->tilt[s] - bt) / tthi);
+            act_push(L, ai);
+        }
     }
     return PLM_OK;
 }
 
-/* floor value for index k2 is ready: decide */
-static plm_status emit_floor(plm_detector *d, plm_leg *L, int64_t k2, int64_t last_mx)
+/* ---- envelope floor: centred running min of the running max ---- */
+
+static void emit_env_floor(plm_detector *d, plm_leg *L, int64_t k2)
 {
-    (void)last_mx;
-    double b = dq_front(&L->dmin, k2 - d->hb);
+    L->bfl[(size_t)k2 & d->rmask] = dq_front(&L->dmin, k2 - d->hb);
     L->n_b = k2 + 1;
-    return decide(d, L, k2, b);
 }
 
-/* running max value for index k1 is ready */
-static plm_status emit_max(plm_detector *d, plm_leg *L, int64_t k1)
+static void emit_env_max(plm_detector *d, plm_leg *L, int64_t k1)
 {
     double mx = dq_front(&L->dmax, k1 - d->hm);
     L->n_mx = k1 + 1;
     dq_push(&L->dmin, k1, mx, -1);
-    if (k1 >= d->hb) return emit_floor(d, L, k1 - d->hb, k1);
+    if (k1 >= d->hb) emit_env_floor(d, L, k1 - d->hb);
+}
+
+/* ---- tilt channel: how far the 0.25-s mean vector is from the posture before and after ---- */
+
+/* Mean of block bi (samples [bi B, (bi+1) B) clamped to n known), cached; 0 if empty. */
+static int block_mean(plm_detector *d, plm_leg *L, int64_t bi, int64_t n, double out[3])
+{
+    int64_t a = bi * d->B, b = a + d->B;
+    if (b > n) b = n;
+    if (bi < 0 || b <= a) return 0;
+    size_t s = (size_t)bi & d->bmask;
+    if (L->bm_id[s] != bi || b - a < d->B) {
+        for (int x = 0; x < 3; x++) {
+            double sum = 0;
+            for (int64_t i = a; i < b; i++) sum += raw_at(d, L->ch[x], i);
+            L->bm[3 * s + (size_t)x] = sum / (double)(b - a);
+        }
+        L->bm_id[s] = b - a == d->B ? bi : -1;
+    }
+    memcpy(out, &L->bm[3 * s], 3 * sizeof *out);
+    return 1;
+}
+
+static void win_insert(postwin *w, const double mv[3])
+{
+    for (int x = 0; x < 3; x++) {
+        int i = w->m;
+        while (i > 0 && w->v[x][i - 1] > mv[x]) {
+            w->v[x][i] = w->v[x][i - 1];
+            i--;
+        }
+        w->v[x][i] = mv[x];
+    }
+    w->m++;
+}
+
+static void win_remove(postwin *w, const double mv[3])
+{
+    for (int x = 0; x < 3; x++) {
+        int i = 0;
+        while (i < w->m && w->v[x][i] != mv[x]) i++;
+        if (i == w->m) continue; /* not there: cannot happen for a cached block */
+        memmove(&w->v[x][i], &w->v[x][i + 1], (size_t)(w->m - 1 - i) * sizeof w->v[x][0]);
+    }
+    w->m--;
+}
+
+/* Fill w with the block means of blocks [b0, b1). */
+static void win_fill(plm_detector *d, plm_leg *L, postwin *w, int64_t b0, int64_t b1, int64_t n)
+{
+    w->m = 0;
+    for (int64_t bi = b0; bi < b1 && w->m < 256; bi++) {
+        double mv[3];
+        if (block_mean(d, L, bi, n, mv)) win_insert(w, mv);
+    }
+}
+
+/* Slide w by one block: block out leaves, block in enters. */
+static void win_slide(plm_detector *d, plm_leg *L, postwin *w, int64_t out, int64_t in, int64_t n)
+{
+    double mv[3];
+    if (w->m && block_mean(d, L, out, n, mv)) win_remove(w, mv);
+    if (w->m < 256 && block_mean(d, L, in, n, mv)) win_insert(w, mv);
+}
+
+static int win_median(const postwin *w, double out[3])
+{
+    if (!w->m) return 0;
+    for (int x = 0; x < 3; x++) out[x] = w->m % 2 ? w->v[x][w->m / 2] : 0.5 * (w->v[x][w->m / 2 - 1] + w->v[x][w->m / 2]);
+    return 1;
+}
+
+/* The tilt floor runs on posture blocks (a floor changes over minutes): block j's floor is the
+ * centred running min of the running max of the block maxima; then its samples are decided. */
+static plm_status tilt_floor_ready(plm_detector *d, plm_leg *L, int64_t j2, int64_t n)
+{
+    double bt = dq_front(&L->tmin, j2 - d->hbb);
+    L->n_tb = j2 + 1;
+    int64_t k1 = (j2 + 1) * d->B < n ? (j2 + 1) * d->B : n;
+    for (int64_t k = j2 * d->B; k < k1; k++) {
+        plm_status st = decide(d, L, k, bt);
+        if (st) return st;
+    }
     return PLM_OK;
 }
 
-/* move the raw sums to windows [a1,b1) and [a2,b2) */
-static void rot_move(plm_detector *d, plm_leg *L, int64_t a1, int64_t b1, int64_t a2, int64_t b2)
+static plm_status tilt_max_ready(plm_detector *d, plm_leg *L, int64_t j1, int64_t n)
 {
-    if (a1 == L->a1 + 1 && b1 == L->b1 + 1 && a2 == L->a2 + 1 && b2 == L->b2 + 1) { /* steady state: one step */
-        size_t stride = d->rmask + 1, ia = RING(d, a1 - 1), ib = RING(d, b1 - 1), ja = RING(d, a2 - 1), jb = RING(d, b2 - 1);
-        for (int x = 0; x < L->nax; x++) {
-            const double *r = d->raw + (size_t)L->ch[x] * stride;
-            L->s1[x] += r[ib] - r[ia];
-            L->s2[x] += r[jb] - r[ja];
-        }
-        L->a1 = a1, L->b1 = b1, L->a2 = a2, L->b2 = b2;
-        return;
-    }
-    for (int x = 0; x < L->nax; x++) {
-        int ch = L->ch[x];
-        for (int64_t i = L->b1; i < b1; i++) L->s1[x] += raw_at(d, ch, i);
-        for (int64_t i = L->a1; i < a1; i++) L->s1[x] -= raw_at(d, ch, i);
-        for (int64_t i = L->b2; i < b2; i++) L->s2[x] += raw_at(d, ch, i);
-        for (int64_t i = L->a2; i < a2; i++) L->s2[x] -= raw_at(d, ch, i);
-    }
-    L->a1 = a1, L->b1 = b1, L->a2 = a2, L->b2 = b2;
+    double mx = dq_front(&L->tmax, j1 - d->hmtb);
+    L->n_tmx = j1 + 1;
+    dq_push(&L->tmin, j1, mx, -1);
+    if (j1 >= d->hbb) return tilt_floor_ready(d, L, j1 - d->hbb, n);
+    return PLM_OK;
 }
 
-/* envelope for index k is ready (ntot: samples known in total, for clamping) */
-static plm_status emit_env(plm_detector *d, plm_leg *L, int64_t k, int64_t ntot)
+static plm_status push_tilt_block(plm_detector *d, plm_leg *L, int64_t j, int64_t n)
+{
+    dq_push(&L->tmax, j, L->tb_max, +1);
+    L->tb_max = 0;
+    L->n_tblk = j + 1;
+    if (j >= d->hmtb) return tilt_max_ready(d, L, j - d->hmtb, n);
+    return PLM_OK;
+}
+
+/* Tilt deviation of sample q, n samples known: min over the postures before and after of the distance
+ * (g) between the mean vector around q and that posture. A tilt that returns differs from both; a
+ * posture change only while it happens. */
+static plm_status emit_tilt(plm_detector *d, plm_leg *L, int64_t q, int64_t n)
+{
+    double tv = 0;
+    if (L->nax == 3) {
+        int64_t half = d->W / 2, a = q - half < 0 ? 0 : q - half, b = q - half + d->W > n ? n : q - half + d->W;
+        if (a < 0) a = 0;
+        if (L->t_hi <= a || b < L->t_lo || b - a < 1 || L->t_hi == 0) { /* (re)start the running sum */
+            L->tsum[0] = L->tsum[1] = L->tsum[2] = 0;
+            L->t_lo = L->t_hi = a;
+        }
+        for (int x = 0; x < 3; x++) {
+            const double *r = d->raw + (size_t)L->ch[x] * (d->rmask + 1);
+            for (int64_t i = L->t_hi; i < b; i++) L->tsum[x] += r[RING(d, i)];
+            for (int64_t i = L->t_lo; i < a; i++) L->tsum[x] -= r[RING(d, i)];
+        }
+        L->t_lo = a;
+        L->t_hi = b;
+        int64_t bq = q / d->B;
+        int64_t p0 = bq - d->GB - d->PB, f0 = bq + d->GB + 1; /* first blocks of the windows */
+        if (q >= n - (d->GB + d->PB + 2) * d->B) { /* the last blocks may be partial: refill */
+            win_fill(d, L, &L->win[0], p0, p0 + d->PB, n);
+            win_fill(d, L, &L->win[1], f0, f0 + d->PB, n);
+            L->med_blk = -2;
+        } else if (bq == L->med_blk + 1 && L->med_blk >= 0) { /* one block on */
+            win_slide(d, L, &L->win[0], p0 - 1, p0 + d->PB - 1, n);
+            win_slide(d, L, &L->win[1], f0 - 1, f0 + d->PB - 1, n);
+            L->med_blk = bq;
+        } else if (bq != L->med_blk) {
+            win_fill(d, L, &L->win[0], p0, p0 + d->PB, n);
+            win_fill(d, L, &L->win[1], f0, f0 + d->PB, n);
+            L->med_blk = bq;
+        }
+        L->has_pre = win_median(&L->win[0], L->pre);
+        L->has_post = win_median(&L->win[1], L->post);
+        if (b > a) {
+            double dp = INFINITY;
+            for (int w = 0; w < 2; w++) {
+                const double *p = w ? L->post : L->pre;
+                if (!(w ? L->has_post : L->has_pre)) continue;
+                double s2 = 0;
+                for (int x = 0; x < 3; x++) {
+                    double e = L->tsum[x] / (double)(b - a) - p[x];
+                    s2 += e * e;
+                }
+                dp = fmin(dp, s2);
+            }
+            tv = isfinite(dp) ? sqrt(dp) : 0;
+        }
+    }
+    L->tilt[(size_t)q & d->rmask] = tv;
+    L->n_t = q + 1;
+    if (tv > L->tb_max) L->tb_max = tv;
+    if ((q + 1) % d->B == 0) return push_tilt_block(d, L, q / d->B, INT64_MAX);
+    return PLM_OK;
+}
+
+/* envelope for index k is ready */
+static plm_status emit_env(plm_detector *d, plm_leg *L, int64_t k)
 {
     while (L->e2_lo < k - d->h) L->e2sum -= L->e2[(size_t)(L->e2_lo++) & d->rmask];
     double env = sqrt(fmax(0, L->e2sum) / (double)(L->n_e - L->e2_lo));
-    uint8_t fl = d->gap[RING(d, k)] ? F_GAP : 0;
-    if (L->nax == 3) {
-        int64_t a1 = k - d->W < 0 ? 0 : k - d->W, b2 = k + d->W > ntot ? ntot : k + d->W;
-        rot_move(d, L, a1, k, k, b2);
-        if (L->b1 > L->a1 && L->b2 > L->a2) {
-            double m1[3], m2[3];
-            for (int x = 0; x < 3; x++) {
-                m1[x] = L->s1[x] / (double)(L->b1 - L->a1);
-                m2[x] = L->s2[x] / (double)(L->b2 - L->a2);
-            }
-            double cx = m1[1] * m2[2] - m1[2] * m2[1], cy = m1[2] * m2[0] - m1[0] * m2[2],
-                   cz = m1[0] * m2[1] - m1[1] * m2[0];
-            double cr2 = cx * cx + cy * cy + cz * cz;
-            double n2 = (m1[0] * m1[0] + m1[1] * m1[1] + m1[2] * m1[2]) * (m2[0] * m2[0] + m2[1] * m2[1] + m2[2] * m2[2]);
-            if (cr2 > d->rot_hi2 * n2) fl |= F_ROT_HI;
-            if (cr2 > d->rot_lo2 * n2) fl |= F_ROT_LO;
-        }
-    }
     size_t slot = (size_t)k & d->rmask;
     L->env[slot] = env;
-    L->flags[slot] = fl;
+    L->flags[slot] = d->gap[RING(d, k)] ? F_GAP : 0;
     L->n_env = k + 1;
     dq_push(&L->dmax, k, env, +1);
-    if (k >= d->hm) return emit_max(d, L, k - d->hm);
+    if (k >= d->hm) emit_env_max(d, L, k - d->hm);
+    /* the tilt channel runs D samples behind: it needs the posture after */
+    if (k >= d->D) return emit_tilt(d, L, k - d->D, d->n_clean);
     return PLM_OK;
 }
 
@@ -380,7 +530,7 @@ static plm_status push_e(plm_detector *d, plm_leg *L, int64_t j, double e2)
     L->e2[(size_t)j & d->rmask] = e2;
     L->e2sum += e2;
     L->n_e = j + 1;
-    if (j >= d->h) return emit_env(d, L, j - d->h, d->n_clean);
+    if (j >= d->h) return emit_env(d, L, j - d->h);
     return PLM_OK;
 }
 
@@ -389,12 +539,21 @@ static plm_status leg_finish(plm_detector *d, plm_leg *L)
     plm_status st;
     int64_t n = d->n_filt;
     for (int64_t k = L->n_env; k < n; k++)
-        if ((st = emit_env(d, L, k, n))) return st;
-    for (int64_t k = L->n_mx; k < n; k++)
-        if ((st = emit_max(d, L, k))) return st;
-    for (int64_t k = L->n_b; k < n; k++)
-        if ((st = emit_floor(d, L, k, n))) return st;
-    if (L->active && (st = finalize(d, L))) return st;
+        if ((st = emit_env(d, L, k))) return st;
+    for (int64_t k = L->n_mx; k < n; k++) emit_env_max(d, L, k);
+    for (int64_t k = L->n_b; k < n; k++) emit_env_floor(d, L, k);
+    for (int64_t q = L->n_t; q < n; q++)
+        if ((st = emit_tilt(d, L, q, n))) return st;
+    int64_t nb = (n + d->B - 1) / d->B; /* blocks, the last one maybe partial */
+    if (L->n_tblk < nb && (st = push_tilt_block(d, L, nb - 1, n))) return st;
+    for (int64_t j = L->n_tmx; j < nb; j++)
+        if ((st = tilt_max_ready(d, L, j, n))) return st;
+    for (int64_t j = L->n_tb; j < nb; j++)
+        if ((st = tilt_floor_ready(d, L, j, n))) return st;
+    if (L->active) {
+        L->nact = L->nact > (size_t)L->quiet ? L->nact - (size_t)L->quiet : 0;
+        if ((st = finalize(d, L))) return st;
+    }
     return flush_pending(d, L);
 }
 
@@ -429,30 +588,9 @@ static plm_status flush_stage(plm_detector *d)
     return handle_filtered(d, got);
 }
 
-/* ---- QC and calibration on the (held, despiked) samples ---- */
-
-static plm_status qc_sample(plm_detector *d, plm_leg *L, int64_t i, const double *v, int clipped)
+/* Cleaned sample i of a leg: the 30-s posture trace, quality control, still windows. */
+static plm_status leg_sample(plm_detector *d, plm_leg *L, int64_t i, const double *v, int clipped)
 {
-    plm_status st;
-    const plm_detect_cfg *c = &d->cfg;
-    /* clipping runs */
-    if (clipped && L->clip_start < 0) L->clip_start = i;
-    if (!clipped && L->clip_start >= 0) {
-        if ((st = add_interval(&d->res, L->clip_start, i, PLM_QC_CLIPPING, L->leg))) return st;
-        L->clip_start = -1;
-    }
-    /* flat lines: every axis equal to the previous sample */
-    int same = i > 0;
-    for (int x = 0; x < L->nax && same; x++) same = v[x] == L->prev[x];
-    if (same) {
-        if (!L->flat_run) L->flat_start = i - 1;
-        L->flat_run++;
-    } else {
-        if (L->flat_run + 1 >= d->flat_n && (st = add_interval(&d->res, L->flat_start, i, PLM_QC_DROPOUT, L->leg)))
-            return st;
-        L->flat_run = 0;
-    }
-    for (int x = 0; x < L->nax; x++) L->prev[x] = v[x];
     for (int x = 0; x < L->nax; x++) L->gsum[x] += v[x];
     if (++L->g_n == d->grav_len) {
         for (int x = 0; x < 3; x++)
@@ -461,68 +599,9 @@ static plm_status qc_sample(plm_detector *d, plm_leg *L, int64_t i, const double
         L->gsum[0] = L->gsum[1] = L->gsum[2] = 0;
         L->g_n = 0;
     }
-    if (L->nax != 3) return PLM_OK;
-    /* 15-min blocks */
-    size_t b = L->blk_cur;
-    if (++L->blk_pos == d->blk_len) {
-        L->blk_pos = 0;
-        L->blk_cur++;
-    }
-    if (b >= L->nblk) {
-        if (b >= L->capblk) {
-            size_t nc = L->capblk ? 2 * L->capblk : 64;
-            void *p = realloc(L->blk, plm__mul(nc, sizeof *L->blk)), *q = realloc(L->blk_n, plm__mul(nc, sizeof *L->blk_n));
-            if (p) L->blk = p;
-            if (q) L->blk_n = q;
-            if (!p || !q) PLM_FAIL(PLM_ENOMEM, "detect: out of memory");
-            L->capblk = nc;
-        }
-        for (; L->nblk <= b; L->nblk++) {
-            L->blk_n[L->nblk] = 0;
-            for (int x = 0; x < 3; x++) {
-                L->blk[L->nblk][x][0] = L->blk[L->nblk][x][1] = 0;
-                L->blk[L->nblk][x][2] = INFINITY;
-                L->blk[L->nblk][x][3] = -INFINITY;
-            }
-        }
-    }
-    L->blk_n[b]++;
-    for (int x = 0; x < 3; x++) {
-        double *s = L->blk[b][x];
-        s[0] += v[x];
-        s[1] += v[x] * v[x];
-        if (v[x] < s[2]) s[2] = v[x];
-        if (v[x] > s[3]) s[3] = v[x];
-    }
-    /* 10-s calibration windows */
-    for (int x = 0; x < 3; x++) {
-        L->cw[x][0] += v[x];
-        L->cw[x][1] += v[x] * v[x];
-    }
-    L->cw_bad |= clipped || d->gap[RING(d, i)];
-    if (++L->cw_n == d->cw_len) {
-        int still = !L->cw_bad;
-        double mean[3];
-        for (int x = 0; x < 3; x++) {
-            mean[x] = L->cw[x][0] / (double)L->cw_n;
-            double var = L->cw[x][1] / (double)L->cw_n - mean[x] * mean[x];
-            if (var > c->calib_sd_g * c->calib_sd_g) still = 0;
-            L->cw[x][0] = L->cw[x][1] = 0;
-        }
-        if (still && L->ncal < c->calib_max_windows) {
-            if (L->ncal == L->capcal) {
-                size_t nc = L->capcal ? 2 * L->capcal : 256;
-                double *p = realloc(L->cal, plm__mul(nc, 3 * sizeof *p));
-                if (!p) PLM_FAIL(PLM_ENOMEM, "detect: out of memory");
-                L->cal = p;
-                L->capcal = nc;
-            }
-            memcpy(L->cal + 3 * L->ncal++, mean, sizeof mean);
-        }
-        L->cw_n = 0;
-        L->cw_bad = 0;
-    }
-    return PLM_OK;
+    plm_status st = plm__qc_sample(&L->qc, i, v, clipped, &d->res);
+    if (st || L->nax != 3) return st;
+    return plm__still_push(&L->still, v, clipped || d->gap[RING(d, i)]);
 }
 
 /* One cleaned sample (index d->n_clean) of every channel. */
@@ -542,7 +621,7 @@ static plm_status clean_sample(plm_detector *d, const double *v, const double *o
             lv[x] = v[L->ch[x]];
             if (fabs(orig[L->ch[x]]) >= d->clip_g) clipped = 1;
         }
-        if ((st = qc_sample(d, L, i, lv, clipped))) return st;
+        if ((st = leg_sample(d, L, i, lv, clipped))) return st;
     }
     d->n_clean++;
     if (++d->fin_n == d->S) return flush_stage(d);
@@ -568,7 +647,7 @@ plm_status plm_detector_push(plm_detector *d, const double *x, int64_t n, int64_
         d->gap[RING(d, g)] = (uint8_t)gap;
         if (gap && d->gap_start < 0) d->gap_start = g;
         if (!gap && d->gap_start >= 0) {
-            if ((st = add_interval(&d->res, d->gap_start, g, PLM_QC_DROPOUT, 0))) return st;
+            if ((st = plm__qc_add(&d->res, d->gap_start, g, PLM_QC_DROPOUT, 0))) return st;
             d->gap_start = -1;
         }
         if (g >= 1) { /* decide on sample g-1 now that its right neighbour is known */
@@ -591,198 +670,20 @@ plm_status plm_detector_push(plm_detector *d, const double *x, int64_t n, int64_
     return PLM_OK;
 }
 
-/* ---------- calibration ---------- */
-
-typedef struct {
-    const double *v;
-    size_t n;
-} fit_data;
-
-/* residual_i = |(v_i - o) / s| - 1, parameters (o_x, o_y, o_z, s_x, s_y, s_z) */
-static int sphere_f(const gsl_vector *p, void *data, gsl_vector *f)
-{
-    const fit_data *d = data;
-    for (size_t i = 0; i < d->n; i++) {
-        double nrm = 0;
-        for (int x = 0; x < 3; x++) {
-            double t = (d->v[3 * i + x] - gsl_vector_get(p, (size_t)x)) / gsl_vector_get(p, (size_t)x + 3);
-            nrm += t * t;
-        }
-        gsl_vector_set(f, i, sqrt(nrm) - 1);
-    }
-    return GSL_SUCCESS;
-}
-
-static int sphere_df(const gsl_vector *p, void *data, gsl_matrix *J)
-{
-    const fit_data *d = data;
-    for (size_t i = 0; i < d->n; i++) {
-        double t[3], nrm = 0;
-        for (int x = 0; x < 3; x++) {
-            t[x] = (d->v[3 * i + x] - gsl_vector_get(p, (size_t)x)) / gsl_vector_get(p, (size_t)x + 3);
-            nrm += t[x] * t[x];
-        }
-        nrm = sqrt(nrm);
-        for (int x = 0; x < 3; x++) {
-            double sx = gsl_vector_get(p, (size_t)x + 3);
-            gsl_matrix_set(J, i, (size_t)x, -t[x] / nrm / sx);
-            gsl_matrix_set(J, i, (size_t)x + 3, -t[x] * t[x] / nrm / sx);
-        }
-    }
-    return GSL_SUCCESS;
-}
-
-/* Levenberg-Marquardt refinement (GSL multifit_nlinear); 0 if it failed. se[6]: standard
- * errors of the parameters from the Jacobian at the solution and the residual variance. */
-static int sphere_refine(const double *v, size_t n, double off[3], double gain[3], double se[6])
-{
-    fit_data d = {v, n};
-    gsl_multifit_nlinear_fdf fdf = {.f = sphere_f, .df = sphere_df, .fvv = NULL, .n = n, .p = 6, .params = &d};
-    gsl_multifit_nlinear_parameters par = gsl_multifit_nlinear_default_parameters();
-    gsl_multifit_nlinear_workspace *w = gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &par, n, 6);
-    gsl_vector *p0 = gsl_vector_alloc(6);
-    int ok = 0, info;
-    if (w && p0) {
-        for (int x = 0; x < 3; x++) {
-            gsl_vector_set(p0, (size_t)x, off[x]);
-            gsl_vector_set(p0, (size_t)x + 3, gain[x]);
-        }
-        if (gsl_multifit_nlinear_init(p0, &fdf, w) == GSL_SUCCESS &&
-            gsl_multifit_nlinear_driver(500, 1e-12, 1e-12, 1e-12, NULL, NULL, &info, w) == GSL_SUCCESS) {
-            const gsl_vector *p = gsl_multifit_nlinear_position(w);
-            for (int x = 0; x < 3; x++) {
-                off[x] = gsl_vector_get(p, (size_t)x);
-                gain[x] = gsl_vector_get(p, (size_t)x + 3);
-            }
-            gsl_matrix *cov = gsl_matrix_alloc(6, 6);
-            const gsl_vector *res = gsl_multifit_nlinear_residual(w);
-            double ssr;
-            gsl_blas_ddot(res, res, &ssr);
-            double s2 = ssr / (double)(n > 6 ? n - 6 : 1);
-            if (cov && gsl_multifit_nlinear_covar(gsl_multifit_nlinear_jac(w), 0.0, cov) == GSL_SUCCESS) {
-                for (int k = 0; k < 6; k++) se[k] = sqrt(fmax(0, gsl_matrix_get(cov, (size_t)k, (size_t)k) * s2));
-                ok = 1;
-            }
-            gsl_matrix_free(cov);
-        }
-    }
-    gsl_vector_free(p0);
-    if (w) gsl_multifit_nlinear_free(w);
-    return ok;
-}
-
-plm_status plm_calibrate_fit(const double *v, size_t n, const plm_detect_cfg *cfg, plm_calibration *out)
-{
-    memset(out, 0, sizeof *out);
-    for (int x = 0; x < 3; x++) out->gain[x] = 1;
-    out->windows = n;
-    out->error_before_g = out->error_after_g = NAN;
-    if (n < 10) {
-        snprintf(out->reason, sizeof out->reason, "not applied: %zu still 10-s windows, need 10", n);
-        return PLM_OK;
-    }
-    double e0 = 0;
-    for (size_t i = 0; i < n; i++) e0 += fabs(sqrt(v[3 * i] * v[3 * i] + v[3 * i + 1] * v[3 * i + 1] + v[3 * i + 2] * v[3 * i + 2]) - 1);
-    out->error_before_g = e0 / (double)n;
-    int covered = 1;
-    char miss[64] = "";
-    for (int x = 0; x < 3; x++) {
-        double lo = INFINITY, hi = -INFINITY;
-        for (size_t i = 0; i < n; i++) {
-            lo = fmin(lo, v[3 * i + x]);
-            hi = fmax(hi, v[3 * i + x]);
-        }
-        if (lo > -cfg->calib_cover_g || hi < cfg->calib_cover_g) {
-            covered = 0;
-            size_t len = strlen(miss);
-            snprintf(miss + len, sizeof miss - len, "%s%c", len ? "," : "", "xyz"[x]);
-        }
-    }
-    /* raw = gain * true + offset: regress raw on the nearest sphere point, per axis */
-    double off[3] = {0, 0, 0}, gain[3] = {1, 1, 1}, err = out->error_before_g;
-    for (int it = 0; it < 1000; it++) {
-        double sx[3] = {0}, sy[3] = {0}, sxx[3] = {0}, sxy[3] = {0}, e = 0;
-        for (size_t i = 0; i < n; i++) {
-            double t[3], nrm = 0;
-            for (int x = 0; x < 3; x++) {
-                t[x] = (v[3 * i + x] - off[x]) / gain[x];
-                nrm += t[x] * t[x];
-            }
-            nrm = sqrt(nrm);
-            e += fabs(nrm - 1);
-            for (int x = 0; x < 3; x++) {
-                double c = t[x] / nrm, r = v[3 * i + x];
-                sx[x] += c;
-                sy[x] += r;
-                sxx[x] += c * c;
-                sxy[x] += c * r;
-            }
-        }
-        double prev = err;
-        err = e / (double)n;
-        for (int x = 0; x < 3; x++) {
-            double den = (double)n * sxx[x] - sx[x] * sx[x];
-            if (fabs(den) < 1e-12) continue;
-            gain[x] = ((double)n * sxy[x] - sx[x] * sy[x]) / den;
-            off[x] = (sy[x] - gain[x] * sx[x]) / (double)n;
-        }
-        if (it > 0 && fabs(prev - err) < 1e-12) break;
-    }
-    double o2[3], g2[3], se[6] = {INFINITY, INFINITY, INFINITY, INFINITY, INFINITY, INFINITY};
-    memcpy(o2, off, sizeof off);
-    memcpy(g2, gain, sizeof gain);
-    if (sphere_refine(v, n, o2, g2, se) && g2[0] > 0.5 && g2[1] > 0.5 && g2[2] > 0.5 && g2[0] < 2 && g2[1] < 2 && g2[2] < 2) {
-        memcpy(off, o2, sizeof off);
-        memcpy(gain, g2, sizeof gain);
-    }
-    double e1 = 0;
-    for (size_t i = 0; i < n; i++) {
-        double nrm = 0;
-        for (int x = 0; x < 3; x++) {
-            double t = (v[3 * i + x] - off[x]) / gain[x];
-            nrm += t * t;
-        }
-        e1 += fabs(sqrt(nrm) - 1);
-    }
-    out->error_after_g = e1 / (double)n;
-    memcpy(out->offset_g, off, sizeof off);
-    memcpy(out->gain, gain, sizeof gain);
-    double worst_se = 0;
-    for (int k = 0; k < 6; k++) worst_se = fmax(worst_se, se[k]);
-    out->worst_se = worst_se;
-    if (!covered)
-        snprintf(out->reason, sizeof out->reason, "not applied: still postures do not cover axis %s beyond +-%g g", miss,
-                 cfg->calib_cover_g);
-    else if (!(worst_se <= cfg->calib_max_se))
-        snprintf(out->reason, sizeof out->reason,
-                 "not applied: the postures do not pin the fit down (standard error %.4f > %g)", worst_se, cfg->calib_max_se);
-    else if (!(out->error_after_g < out->error_before_g))
-        snprintf(out->reason, sizeof out->reason, "not applied: the fit does not lower the error");
-    else if (!(out->error_after_g < cfg->calib_max_error_g))
-        snprintf(out->reason, sizeof out->reason, "not applied: error after the fit %.4f g is above %g g", out->error_after_g,
-                 cfg->calib_max_error_g);
-    else {
-        out->applied = 1;
-        snprintf(out->reason, sizeof out->reason, "applied: error %.4f -> %.4f g over %zu still windows", out->error_before_g,
-                 out->error_after_g, n);
-    }
-    if (!out->applied)
-        for (int x = 0; x < 3; x++) out->offset_g[x] = 0, out->gain[x] = 1;
-    return PLM_OK;
-}
-
 /* ---------- life cycle ---------- */
 
 static plm_status check_cfg(const plm_detect_cfg *c, double fs)
 {
     if (!(fs > 0)) PLM_FAIL(PLM_EINVAL, "detect: fs_hz=%g must be > 0", fs);
     if (!(c->env_window_s > 0) || !(c->floor_max_s > 0) || !(c->floor_min_s > 0) || !(c->quiet_s > 0) ||
-        !(c->rot_window_s > 0) || !(c->calib_window_s > 0) || !(c->nonwear_step_s > 0) ||
+        !(c->tilt_window_s > 0) || !(c->tilt_floor_max_s > 0) || !(c->tilt_ref_s > 0 && c->tilt_ref_s <= 20) || !(c->tilt_gap_s >= 0 && c->tilt_gap_s <= 10) ||
+        !(c->backtrack_max_s >= 0 && c->backtrack_max_s <= 10) || !(c->min_width_s >= 0 && c->min_width_s <= 10) || !(c->calib_window_s > 0) || !(c->nonwear_step_s > 0) ||
         !(c->nonwear_window_s >= c->nonwear_step_s) || !(c->flat_s > 0))
         PLM_FAIL(PLM_EINVAL, "detect: every window must be > 0 s");
     if (!(c->hi_min_g > 0) || !(c->hi_factor >= 0) || !(c->lo_fraction > 0 && c->lo_fraction <= 1) || !(c->despike_g > 0) ||
-        !(c->ceiling_g > 0) || !(c->rot_lo_deg_s > 0 && c->rot_hi_deg_s >= c->rot_lo_deg_s))
-        PLM_FAIL(PLM_EINVAL, "detect: thresholds must be > 0 (lo_fraction in (0, 1], rot_hi >= rot_lo)");
+        !(c->ceiling_g > 0) || !(c->tilt_min_g > 0) || !(c->tilt_factor >= 0) ||
+        !(c->width_fraction >= 0 && c->width_fraction <= 1))
+        PLM_FAIL(PLM_EINVAL, "detect: thresholds must be > 0 (lo_fraction in (0, 1], width_fraction in [0, 1])");
     if (c->floor_min_s * fs > 1e8) PLM_FAIL(PLM_EINVAL, "detect: floor_min_s=%g is too long", c->floor_min_s);
     return PLM_OK;
 }
@@ -826,24 +727,36 @@ plm_status plm_detector_create(const plm_detect_cfg *cfg, double fs_hz, int ncha
             free(d);
             PLM_FAIL(PLM_EINVAL, "detect: a leg needs 1 or 3 channels");
         }
+    /* every smoothing window holds enough samples for its noise to be tame (at low rates, 10-20 Hz,
+     * a 3-sample envelope or tilt mean made noise bursts), and each floor's running-max window spans
+     * several of its channel's windows, so the floor sits as high in the noise at any rate */
     d->h = (int64_t)llround(cfg->env_window_s * fs_hz / 2);
+    if (d->h < MIN_ENV_HALF) d->h = MIN_ENV_HALF;
     d->hm = (int64_t)llround(cfg->floor_max_s * fs_hz / 2);
+    if (d->hm < 3 * d->h) d->hm = 3 * d->h;
     d->hb = (int64_t)llround(cfg->floor_min_s * fs_hz / 2);
-    d->W = (int64_t)llround(cfg->rot_window_s * fs_hz);
-    if (d->W < 1) d->W = 1;
+    d->W = (int64_t)llround(cfg->tilt_window_s * fs_hz);
+    if (d->W < MIN_TILT_WINDOW) d->W = MIN_TILT_WINDOW;
     d->Q = (int64_t)llround(cfg->quiet_s * fs_hz);
     if (d->Q < 1) d->Q = 1;
-    d->M = d->Q;
-    d->flat_n = (int64_t)llround(cfg->flat_s * fs_hz);
-    d->blk_len = (int64_t)llround(cfg->nonwear_step_s * fs_hz);
-    d->cw_len = (int64_t)llround(cfg->calib_window_s * fs_hz);
+    d->B = (int64_t)llround(0.25 * fs_hz); /* posture blocks of about 0.25 s */
+    if (d->B < 1) d->B = 1;
+    d->GB = (int64_t)llround(cfg->tilt_gap_s * fs_hz / (double)d->B);
+    d->PB = (int64_t)llround(cfg->tilt_ref_s * fs_hz / (double)d->B);
+    if (d->PB < 1) d->PB = 1;
+    if (d->PB > 256) d->PB = 256;
+    d->D = (d->GB + d->PB + 3) * d->B + d->W;
+    d->BT = (int64_t)llround(cfg->backtrack_max_s * fs_hz);
+    d->hmt = (int64_t)llround(cfg->tilt_floor_max_s * fs_hz / 2);
+    if (d->hmt < 4 * d->W) d->hmt = 4 * d->W;
+    d->hmtb = (d->hmt + d->B - 1) / d->B; /* the same windows in posture blocks */
+    d->hbb = (d->hb + d->B - 1) / d->B;
+    d->MW = (int64_t)llround(cfg->min_width_s * fs_hz);
+    size_t nbm = 16;
+    while ((int64_t)nbm < 2 * (d->GB + d->PB) + 8) nbm *= 2;
+    d->bmask = nbm - 1;
     d->sec_len = (int64_t)llround(fs_hz) > 0 ? (int64_t)llround(fs_hz) : 1;
     d->grav_len = 30 * d->sec_len;
-    if (d->blk_len < 1) d->blk_len = 1;
-    if (d->cw_len < 2) d->cw_len = 2;
-    double th = cfg->rot_hi_deg_s * cfg->rot_window_s * M_PI / 180, tl = cfg->rot_lo_deg_s * cfg->rot_window_s * M_PI / 180;
-    d->rot_hi2 = th < M_PI / 2 ? sin(th) * sin(th) : 1;
-    d->rot_lo2 = tl < M_PI / 2 ? sin(tl) * sin(tl) : 1;
     if ((st = plm_filter_create(&cfg->filter, fs_hz, nchan, &d->filter))) {
         free(d);
         return st;
@@ -853,7 +766,7 @@ plm_status plm_detector_create(const plm_detect_cfg *cfg, double fs_hz, int ncha
     d->S = 4096;
     d->fout_cap = plm_filter_max_out(d->filter, d->S);
     /* ring: from the newest raw sample back to the oldest one still needed */
-    int64_t span = d->fout_cap + d->S + (int64_t)ntaps + d->h + d->hm + d->hb + d->W + d->M + 64;
+    int64_t span = d->fout_cap + d->S + (int64_t)ntaps + d->h + 2 * (d->hm + d->hb + d->hmt) + 2 * d->D + 4 * d->B + d->BT + d->W + d->Q + 64;
     size_t ring = 1024;
     while ((int64_t)ring < span) ring *= 2;
     d->rmask = ring - 1;
@@ -866,12 +779,21 @@ plm_status plm_detector_create(const plm_detect_cfg *cfg, double fs_hz, int ncha
         plm_leg *L = &d->legs[l];
         L->e2 = calloc(ring, sizeof *L->e2);
         L->env = calloc(ring, sizeof *L->env);
+        L->bfl = calloc(ring, sizeof *L->bfl);
+        L->tilt = calloc(ring, sizeof *L->tilt);
         L->flags = calloc(ring, 1);
-        L->mring = calloc((size_t)d->M, 1);
-        L->clip_start = -1;
-        L->last_below = L->last_below_rot = -1;
-        ok = L->e2 && L->env && L->flags && L->mring && dq_init(&L->dmax, (size_t)(2 * d->hm + 4)) &&
-             dq_init(&L->dmin, (size_t)(2 * d->hb + 4));
+        L->bm = calloc(3 * nbm, sizeof *L->bm);
+        L->bm_id = malloc(nbm * sizeof *L->bm_id);
+        L->act_cap = (size_t)llround(30 * fs_hz) + 16; /* longer movements pass the width test anyway */
+        L->act = malloc(L->act_cap * sizeof *L->act);
+        plm__qc_init(&L->qc, L->nax, L->leg, cfg, fs_hz);
+        plm__still_init(&L->still, cfg, fs_hz);
+        L->last_floor = -1;
+        L->med_blk = -1;
+        ok = L->e2 && L->env && L->bfl && L->tilt && L->flags && L->bm && L->bm_id && L->act &&
+             dq_init(&L->dmax, (size_t)(2 * d->hm + 4)) && dq_init(&L->dmin, (size_t)(2 * d->hb + 4)) &&
+             dq_init(&L->tmax, (size_t)(2 * d->hmtb + 4)) && dq_init(&L->tmin, (size_t)(2 * d->hbb + 4));
+        for (size_t i = 0; L->bm_id && i < nbm; i++) L->bm_id[i] = -1;
     }
     if (!ok) {
         plm_detector_destroy(d);
@@ -879,75 +801,6 @@ plm_status plm_detector_create(const plm_detect_cfg *cfg, double fs_hz, int ncha
     }
     d->res.lm.fs_hz = fs_hz;
     *out = d;
-    return PLM_OK;
-}
-
-static double union_length(plm_interval *v, size_t n, uint8_t kind)
-{
-    /* intervals of one kind: sort a copy by onset and merge */
-    int64_t total = 0, cur_a = 0, cur_b = -1;
-    plm_interval *w = malloc((n ? n : 1) * sizeof *w);
-    if (!w) return NAN;
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (v[i].kind == kind) w[m++] = v[i];
-    for (size_t a = 1; a < m; a++)
-        for (size_t b = a; b > 0 && w[b].onset < w[b - 1].onset; b--) {
-            plm_interval t = w[b];
-            w[b] = w[b - 1];
-            w[b - 1] = t;
-        }
-    for (size_t i = 0; i < m; i++) {
-        if (w[i].onset > cur_b) {
-            if (cur_b > cur_a) total += cur_b - cur_a;
-            cur_a = w[i].onset;
-            cur_b = w[i].end;
-        } else if (w[i].end > cur_b) cur_b = w[i].end;
-    }
-    if (cur_b > cur_a) total += cur_b - cur_a;
-    free(w);
-    return (double)total;
-}
-
-static plm_status nonwear(plm_detector *d, plm_leg *L)
-{
-    const plm_detect_cfg *c = &d->cfg;
-    size_t per = (size_t)llround(c->nonwear_window_s / c->nonwear_step_s);
-    double cosflat = cos(c->nonwear_flat_deg * M_PI / 180);
-    for (size_t b0 = 0; b0 + per <= L->nblk; b0++) {
-        int64_t n = 0;
-        double s[3] = {0}, s2[3] = {0}, lo[3] = {INFINITY, INFINITY, INFINITY}, hi[3] = {-INFINITY, -INFINITY, -INFINITY};
-        for (size_t b = b0; b < b0 + per; b++) {
-            n += L->blk_n[b];
-            for (int x = 0; x < 3; x++) {
-                s[x] += L->blk[b][x][0];
-                s2[x] += L->blk[b][x][1];
-                lo[x] = fmin(lo[x], L->blk[b][x][2]);
-                hi[x] = fmax(hi[x], L->blk[b][x][3]);
-            }
-        }
-        if (n < 2) continue;
-        int still = 1;
-        double m[3], nrm = 0, big = 0;
-        for (int x = 0; x < 3; x++) {
-            m[x] = s[x] / (double)n;
-            double sd = sqrt(fmax(0, s2[x] / (double)n - m[x] * m[x]));
-            if (sd >= c->nonwear_sd_g || hi[x] - lo[x] >= c->nonwear_range_g) still = 0;
-            nrm += m[x] * m[x];
-            big = fmax(big, fabs(m[x]));
-        }
-        if (!still || !(big / sqrt(nrm) >= cosflat)) continue;
-        int64_t a = (int64_t)b0 * d->blk_len, e = a + n;
-        int moved = 0;
-        for (size_t i = 0; i < d->res.lm.n && !moved; i++) {
-            const plm_lm *lm = &d->res.lm.v[i];
-            moved = lm->leg == L->leg && lm->onset < e && lm->end > a;
-        }
-        if (!moved) {
-            plm_status st = add_interval(&d->res, a, e, PLM_QC_NONWEAR, L->leg);
-            if (st) return st;
-        }
-    }
     return PLM_OK;
 }
 
@@ -966,22 +819,11 @@ plm_status plm_detector_finish(plm_detector *d, plm_detect_result *out)
     if ((st = handle_filtered(d, got))) return st;
     for (int l = 0; l < d->nlegs; l++)
         if ((st = leg_finish(d, &d->legs[l]))) return st;
-    if (d->gap_start >= 0 && (st = add_interval(&d->res, d->gap_start, d->n_in, PLM_QC_DROPOUT, 0))) return st;
+    if (d->gap_start >= 0 && (st = plm__qc_add(&d->res, d->gap_start, d->n_in, PLM_QC_DROPOUT, 0))) return st;
     for (int l = 0; l < d->nlegs; l++) {
         plm_leg *L = &d->legs[l];
-        if (L->clip_start >= 0 && (st = add_interval(&d->res, L->clip_start, d->n_in, PLM_QC_CLIPPING, L->leg))) return st;
-        if (L->flat_run + 1 >= d->flat_n && L->flat_run &&
-            (st = add_interval(&d->res, L->flat_start, d->n_in, PLM_QC_DROPOUT, L->leg)))
-            return st;
-        if (L->nax == 3) {
-            if ((st = nonwear(d, L))) return st;
-            int slot = L->leg == PLM_LEG_RIGHT;
-            /* the fit needs a few thousand postures, not every 10 s of a week: thin evenly */
-            size_t stride = (L->ncal + CALIB_FIT_MAX - 1) / CALIB_FIT_MAX, m = 0;
-            for (size_t i = 0; stride > 1 && i < L->ncal; i += stride, m++) memmove(L->cal + 3 * m, L->cal + 3 * i, 3 * sizeof *L->cal);
-            if ((st = plm_calibrate_fit(L->cal, stride > 1 ? m : L->ncal, &d->cfg, &d->res.calib[slot]))) return st;
-            d->res.calib[slot].windows = L->ncal;
-        }
+        if ((st = plm__qc_finish(&L->qc, d->n_in, &d->cfg, &d->res))) return st;
+        if (L->nax == 3 && (st = plm__still_fit(&L->still, &d->cfg, &d->res.calib[L->leg == PLM_LEG_RIGHT]))) return st;
     }
     /* the fitted gains rescale peaks and areas (the band-pass already removed offsets) */
     for (size_t i = 0; i < d->res.lm.n; i++) {
@@ -992,7 +834,7 @@ plm_status plm_detector_finish(plm_detector *d, plm_detect_result *out)
         m->peak_g /= g;
         m->area_g_s /= g;
     }
-    for (int k = 1; k <= 3; k++) d->res.excluded_s[k] = union_length(d->res.qc, d->res.nqc, (uint8_t)k) / d->fs;
+    for (int k = 1; k <= 3; k++) d->res.excluded_s[k] = plm__qc_union(&d->res, (uint8_t)k) / d->fs;
     d->res.nlegs = d->nlegs;
     size_t nsec = SIZE_MAX, ngrav = SIZE_MAX;
     for (int l = 0; l < d->nlegs; l++) {
@@ -1037,13 +879,18 @@ void plm_detector_destroy(plm_detector *d)
         plm_leg *L = &d->legs[l];
         free(L->e2);
         free(L->env);
+        free(L->bfl);
+        free(L->tilt);
         free(L->flags);
-        free(L->mring);
+        free(L->bm);
+        free(L->bm_id);
+        free(L->act);
         dq_free(&L->dmax);
         dq_free(&L->dmin);
-        free(L->blk);
-        free(L->blk_n);
-        free(L->cal);
+        dq_free(&L->tmax);
+        dq_free(&L->tmin);
+        plm__qc_free(&L->qc);
+        plm__still_free(&L->still);
         free(L->sec);
         free(L->grav);
     }

@@ -96,6 +96,56 @@ static void three_times_the_noise_spikes_and_drift(void **state)
     assert_true(onset < 0.2);
 }
 
+/* The hard preset (docs/simulate.md: small and slow movements, 3-8 mg noise, twitches), float WAV,
+ * on seeds the detector was not developed on: the targets of docs/validation.md -- F1 >= 0.95,
+ * onsets within 0.15 s (median, every night and leg), twitches taken for movements <= 5 %. */
+static void hard_preset(void **state)
+{
+    (void)state;
+    plm_sim_cfg sim = plm_sim_cfg_default();
+    sim.subjects = 2;
+    sim.seed = 31;
+    sim.preset = PLM_SIM_HARD;
+    sim.float_wav = 1;
+    plm_compare_result t;
+    double worst, onset;
+    const char *dir;
+    study(&sim, &t, &worst, &onset, "hardpreset.h5", &dir);
+    /* twitches (lm.csv kind twitch, never in the events truth) against the detections */
+    int twitches = 0, taken = 0;
+    static const char *recs[] = {"S01_control_n1", "S01_magnesium_n1", "S02_control_n1", "S02_magnesium_n1"};
+    for (int r = 0; r < 4; r++) {
+        plm_span *det = NULL;
+        size_t nd;
+        assert_int_equal(plm_store_read_lm_leg(tl_path(dir, "hardpreset.h5"), recs[r], &det, &nd, NULL, 0), PLM_OK);
+        char p[700];
+        snprintf(p, sizeof p, "%s/truth/%s.lm.csv", dir, recs[r]);
+        plm_csv *c = NULL;
+        assert_int_equal(plm_csv_open(p, &c), PLM_OK);
+        char **f;
+        size_t nf, line;
+        plm_csv_next(c, &f, &nf, &line);
+        while (plm_csv_next(c, &f, &nf, &line) == PLM_OK) {
+            if (strcmp(f[3], "twitch") || !atoi(f[4])) continue;
+            double on = atof(f[0]), off = atof(f[1]);
+            int leg = atoi(f[2]), hit = 0;
+            for (size_t k = 0; k < nd && !hit; k++) hit = (det[k].leg & leg) && det[k].onset_s < off && det[k].offset_s > on;
+            twitches++;
+            taken += hit;
+        }
+        plm_csv_destroy(c);
+        free(det);
+    }
+    print_message("hard preset: TP %zu FN %zu FP %zu, F1 %.3f, worst per-leg night F1 %.3f, largest median onset error %.3f s; "
+                  "twitches %d, taken for movements %d\n",
+                  t.leg[0].tp, t.leg[0].fn, t.leg[0].fp, f1(&t.leg[0]), worst, onset, twitches, taken);
+    assert_true(f1(&t.leg[0]) >= 0.95);
+    assert_true(worst >= 0.90);
+    assert_true(onset <= 0.15);
+    assert_true(twitches >= 20);
+    assert_true(taken <= 0.05 * twitches);
+}
+
 /* Calibration against the injected offsets and gains (truth/calibration.csv), no drift. */
 static void calibration_recovers_the_truth(void **state)
 {
@@ -222,6 +272,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(default_noise),
         cmocka_unit_test(three_times_the_noise_spikes_and_drift),
+        cmocka_unit_test(hard_preset),
         cmocka_unit_test(calibration_recovers_the_truth),
         cmocka_unit_test(nights_against_truth),
         cmocka_unit_test(axivity_file_end_to_end),

@@ -5,34 +5,45 @@
  *  2. Despiking: an isolated single-sample excursion larger than despike_g
  *     from both neighbours (which agree with each other) is replaced by their
  *     mean, so glitches never become movements.
- *  3. Band-pass per axis (plm/filter.h, default 2-9 Hz with 1.5-Hz transitions,
- *     gravity removed), group delay compensated; per leg the norm of the
- *     filtered axes. Why not 0.5 Hz: a sharp low edge rings for seconds on the
- *     orientation step of every dorsiflexion, which moved onsets ~1.4 s early
- *     and offsets ~3 s late on simulated nights (docs/validation.md); slow
- *     movements are caught by the orientation channel (6) instead.
- *  4. Envelope: centred moving RMS over env_window_s (0.15 s, as Moore 2014).
- *  5. Noise floor b: centred 60-s running minimum of the 0.5-s running maximum
- *     of the envelope (the MATPLM construction, domain.md 2.4 step 4).
- *  6. Orientation channel: the angle between the mean acceleration vectors of
- *     the rot_window_s before and after each sample (slow dorsiflexions rotate
- *     the sensor even when they shake it little), as a rate in deg/s.
- *  7. Dual thresholds (domain.md 2.4 step 5): T_hi = max(hi_min_g, hi_factor b),
- *     T_lo = lo_fraction T_hi. A movement starts where the envelope exceeds
- *     b + T_hi or the rotation exceeds rot_hi_deg_s; it ends at the start of the first
- *     stretch of >= quiet_s below b + T_lo (and below rot_lo_deg_s). No
- *     detection where b exceeds ceiling_g (e.g. walking) or in gaps.
- *  8. Morphology: kept only if some quiet_s-long window inside it has its
- *     median envelope above b + T_lo (computerised-scoring criterion, WASM 2016).
+ *  3. Vibration channel: band-pass per axis (plm/filter.h, default 2-9 Hz with
+ *     1.5-Hz transitions, gravity removed), group delay compensated; per leg
+ *     the norm of the filtered axes; its envelope is a centred moving RMS over
+ *     env_window_s (0.15 s, Moore 2014). Why not 0.5 Hz: a sharp low edge rings
+ *     for seconds on every orientation step; slow movements are the tilt
+ *     channel's (4).
+ *  4. Tilt channel: the distance (g) between the mean acceleration vector over
+ *     tilt_window_s around the sample and the posture before it (per-axis median
+ *     of 0.25-s block means over tilt_ref_s, ending tilt_gap_s before), or the
+ *     posture after it, whichever is nearer. A dorsiflexion that tilts the
+ *     sensor a few degrees and returns differs from both (3 deg is ~50 mg); a
+ *     posture change only while it happens; a still leg, whatever its posture,
+ *     not at all.
+ *  5. Noise floors, per channel and leg, estimated over minutes: centred
+ *     running minimum (floor_min_s, 60 s) of the running maximum (floor_max_s
+ *     0.5 s for the vibration envelope; tilt_floor_max_s 2 s for the tilt, on
+ *     0.25-s blocks) -- the MATPLM construction, domain.md 2.4 step 4.
+ *  6. Activity: a = max((env - b) / T_hi, (tilt - bt) / T_tilt), with
+ *     T_hi = max(hi_min_g, hi_factor b) and T_tilt = max(tilt_min_g,
+ *     tilt_factor bt): each channel's excess over its own floor in units of
+ *     its high threshold. A movement starts where a > 1 and ends at the start
+ *     of the first stretch of >= quiet_s with a <= lo_fraction. No detection
+ *     where b exceeds ceiling_g (e.g. walking) or in gaps.
+ *  7. Onset: backtrack from the high crossing to where a last was at or below
+ *     onset_fraction (where the activity left the floor, the accelerometer
+ *     analogue of the EMG onset), at most backtrack_max_s; then both ends are
+ *     trimmed to where a reaches peak_fraction of the movement's peak, so the
+ *     filter's and envelope's skirts of a large movement do not widen it.
+ *  8. Width: kept only if at least min_width_s of samples have a >= width_fraction
+ *     of the movement's peak. A twitch (< 0.5 s) smeared past 0.5 s at low
+ *     thresholds stays narrow at half height.
  *  9. Held dorsiflexion: a movement that tilts the leg by >= hold_tilt_deg and
  *     one that, within hold_max_s, brings it back to where it started (the
- *     leg held still in between) are joined into one movement (flag
- *     PLM_LM_HELD): the muscle is active through the hold although the sensor
- *     is still.
- * Onset (first sample above b + T_hi, as the EMG rules' 8-uV rise; for a
- * movement started by rotation alone, where the rotation began) and end are
- * sample indices; peak and area are kept. The morphology window may include
- * the rise above b + T_lo just before the onset.
+ *     leg held still in between, longer than the posture windows) are joined
+ *     into one movement (flag PLM_LM_HELD).
+ * Every smoothing window holds at least 5 (envelope) or 8 (tilt) samples and
+ * each running maximum spans several of them, so the floors sit alike in the
+ * noise at 10 Hz and at 100 Hz. Onset and end are sample indices; peak (of the
+ * envelope) and area above the floor are kept.
  *
  * Quality control (flags stored as intervals): clipping (|x| >= clip_fraction
  * of the full scale), dropout (gaps, and flat lines: every axis unchanged for
@@ -41,18 +52,14 @@
  * removed sensor, gravity lies within nonwear_flat_deg of a sensor axis, as
  * for a device lying flat on a table, and no movement was detected).
  *
- * Calibration (van Hees et al., J Appl Physiol 2014; GGIR g.calibrate): still
- * 10-s windows (SD < 13 mg on every axis) are fitted to the unit sphere,
- * offset and gain per axis: GGIR's iterated per-axis least squares as a start,
- * refined by Levenberg-Marquardt (GSL multifit_nlinear) on |(raw - offset) /
- * gain| - 1. Applied only when
- * every axis is covered (values below -calib_cover_g and above +calib_cover_g),
- * the postures pin every parameter down (standard error from the fit's
- * covariance <= calib_max_se) and the fit lowers the error below
- * calib_max_error_g; the errors before and after are recorded. The band-pass removes offsets and the gains are within
+ * Calibration (plm/calibrate.h, calibrate.c): still 10-s windows (SD < 13 mg on
+ * every axis) collected in the same pass are fitted to the unit sphere. The
+ * band-pass removes offsets, the tilt channel compares a leg with itself, and the gains are within
  * a few percent of one, so detection runs in the same pass on the
  * uncalibrated axes; the fitted gains rescale each movement's peak and area.
  *
+ * Quality control is qc.c's, calibration calibrate.c's; detect.c holds the
+ * detection state machine.
  * Memory is bounded by the filter's FFT size and the 60-s floor window, never
  * by the recording's length (the calibration keeps at most calib_max_windows
  * window means, and fits an even thinning of them to 10,000). Output is
@@ -65,6 +72,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "calibrate.h"
 #include "filter.h"
 #include "status.h"
 #include "types.h"
@@ -75,14 +83,24 @@ typedef struct {
     double env_window_s;     /* envelope RMS window; default 0.15 s */
     double floor_max_s;      /* running-max window of the floor; default 0.5 s */
     double floor_min_s;      /* running-min window of the floor; default 60 s */
-    double hi_min_g;         /* smallest high threshold above the floor; default 0.015 g */
+    double hi_min_g;         /* smallest high threshold above the floor; default 0.003 g */
     double hi_factor;        /* high threshold as a multiple of the floor; default 1.0 */
     double lo_fraction;      /* low threshold = lo_fraction x high; default 0.25 (8/2 uV ratio) */
     double quiet_s;          /* quiet time that ends a movement, and the morphology window; default 0.5 s */
     double ceiling_g;        /* no detection while the floor is above this; default 0.1 g */
-    double rot_window_s;     /* orientation-change half window; default 0.25 s */
-    double rot_hi_deg_s;     /* rotation rate that starts a movement; default 20 deg/s */
-    double rot_lo_deg_s;     /* rotation rate that keeps it going; default 5 deg/s */
+    double tilt_window_s;    /* tilt channel: mean-vector window; default 0.25 s */
+    double tilt_ref_s;       /* postures before and after: median over this long; default 5 s */
+    double tilt_gap_s;       /* ... starting this far from the sample; default 0.5 s */
+    double tilt_factor;      /* tilt high threshold as a multiple of its floor; default 1.5 */
+    double tilt_min_g;       /* smallest tilt high threshold; default 0.004 g */
+    double tilt_floor_max_s; /* running-max window of the tilt floor; default 2 s */
+    double onset_fraction;   /* onset: where the activity last was below this fraction of the
+                                high threshold; default 0.5 */
+    double peak_fraction;    /* both ends trimmed to where the activity reaches this fraction
+                                of the movement's peak; default 0.1 */
+    double backtrack_max_s;  /* onset at most this far before the high crossing; default 1 s */
+    double width_fraction;   /* width test level, fraction of the movement's peak; default 0.5 */
+    double min_width_s;      /* a movement is at least this wide at that level; default 0.4 s */
     double hold_max_s;       /* longest hold joined into one movement; default 10 s */
     double hold_tilt_deg;    /* tilt that makes a hold; default 5 deg */
     double clip_fraction;    /* clipping flag at this fraction of the full scale; default 0.98 */
@@ -109,15 +127,6 @@ typedef struct {
     int64_t onset, end;
     uint8_t kind, leg;
 } plm_interval;
-
-typedef struct {
-    double offset_g[3], gain[3];     /* calibrated = gain * (raw + offset)... see calibrate */
-    double error_before_g, error_after_g;
-    size_t windows;                  /* still windows used */
-    double worst_se;                 /* largest standard error of the six fitted parameters */
-    int applied;
-    char reason[160];                /* why it was or was not applied */
-} plm_calibration;
 
 typedef struct {
     plm_lm_list lm;                  /* per-leg movements, in onset order per leg */

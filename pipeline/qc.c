@@ -1,0 +1,178 @@
+/* qc.c -- quality control flags of the detector's pass (qc.h): clipping, dropout (flat lines) and
+ * non-wear per leg, and the interval list they share with the recording-wide gaps. */
+#define _DEFAULT_SOURCE
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+#include "qc.h"
+
+plm_status plm__qc_add(plm_detect_result *r, int64_t a, int64_t b, uint8_t kind, uint8_t leg)
+{
+    if (b <= a) return PLM_OK;
+    if (r->nqc == r->capqc) {
+        size_t nc = r->capqc ? 2 * r->capqc : 16;
+        plm_interval *p = realloc(r->qc, plm__mul(nc, sizeof *p));
+        if (!p) PLM_FAIL(PLM_ENOMEM, "detect: out of memory");
+        r->qc = p;
+        r->capqc = nc;
+    }
+    r->qc[r->nqc++] = (plm_interval){a, b, kind, leg};
+    return PLM_OK;
+}
+
+void plm__qc_init(plm__qc_leg *q, int nax, uint8_t leg, const plm_detect_cfg *c, double fs)
+{
+    memset(q, 0, sizeof *q);
+    q->nax = nax;
+    q->leg = leg;
+    q->clip_start = -1;
+    q->flat_n = (int64_t)llround(c->flat_s * fs);
+    q->blk_len = (int64_t)llround(c->nonwear_step_s * fs);
+    if (q->blk_len < 1) q->blk_len = 1;
+}
+
+void plm__qc_free(plm__qc_leg *q)
+{
+    free(q->blk);
+    free(q->blk_n);
+    q->blk = NULL;
+    q->blk_n = NULL;
+}
+
+plm_status plm__qc_sample(plm__qc_leg *q, int64_t i, const double *v, int clipped, plm_detect_result *res)
+{
+    plm_status st;
+    /* clipping runs */
+    if (clipped && q->clip_start < 0) q->clip_start = i;
+    if (!clipped && q->clip_start >= 0) {
+        if ((st = plm__qc_add(res, q->clip_start, i, PLM_QC_CLIPPING, q->leg))) return st;
+        q->clip_start = -1;
+    }
+    /* flat lines: every axis equal to the previous sample */
+    int same = i > 0;
+    for (int x = 0; x < q->nax && same; x++) same = v[x] == q->prev[x];
+    if (same) {
+        if (!q->flat_run) q->flat_start = i - 1;
+        q->flat_run++;
+    } else {
+        if (q->flat_run + 1 >= q->flat_n && (st = plm__qc_add(res, q->flat_start, i, PLM_QC_DROPOUT, q->leg))) return st;
+        q->flat_run = 0;
+    }
+    for (int x = 0; x < q->nax; x++) q->prev[x] = v[x];
+    if (q->nax != 3) return PLM_OK;
+    /* non-wear steps (15 min) */
+    size_t b = q->blk_cur;
+    if (++q->blk_pos == q->blk_len) {
+        q->blk_pos = 0;
+        q->blk_cur++;
+    }
+    if (b >= q->nblk) {
+        if (b >= q->capblk) {
+            size_t nc = q->capblk ? 2 * q->capblk : 64;
+            void *p = realloc(q->blk, plm__mul(nc, sizeof *q->blk)), *pn = realloc(q->blk_n, plm__mul(nc, sizeof *q->blk_n));
+            if (p) q->blk = p;
+            if (pn) q->blk_n = pn;
+            if (!p || !pn) PLM_FAIL(PLM_ENOMEM, "detect: out of memory");
+            q->capblk = nc;
+        }
+        for (; q->nblk <= b; q->nblk++) {
+            q->blk_n[q->nblk] = 0;
+            for (int x = 0; x < 3; x++) {
+                q->blk[q->nblk][x][0] = q->blk[q->nblk][x][1] = 0;
+                q->blk[q->nblk][x][2] = INFINITY;
+                q->blk[q->nblk][x][3] = -INFINITY;
+            }
+        }
+    }
+    q->blk_n[b]++;
+    for (int x = 0; x < 3; x++) {
+        double *s = q->blk[b][x];
+        s[0] += v[x];
+        s[1] += v[x] * v[x];
+        if (v[x] < s[2]) s[2] = v[x];
+        if (v[x] > s[3]) s[3] = v[x];
+    }
+    return PLM_OK;
+}
+
+/* GGIR 2013 on windows of nonwear_window_s in nonwear_step_s steps, plus: gravity within
+ * nonwear_flat_deg of a sensor axis and no movement detected on the leg. */
+static plm_status nonwear(plm__qc_leg *q, const plm_detect_cfg *c, plm_detect_result *res)
+{
+    size_t per = (size_t)llround(c->nonwear_window_s / c->nonwear_step_s);
+    double cosflat = cos(c->nonwear_flat_deg * M_PI / 180);
+    for (size_t b0 = 0; b0 + per <= q->nblk; b0++) {
+        int64_t n = 0;
+        double s[3] = {0}, s2[3] = {0}, lo[3] = {INFINITY, INFINITY, INFINITY}, hi[3] = {-INFINITY, -INFINITY, -INFINITY};
+        for (size_t b = b0; b < b0 + per; b++) {
+            n += q->blk_n[b];
+            for (int x = 0; x < 3; x++) {
+                s[x] += q->blk[b][x][0];
+                s2[x] += q->blk[b][x][1];
+                lo[x] = fmin(lo[x], q->blk[b][x][2]);
+                hi[x] = fmax(hi[x], q->blk[b][x][3]);
+            }
+        }
+        if (n < 2) continue;
+        int still = 1;
+        double m[3], nrm = 0, big = 0;
+        for (int x = 0; x < 3; x++) {
+            m[x] = s[x] / (double)n;
+            double sd = sqrt(fmax(0, s2[x] / (double)n - m[x] * m[x]));
+            if (sd >= c->nonwear_sd_g || hi[x] - lo[x] >= c->nonwear_range_g) still = 0;
+            nrm += m[x] * m[x];
+            big = fmax(big, fabs(m[x]));
+        }
+        if (!still || !(big / sqrt(nrm) >= cosflat)) continue;
+        int64_t a = (int64_t)b0 * q->blk_len, e = a + n;
+        int moved = 0;
+        for (size_t i = 0; i < res->lm.n && !moved; i++) {
+            const plm_lm *lm = &res->lm.v[i];
+            moved = lm->leg == q->leg && lm->onset < e && lm->end > a;
+        }
+        if (!moved) {
+            plm_status st = plm__qc_add(res, a, e, PLM_QC_NONWEAR, q->leg);
+            if (st) return st;
+        }
+    }
+    return PLM_OK;
+}
+
+plm_status plm__qc_finish(plm__qc_leg *q, int64_t n, const plm_detect_cfg *c, plm_detect_result *res)
+{
+    plm_status st;
+    if (q->clip_start >= 0 && (st = plm__qc_add(res, q->clip_start, n, PLM_QC_CLIPPING, q->leg))) return st;
+    if (q->flat_run + 1 >= q->flat_n && q->flat_run && (st = plm__qc_add(res, q->flat_start, n, PLM_QC_DROPOUT, q->leg)))
+        return st;
+    return q->nax == 3 ? nonwear(q, c, res) : PLM_OK;
+}
+
+double plm__qc_union(const plm_detect_result *res, uint8_t kind)
+{
+    /* intervals of one kind: sort a copy by onset and merge */
+    const plm_interval *v = res->qc;
+    size_t n = res->nqc;
+    int64_t total = 0, cur_a = 0, cur_b = -1;
+    plm_interval *w = malloc((n ? n : 1) * sizeof *w);
+    if (!w) return NAN;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (v[i].kind == kind) w[m++] = v[i];
+    for (size_t a = 1; a < m; a++)
+        for (size_t b = a; b > 0 && w[b].onset < w[b - 1].onset; b--) {
+            plm_interval t = w[b];
+            w[b] = w[b - 1];
+            w[b - 1] = t;
+        }
+    for (size_t i = 0; i < m; i++) {
+        if (w[i].onset > cur_b) {
+            if (cur_b > cur_a) total += cur_b - cur_a;
+            cur_a = w[i].onset;
+            cur_b = w[i].end;
+        } else if (w[i].end > cur_b) cur_b = w[i].end;
+    }
+    if (cur_b > cur_a) total += cur_b - cur_a;
+    free(w);
+    return (double)total;
+}

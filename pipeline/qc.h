@@ -1,0 +1,51 @@
+/* qc.h -- the detector's per-leg quality control and still-window collection (private to libplm).
+ *
+ * The detector (detect.c) feeds every cleaned sample of a leg to plm__qc_sample and, for
+ * 3-axis legs, to plm__still_push; at the end plm__qc_finish closes open runs and flags
+ * non-wear, and plm__still_fit calibrates (calibrate.c). The rules are in plm/detect.h.
+ */
+#ifndef PLM_QC_H
+#define PLM_QC_H
+
+#include <stdint.h>
+#include "plm/detect.h"
+
+typedef struct {
+    int nax;
+    uint8_t leg;
+    int64_t flat_n, blk_len;          /* samples: flat-line run, non-wear step */
+    int64_t clip_start, flat_start, flat_run, blk_pos;
+    size_t blk_cur;
+    double prev[3];
+    double (*blk)[3][4];              /* per non-wear step, per axis: sum, sum2, min, max */
+    int64_t *blk_n;
+    size_t nblk, capblk;
+} plm__qc_leg;
+
+void plm__qc_init(plm__qc_leg *q, int nax, uint8_t leg, const plm_detect_cfg *c, double fs);
+/* Sample i of the leg (nax values), clipped if any axis was at full scale. */
+plm_status plm__qc_sample(plm__qc_leg *q, int64_t i, const double *v, int clipped, plm_detect_result *res);
+/* End at n samples: open clipping and flat runs, then non-wear (needs res->lm complete). */
+plm_status plm__qc_finish(plm__qc_leg *q, int64_t n, const plm_detect_cfg *c, plm_detect_result *res);
+void plm__qc_free(plm__qc_leg *q);
+
+/* Append [a, b) of kind for leg (0 = whole recording) to res->qc. */
+plm_status plm__qc_add(plm_detect_result *res, int64_t a, int64_t b, uint8_t kind, uint8_t leg);
+/* Total length (samples) of the union of res's intervals of one kind; NAN without memory. */
+double plm__qc_union(const plm_detect_result *res, uint8_t kind);
+
+/* Still windows for the calibration (calibrate.c). */
+typedef struct {
+    int64_t len, n;
+    double sd_g, cw[3][2];
+    int bad;
+    size_t max, ncal, capcal;
+    double *cal;                      /* window means, 3 per window */
+} plm__still;
+
+void plm__still_init(plm__still *w, const plm_detect_cfg *c, double fs);
+plm_status plm__still_push(plm__still *w, const double v[3], int bad);
+plm_status plm__still_fit(plm__still *w, const plm_detect_cfg *c, plm_calibration *out);
+void plm__still_free(plm__still *w);
+
+#endif
