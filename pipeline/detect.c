@@ -14,7 +14,7 @@ plm_detect_cfg plm_detect_cfg_default(void)
         .filter = plm_filter_cfg_default(), .despike_g = 0.5, .env_window_s = 0.15, .floor_max_s = 0.5,
         .floor_min_s = 60, .hi_min_g = 0.006, .hi_factor = 2.0, .lo_fraction = 0.5, .quiet_s = 0.5,
         .ceiling_g = 0.1, .tilt_window_s = 0.25, .tilt_ref_s = 5, .tilt_gap_s = 0.5, .tilt_factor = 1.5,
-        .tilt_min_g = 0.004, .tilt_floor_max_s = 2, .backtrack_max_s = 1.0, .onset_fraction = 0.5, .peak_fraction = 0.1, .width_fraction = 0.5, .min_width_s = 0.4, .hold_max_s = 10,
+        .tilt_min_g = 0.004, .tilt_floor_max_s = 2, .backtrack_max_s = 1.0, .onset_fraction = 0.5, .peak_fraction = 0.05, .width_fraction = 0.25, .min_width_s = 0.42, .hold_max_s = 10,
         .hold_tilt_deg = 5, .clip_fraction = 0.98,
         .flat_s = 1.0, .nonwear_window_s = 3600, .nonwear_step_s = 900, .nonwear_sd_g = 0.013,
         .nonwear_range_g = 0.050, .nonwear_flat_deg = 10, .calib_window_s = 10, .calib_sd_g = 0.013,

@@ -122,7 +122,10 @@ static move make_move(gsl_rng *r, const night *nt, double on_s, double dur_s, in
         m.ph[k] = unif(r, 0, 2 * M_PI);
         gsl_ran_dir_3d(r, &m.dir[k][0], &m.dir[k][1], &m.dir[k][2]);
     }
-    m.ramp_s = nt->hard ? unif(r, 0.1, 0.6) : 0.1; /* hard: movements that build up slowly */
+    m.ramp_s = 0.1;
+    if (nt->hard) /* movements that build up slowly: raised-cosine ramps of 0.1-1 s, or (40 %) a
+                     Hann window over the whole movement */
+        m.ramp_s = gsl_rng_uniform(r) < 0.4 ? dur_s / 2 : unif(r, 0.1, 1.0);
     return m;
 }
 
@@ -538,7 +541,7 @@ static double smooth(double x) { return x <= 0 ? 0 : x >= 1 ? 1 : x * x * (3 - 2
 static double envelope(const move *m, int64_t i, double fs)
 {
     double t = (double)(i - m->on) / fs, d = (double)(m->end - m->on) / fs;
-    double ramp = fmin(m->ramp_s, d / 4);
+    double ramp = fmin(m->ramp_s, m->ramp_s > 0.1 ? d / 2 : d / 4);
     if (t < 0 || t >= d) return 0;
     if (t < ramp) return 0.5 - 0.5 * cos(M_PI * t / ramp);
     if (t > d - ramp) return 0.5 - 0.5 * cos(M_PI * (d - t) / ramp);

@@ -31,11 +31,12 @@
  *  7. Onset: backtrack from the high crossing to where a last was at or below
  *     onset_fraction (where the activity left the floor, the accelerometer
  *     analogue of the EMG onset), at most backtrack_max_s; then both ends are
- *     trimmed to where a reaches peak_fraction of the movement's peak, so the
+ *     trimmed to where a reaches peak_fraction (5 %) of the movement's peak, so the
  *     filter's and envelope's skirts of a large movement do not widen it.
  *  8. Width: kept only if at least min_width_s of samples have a >= width_fraction
- *     of the movement's peak. A twitch (< 0.5 s) smeared past 0.5 s at low
- *     thresholds stays narrow at half height.
+ *     of the movement's peak (0.42 s at a quarter). A twitch (< 0.5 s) smeared
+ *     past 0.5 s at low thresholds stays narrower there; a 0.5-s movement, even
+ *     one that rises and falls as a Hann window, is about 0.45 s wide.
  *  9. Held dorsiflexion: a movement that tilts the leg by >= hold_tilt_deg and
  *     one that, within hold_max_s, brings it back to where it started (the
  *     leg held still in between, longer than the posture windows) are joined
@@ -97,10 +98,10 @@ typedef struct {
     double onset_fraction;   /* onset: where the activity last was below this fraction of the
                                 high threshold; default 0.5 */
     double peak_fraction;    /* both ends trimmed to where the activity reaches this fraction
-                                of the movement's peak; default 0.1 */
+                                of the movement's peak; default 0.05 */
     double backtrack_max_s;  /* onset at most this far before the high crossing; default 1 s */
-    double width_fraction;   /* width test level, fraction of the movement's peak; default 0.5 */
-    double min_width_s;      /* a movement is at least this wide at that level; default 0.4 s */
+    double width_fraction;   /* width test level, fraction of the movement's peak; default 0.25 */
+    double min_width_s;      /* a movement is at least this wide at that level; default 0.42 s */
     double hold_max_s;       /* longest hold joined into one movement; default 10 s */
     double hold_tilt_deg;    /* tilt that makes a hold; default 5 deg */
     double clip_fraction;    /* clipping flag at this fraction of the full scale; default 0.98 */
