@@ -66,8 +66,10 @@ static void t_free(table *t)
     memset(t, 0, sizeof *t);
 }
 
-/* identity columns, then plm_night_value_names (filled in build) */
+/* identity columns, then plm_night_value_names (filled in build), then where lights and sleep came from */
 static const char *night_cols[4 + PLM_NIGHT_NVALUES] = {"recording", "subject", "condition", "night"};
+static const char *const night_tail[] = {"lights_source", "sleep_source", "tib_implausible"};
+static const char *night_all[4 + PLM_NIGHT_NVALUES + 3];
 static const char *const stat_cols[] = {"outcome", "n", "control_mean", "control_sd", "treatment_mean", "treatment_sd",
                                         "diff_mean", "diff_ci_low", "diff_ci_high", "hl_estimate", "hl_ci_low",
                                         "hl_ci_high", "ttest_p", "wilcoxon_p", "cohen_dz", "holm_p"};
@@ -92,6 +94,9 @@ static const char *const dict[][4] = {
     {"nights", "plm_tib_index", "periodic leg movements per hour in bed, sleep or wake (what the leg alone measures)", "1/h"},
     {"nights", "plms_a_index", "PLMS with an associated arousal per hour of sleep (needs arousal annotations)", "1/h"},
     {"nights", "periodicity_index", "PLMS / candidate leg movements in sleep (WASM 2016)", "ratio"},
+    {"nights", "lights_source", "where lights off/on came from: manifest, annotations, estimated (from the leg), recording (its whole length)", ""},
+    {"nights", "sleep_source", "where sleep/wake came from: annotations (stages, e.g. PSG) or actigraphy (estimated from the leg: quiet wake reads as sleep)", ""},
+    {"nights", "tib_implausible", "1 if the estimated time in bed is under 4 h, or under 40 % of a recording over 6 h", "0/1"},
     {"subjects", "n_nights", "nights averaged", "count"},
     {"subjects", "(other columns)", "mean over the subject's nights in the condition, as in nights", "as in nights"},
     {"stats", "outcome", "the nights column compared", ""},
@@ -121,9 +126,10 @@ static plm_status build(const char *h5, table *nights, table *subjects, table *s
     size_t nn = 0;
     if ((st = plm_store_read_nights(h5, &nr, &nn))) return st;
     for (size_t k = 0; k < PLM_NIGHT_NVALUES; k++) night_cols[4 + k] = plm_night_value_names[k];
+    for (size_t k = 0; k < N(night_all); k++) night_all[k] = k < N(night_cols) ? night_cols[k] : night_tail[k - N(night_cols)];
     nights->name = "nights";
-    nights->ncols = N(night_cols);
-    nights->cols = night_cols;
+    nights->ncols = N(night_all);
+    nights->cols = night_all;
     for (size_t i = 0; i < nn && !st; i++) {
         const plm_night *r = &nr[i];
         t_own(nights, (char *)r->recording);
@@ -131,8 +137,11 @@ static plm_status build(const char *h5, table *nights, table *subjects, table *s
         t_own(nights, (char *)r->condition);
         double v[PLM_NIGHT_NVALUES];
         plm_night_values(r, v);
-        cell row[N(night_cols)] = {str(r->recording), str(r->subject), str(r->condition), num(r->night)};
+        cell row[N(night_all)] = {str(r->recording), str(r->subject), str(r->condition), num(r->night)};
         for (size_t k = 0; k < PLM_NIGHT_NVALUES; k++) row[4 + k] = num(v[k]);
+        row[N(night_cols)] = str(t_own(nights, plm__strdup(r->lights_source))); /* nr is freed below */
+        row[N(night_cols) + 1] = str(t_own(nights, plm__strdup(r->sleep_source)));
+        row[N(night_cols) + 2] = num(r->tib_implausible < 0 ? NAN : r->tib_implausible);
         st = t_row(nights, row);
     }
     /* subjects: mean per subject and condition, in order of first appearance */

@@ -14,7 +14,8 @@ const char *plm_version(void) { return PLM_VERSION_STRING; }
 plm_process_cfg plm_process_cfg_default(void)
 {
     plm_process_cfg c = {.read = plm_read_cfg_default(), .activity_epoch_s = 1.0, .min_fs_hz = 10.0,
-                         .max_fs_hz = 5000.0, .min_duration_s = 300.0, .detect = plm_detect_cfg_default(), .night = plm_night_cfg_default()};
+                         .max_fs_hz = 5000.0, .min_duration_s = 300.0,
+                         .tib_min_plausible_h = 4.0, .tib_min_plausible_frac = 0.4, .detect = plm_detect_cfg_default(), .night = plm_night_cfg_default()};
     return c;
 }
 
@@ -400,8 +401,20 @@ plm_status plm_process_recording(const plm_manifest_row *row, const plm_process_
         plm__error_prefix(row->path);
         goto fail;
     }
-    if (strcmp(nres.lights_source, "manifest")) warn(res, "lights off/on from %s: %.0f .. %.0f s", nres.lights_source,
-                                                      nres.lights_off_s, nres.lights_on_s);
+    if (!strcmp(nres.lights_source, "estimated"))
+        warn(res, "lights off/on estimated from the leg: %.0f .. %.0f s", nres.lights_off_s, nres.lights_on_s);
+    else if (!strcmp(nres.lights_source, "recording"))
+        warn(res, "no lights off/on and none found in the leg: the whole recording is taken as time in bed");
+    else if (strcmp(nres.lights_source, "manifest"))
+        warn(res, "lights off/on from the %s: %.0f .. %.0f s", nres.lights_source, nres.lights_off_s, nres.lights_on_s);
+    /* an estimate of time in bed that cannot be a night: say so and flag it in /nights */
+    double tib_h = (nres.lights_on_s - nres.lights_off_s) / 3600;
+    int tib_implausible = !strcmp(nres.lights_source, "estimated") &&
+                          (tib_h < cfg->tib_min_plausible_h ||
+                           (res->duration_s > 6 * 3600 && tib_h * 3600 < cfg->tib_min_plausible_frac * res->duration_s));
+    if (tib_implausible)
+        warn(res, "estimated time in bed %.1f h of a %.1f-h recording is implausible: give lights_off/lights_on", tib_h,
+             res->duration_s / 3600);
     res->lights_off_s = nres.lights_off_s;
     res->lights_on_s = nres.lights_on_s;
     plm__strlcpy(res->lights_source, nres.lights_source, sizeof res->lights_source);
@@ -446,6 +459,9 @@ plm_status plm_process_recording(const plm_manifest_row *row, const plm_process_
     nr->plm_tib_index = sc->plm_tib_index;
     nr->plms_a_index = sc->plms_a_index;
     nr->periodicity_index = sc->pi_wasm;
+    plm__strlcpy(nr->lights_source, nres.lights_source, sizeof nr->lights_source);
+    plm__strlcpy(nr->sleep_source, nres.sleep_source, sizeof nr->sleep_source);
+    nr->tib_implausible = tib_implausible;
     st = plm_store_add_night(store, nr);
 fail:
     plm_store_recording_abort(rec);

@@ -19,6 +19,8 @@ typedef struct {
     double tib_h, tst_h, se_pct, sol_min, waso_min;
     int32_t lm_count, plm_count, plms_count;
     double lm_index, plms_index, plmw_index, plm_tib_index, plms_a_index, periodicity_index;
+    char *lights_source, *sleep_source;
+    int32_t tib_implausible;
 } night_rec;
 
 typedef plm_failure failure_rec; /* recording, path, error */
@@ -219,6 +221,7 @@ void plm_night_init(plm_night *n, const char *recording, const char *subject, co
     n->tib_h = n->tst_h = n->se_pct = n->sol_min = n->waso_min = NAN;
     n->lm_count = n->plm_count = n->plms_count = -1;
     n->lm_index = n->plms_index = n->plmw_index = n->plm_tib_index = n->plms_a_index = n->periodicity_index = NAN;
+    n->tib_implausible = -1;
 }
 
 const char *const plm_night_value_names[PLM_NIGHT_NVALUES] = {
@@ -250,6 +253,7 @@ static void night_rec_set(night_rec *r, const plm_night *row)
     r->lm_index = row->lm_index, r->plms_index = row->plms_index, r->plmw_index = row->plmw_index;
     r->plm_tib_index = row->plm_tib_index;
     r->plms_a_index = row->plms_a_index, r->periodicity_index = row->periodicity_index;
+    r->tib_implausible = row->tib_implausible;
 }
 
 plm_status plm_store_add_night(plm_store *s, const plm_night *row)
@@ -263,6 +267,8 @@ plm_status plm_store_add_night(plm_store *s, const plm_night *row)
     DUP_OR_FAIL(r->recording, row->recording);
     DUP_OR_FAIL(r->subject, row->subject);
     DUP_OR_FAIL(r->condition, row->condition);
+    DUP_OR_FAIL(r->lights_source, row->lights_source);
+    DUP_OR_FAIL(r->sleep_source, row->sleep_source);
     return PLM_OK;
 }
 
@@ -352,7 +358,8 @@ static const field night_fields[] = {
     F(night_rec, sol_min, D), F(night_rec, waso_min, D), F(night_rec, lm_count, I32),
     F(night_rec, plm_count, I32), F(night_rec, plms_count, I32), F(night_rec, lm_index, D),
     F(night_rec, plms_index, D), F(night_rec, plmw_index, D), F(night_rec, plm_tib_index, D), F(night_rec, plms_a_index, D),
-    F(night_rec, periodicity_index, D)};
+    F(night_rec, periodicity_index, D), F(night_rec, lights_source, STR), F(night_rec, sleep_source, STR),
+    F(night_rec, tib_implausible, I32)};
 static const field failure_fields[] = {F(failure_rec, recording, STR), F(failure_rec, path, STR),
                                        F(failure_rec, error, STR)};
 static const field stat_fields[] = {
@@ -567,6 +574,8 @@ static void free_rows(plm_store *s)
         free(s->nights[i].recording);
         free(s->nights[i].subject);
         free(s->nights[i].condition);
+        free(s->nights[i].lights_source);
+        free(s->nights[i].sleep_source);
     }
     for (size_t i = 0; i < s->n_failures; i++) {
         free(s->failures[i].recording);
@@ -755,7 +764,11 @@ plm_status plm_store_read_nights(const char *path, plm_night **rows, size_t *n)
         (*rows)[i] = (plm_night){r->recording, r->subject, r->condition, r->night, r->tib_h, r->tst_h, r->se_pct,
                                  r->sol_min, r->waso_min, r->lm_count, r->plm_count, r->plms_count, r->lm_index,
                                  r->plms_index, r->plmw_index, r->plm_tib_index, r->plms_a_index,
-                                 r->periodicity_index};
+                                 r->periodicity_index, "", "", r->tib_implausible};
+        plm__strlcpy((*rows)[i].lights_source, r->lights_source ? r->lights_source : "", sizeof (*rows)[i].lights_source);
+        plm__strlcpy((*rows)[i].sleep_source, r->sleep_source ? r->sleep_source : "", sizeof (*rows)[i].sleep_source);
+        free(r->lights_source);
+        free(r->sleep_source);
     }
     *n = (size_t)dims[0];
 done:

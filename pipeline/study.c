@@ -62,7 +62,8 @@ plm_status plm_table_read_csv(const char *path, plm_table *t)
     char **f;
     size_t nf, line;
     int *map = NULL;
-    int cs = -1, cc = -1, cn = -1;
+    int cs = -1, cc = -1, cn = -1, css = -1;
+    t->sleep_estimated = -1;
     if ((st = plm_csv_next(c, &f, &nf, &line))) {
         if (st == PLM_ENODATA) st = plm__fail(PLM_EFORMAT, "%s: empty file", path);
         goto fail;
@@ -79,7 +80,8 @@ plm_status plm_table_read_csv(const char *path, plm_table *t)
         if (!strcmp(f[i], "subject")) cs = (int)i;
         else if (!strcmp(f[i], "condition")) cc = (int)i;
         else if (!strcmp(f[i], "night")) cn = (int)i;
-        else if (strcmp(f[i], "recording")) {
+        else if (!strcmp(f[i], "sleep_source")) css = (int)i;
+        else if (strcmp(f[i], "recording") && strcmp(f[i], "lights_source")) { /* text columns are not outcomes */
             map[i] = (int)t->ncols;
             t->names[t->ncols++] = plm__strdup(f[i]);
         }
@@ -112,6 +114,7 @@ plm_status plm_table_read_csv(const char *path, plm_table *t)
         t->condition[r] = plm__strdup(f[cc]);
         t->nrows++;
         t->night[r] = cn >= 0 ? atoi(f[cn]) : 1;
+        if (css >= 0) t->sleep_estimated = (t->sleep_estimated < 0 ? 0 : t->sleep_estimated) + !strcmp(f[css], "actigraphy");
         for (size_t i = 0; i < nf; i++) {
             if (map[i] < 0) continue;
             double v;
@@ -166,9 +169,20 @@ static int has_condition(const plm_table *t, const char *s, const char *cond)
     return 0;
 }
 
+int plm_outcome_needs_sleep(const char *o)
+{
+    static const char *const need[] = {"plms_index", "plms_a_index", "plmw_index", "se_pct", "tst_h", "sol_min",
+                                       "waso_min", "lm_index", "periodicity_index", "plms_nrem_index", "plms_rem_index"};
+    for (size_t i = 0; i < sizeof need / sizeof *need; i++)
+        if (!strcmp(o, need[i])) return 1;
+    return 0;
+}
+
 plm_status plm_study_analyze(const plm_table *t, const plm_study_cfg *cfg, plm_study_result *out)
 {
     memset(out, 0, sizeof *out);
+    out->sleep_estimated = t->sleep_estimated;
+    out->nrows = t->nrows;
     const char *const *names = cfg->outcomes ? cfg->outcomes : plm_default_outcomes;
     size_t nout = cfg->outcomes ? cfg->noutcomes : plm_default_noutcomes;
     /* subjects in order of first appearance */
@@ -340,6 +354,7 @@ plm_status plm_table_from_nights(const void *rows_v, size_t n, plm_table *t)
         t->night[i] = r->night;
         t->nrows++;
         plm_night_values(r, t->values + i * nc);
+        t->sleep_estimated += !strcmp(r->sleep_source, "actigraphy");
     }
     return PLM_OK;
 }

@@ -18,7 +18,8 @@ NIGHTS = [("recording", "S"), ("subject", "S"), ("condition", "S"), ("night", "<
           ("tib_h", "<f8"), ("tst_h", "<f8"), ("se_pct", "<f8"), ("sol_min", "<f8"),
           ("waso_min", "<f8"), ("lm_count", "<i4"), ("plm_count", "<i4"), ("plms_count", "<i4"),
           ("lm_index", "<f8"), ("plms_index", "<f8"), ("plmw_index", "<f8"), ("plm_tib_index", "<f8"),
-          ("plms_a_index", "<f8"), ("periodicity_index", "<f8")]
+          ("plms_a_index", "<f8"), ("periodicity_index", "<f8"), ("lights_source", "S"), ("sleep_source", "S"),
+          ("tib_implausible", "<i4")]
 STATS = [("outcome", "S"), ("n", "<i4")] + [(k, "<f8") for k in (
     "control_mean", "control_sd", "treatment_mean", "treatment_sd", "diff_mean", "diff_ci_low",
     "diff_ci_high", "hl_estimate", "hl_ci_low", "hl_ci_high", "ttest_p", "wilcoxon_p", "cohen_dz",

@@ -34,6 +34,8 @@ typedef struct {
     double min_fs_hz;         /* slower recordings are refused; default 10 Hz */
     double max_fs_hz;         /* faster ones too; default 5000 Hz */
     double min_duration_s;    /* shorter recordings are refused as too short to score; default 300 s */
+    double tib_min_plausible_h;    /* an estimated time in bed under this is flagged; default 4 h */
+    double tib_min_plausible_frac; /* ... or under this share of a recording over 6 h; default 0.4 */
     plm_detect_cfg detect;    /* leg-movement detection, QC and calibration */
     plm_night_cfg night;      /* time in bed, sleep/wake, PLM scoring rules */
 } plm_process_cfg;

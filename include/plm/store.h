@@ -33,6 +33,10 @@ typedef struct {
     double tib_h, tst_h, se_pct, sol_min, waso_min;
     int32_t lm_count, plm_count, plms_count;
     double lm_index, plms_index, plmw_index, plm_tib_index, plms_a_index, periodicity_index;
+    char lights_source[16];   /* "manifest", "annotations", "estimated", "recording"; "" unknown */
+    char sleep_source[16];    /* "annotations" (stages), "actigraphy" (estimated from the leg) */
+    int32_t tib_implausible;  /* 1: estimated time in bed under 4 h, or under 40 % of a recording
+                                 over 6 h; 0 otherwise; -1 unknown */
 } plm_night;
 
 /* Identity fields set, every result unknown (NaN / -1). */

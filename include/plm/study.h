@@ -28,6 +28,8 @@ typedef struct {
     int *night;
     char **names;      /* outcome column names */
     double *values;    /* nrows x ncols, row-major */
+    int sleep_estimated; /* rows whose sleep/wake was estimated from the leg (sleep_source
+                            "actigraphy"); -1 when the table does not say */
 } plm_table;
 
 plm_status plm_table_read_csv(const char *path, plm_table *out);
@@ -65,7 +67,13 @@ typedef struct {
     int paired;
     char missing[512];     /* subjects left out for lacking a condition, or "" */
     char skipped[256];     /* outcomes NaN for everyone */
+    int sleep_estimated;   /* nights with sleep/wake estimated from the leg (-1 unknown), of nrows */
+    size_t nrows;
 } plm_study_result;
+
+/* 1 if outcome depends on which epochs are sleep (biased when sleep/wake is estimated from the
+ * leg: quiet wake reads as sleep); plm_tib_index and the counts in bed do not. */
+int plm_outcome_needs_sleep(const char *outcome);
 
 plm_status plm_study_analyze(const plm_table *t, const plm_study_cfg *cfg, plm_study_result *out);
 void plm_study_result_clear(plm_study_result *r);

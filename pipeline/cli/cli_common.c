@@ -147,6 +147,8 @@ static size_t params_list(const plm_process_cfg *cfg, param *out, size_t cap)
              {"param.read.min_fs_hz", cfg->min_fs_hz},
              {"param.read.max_fs_hz", cfg->max_fs_hz},
              {"param.read.min_duration_s", cfg->min_duration_s},
+             {"param.night.tib_min_plausible_h", cfg->tib_min_plausible_h},
+             {"param.night.tib_min_plausible_frac", cfg->tib_min_plausible_frac},
              {"param.activity.epoch_s", cfg->activity_epoch_s},
              {"param.filter.pass_lo_hz", d->filter.pass_lo_hz},
              {"param.filter.pass_hi_hz", d->filter.pass_hi_hz},
@@ -317,7 +319,7 @@ void cli_print_study(FILE *f, const plm_study_result *r, const plm_study_cfg *cf
     fprintf(f, "\n%s vs %s, %s design (%s within subject and condition; zero differences: %s's rule)\n",
             cfg->treatment, cfg->control, r->paired ? "paired" : "unpaired",
             cfg->first_night_only ? "first night" : "nights averaged", cfg->stats.zero == PLM_ZERO_PRATT ? "Pratt" : "Wilcoxon");
-    fprintf(f, "%-18s %4s %16s %16s %26s %8s %8s %8s %8s\n", "outcome", "n", cfg->control, cfg->treatment,
+    fprintf(f, "%-20s %4s %16s %16s %26s %8s %8s %8s %8s\n", "outcome", "n", cfg->control, cfg->treatment,
             "difference [95% CI]", "t p", "Wilc. p", "Holm p", "dz");
     for (size_t i = 0; i < r->n; i++) {
         const plm_outcome_result *o = &r->v[i];
@@ -327,9 +329,17 @@ void cli_print_study(FILE *f, const plm_study_result *r, const plm_study_cfg *cf
         snprintf(d, sizeof d, "%.1f [%.1f, %.1f]", o->r.diff_mean, o->r.diff_ci_low, o->r.diff_ci_high);
         if (isfinite(o->holm_p)) snprintf(hp, sizeof hp, "%.4f", o->holm_p);
         else snprintf(hp, sizeof hp, "-");
-        fprintf(f, "%-18s %4zu %16s %16s %26s %8.4f %8.4f %8s %8.2f\n", o->outcome, o->r.n, a, b, d, o->r.ttest_p,
+        char name[80];
+        snprintf(name, sizeof name, "%s%s", o->outcome,
+                 r->sleep_estimated > 0 && plm_outcome_needs_sleep(o->outcome) ? " *" : "");
+        fprintf(f, "%-20s %4zu %16s %16s %26s %8.4f %8.4f %8s %8.2f\n", name, o->r.n, a, b, d, o->r.ttest_p,
                 o->r.wilcoxon_p, hp, o->r.cohen_dz);
     }
+    if (r->sleep_estimated > 0)
+        fprintf(f, "* sleep/wake estimated from the leg on %d of %zu nights: quiet wake reads as sleep, so PLMW\n"
+                   "  counts as PLMS and TST/SE run high; plm_tib_index (PLM per hour in bed) does not depend on\n"
+                   "  it. Give stage annotations (PSG) for these outcomes (docs/validation.md).\n",
+                r->sleep_estimated, r->nrows);
     int any = 0;
     for (size_t i = 0; i < r->n; i++) any |= r->v[i].has_lmm;
     if (any) {

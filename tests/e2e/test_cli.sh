@@ -181,7 +181,9 @@ check "CSV is RFC 4180 with a dot decimal separator (Python's csv reads it back)
 import csv, sys
 rows = list(csv.reader(open('$T/tables/nights.csv', newline='')))
 ok = rows[0][:4] == ['recording', 'subject', 'condition', 'night'] and all(len(r) == len(rows[0]) for r in rows)
-ok = ok and all(float(x) == float(x) or x == 'NaN' for r in rows[1:] for x in r[4:])
+text = {rows[0].index(k) for k in ('lights_source', 'sleep_source')}
+ok = ok and len(text) == 2 and all(float(x) == float(x) or x == 'NaN' for r in rows[1:] for i, x in enumerate(r) if i >= 4 and i not in text)
+ok = ok and all(r[i] in ('manifest', 'annotations', 'estimated', 'recording', 'actigraphy') for r in rows[1:] for i in text)
 sys.exit(0 if ok else 1)"
 check "XLSX: sheets, frozen header, numeric cells equal to the CSV (openpyxl)" /usr/bin/python3 -c "
 import csv, sys, openpyxl
@@ -190,11 +192,12 @@ ok = wb.sheetnames == ['nights', 'subjects', 'stats', 'lm_events', 'dictionary']
 ws = wb['nights']
 ok = ok and ws.freeze_panes == 'A2'
 rows = list(csv.reader(open('$T/tables/nights.csv', newline='')))
+text = {rows[0].index(k) + 1 for k in ('lights_source', 'sleep_source')}
 for i, r in enumerate(rows[1:], start=2):
     for j, x in enumerate(r, start=1):
         v = ws.cell(i, j).value
         if x == 'NaN': ok = ok and v is None
-        elif j > 3: ok = ok and isinstance(v, (int, float)) and abs(float(v) - float(x)) <= 1e-14 * max(1, abs(float(x)))  # XLSX keeps 15-16 digits
+        elif j > 3 and j not in text: ok = ok and isinstance(v, (int, float)) and abs(float(v) - float(x)) <= 1e-14 * max(1, abs(float(x)))  # XLSX keeps 15-16 digits
         else: ok = ok and v == x
 sys.exit(0 if ok else 1)"
 if command -v libreoffice >/dev/null 2>&1; then

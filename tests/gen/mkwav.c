@@ -1,6 +1,9 @@
 /* mkwav.c -- write test recordings: noise around 1 g, optional NaN runs, any channel count.
- * Usage: mkwav OUT.wav CHANNELS FS FRAMES [float|int16] [nan-all|nan-run|zero]
+ * Usage: mkwav OUT.wav CHANNELS FS FRAMES [float|int16] [nan-all|nan-run|zero|bed2h]
+ * bed2h: an hour of walking (shank axis x upright, 0.3 g at 2.5 Hz), two hours lying still
+ * (gravity on z), then upright and still to the end: a leg whose time in bed is two hours.
  * Streams in blocks, so multi-day files need no memory. Deterministic (LCG noise). */
+#define _DEFAULT_SOURCE
 #include <math.h>
 #include <sndfile.h>
 #include <stdio.h>
@@ -10,7 +13,7 @@
 int main(int argc, char **argv)
 {
     if (argc < 5) {
-        fprintf(stderr, "usage: mkwav OUT CHANNELS FS FRAMES [float|int16] [nan-all|nan-run|zero]\n");
+        fprintf(stderr, "usage: mkwav OUT CHANNELS FS FRAMES [float|int16] [nan-all|nan-run|zero|bed2h]\n");
         return 2;
     }
     int ch = atoi(argv[2]), fs = atoi(argv[3]);
@@ -41,6 +44,11 @@ int main(int argc, char **argv)
                 if (!strcmp(mode, "nan-all") || (!strcmp(mode, "nan-run") && i >= frames / 3 && i < frames / 3 + fs))
                     v = NAN;
                 if (!strcmp(mode, "zero")) v = 0;
+                if (!strcmp(mode, "bed2h")) {
+                    double t = (double)i / fs, up = t < 3600 || t >= 3 * 3600;
+                    v += (c % 3 == 0 ? up : c % 3 == 2 ? !up : 0) - (c % 3 == 2 ? 1.0 : 0.0);
+                    if (t < 3600 && c % 3 == 0) v += 0.3 * sin(2 * M_PI * 2.5 * t);
+                }
                 buf[j * ch + c] = v * scale;
             }
         if (sf_writef_double(sf, buf, nb) != nb) {
