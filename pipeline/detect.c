@@ -92,8 +92,9 @@ typedef struct plm_leg {
     /* envelope ring and its floor, by sample index */
     double *env, *bfl;
     uint8_t *flags;
-    deque dmax, dmin;
-    int64_t n_mx, n_b;
+    deque dmin;          /* floor blocks' largest envelopes, for their running min */
+    double eb_max;       /* largest envelope of the current floor block */
+    int64_t e_blk, e_pos, n_mx, n_b; /* floor block of the next envelope, place in it; blocks done, floors done */
     /* tilt channel: running sum of raw over [t_lo, t_hi), block-mean cache, posture medians */
     double tsum[3];
     int64_t t_lo, t_hi;
@@ -107,6 +108,7 @@ typedef struct plm_leg {
     deque tmax, tmin;
     int64_t n_t, n_tblk, n_tmx, n_tb; /* tilt samples; tilt blocks pushed, max-ready, floor-ready */
     double tb_max;       /* largest tilt of the current block */
+    int64_t t_blk, t_pos; /* block of the next tilt sample and its place in it */
     /* events */
     int active;
     int64_t onset, last_active, last_floor, quiet;
@@ -129,7 +131,8 @@ struct plm_detector {
     plm_leg legs[2];
     plm_filter *filter;
     int64_t h, hm, hb, W, Q, sec_len, grav_len;
-    int64_t B, GB, PB, D, BT, MW, hmt, hmtb, hbb; /* tilt: block length, gap and posture window (blocks), lag; backtrack; width */
+    int64_t B, GB, PB, D, BT, MW, hmt, hmtb, hbb, F, hbf;
+    double inv_w;            /* 1 / W */ /* tilt: block length, gap and posture window (blocks), lag; backtrack; width */
     size_t bmask;
     double clip_g;           /* |x| at or above this is clipped; INFINITY without a full scale */
     /* raw ring (despiked), gap ring */
@@ -141,6 +144,7 @@ struct plm_detector {
     int64_t gap_start;
     /* filter staging */
     double *fin, *fout;
+    uint8_t *clip, *bad;     /* per staged sample: clipped (per leg), clipped or gap (scratch) */
     int64_t S, fin_n, fout_cap;
     plm_detect_result res;
 };
@@ -313,18 +317,23 @@ static plm_status decide(plm_detector *d, plm_leg *L, int64_t k, double bt)
 
 /* ---- envelope floor: centred running min of the running max ---- */
 
-static void emit_env_floor(plm_detector *d, plm_leg *L, int64_t k2)
+/* The envelope floor runs on floor blocks of F samples (floor_max_s): block j's value is its
+ * largest envelope, its floor the centred running min of those over floor_min_s, written to
+ * every sample of the block (samples below n). */
+static void env_floor_ready(plm_detector *d, plm_leg *L, int64_t j2, int64_t n)
 {
-    L->bfl[(size_t)k2 & d->rmask] = dq_front(&L->dmin, k2 - d->hb);
-    L->n_b = k2 + 1;
+    double b = dq_front(&L->dmin, j2 - d->hbf);
+    int64_t k1 = (j2 + 1) * d->F < n ? (j2 + 1) * d->F : n;
+    for (int64_t k = j2 * d->F; k < k1; k++) L->bfl[(size_t)k & d->rmask] = b;
+    L->n_b = j2 + 1;
 }
 
-static void emit_env_max(plm_detector *d, plm_leg *L, int64_t k1)
+static void env_block_done(plm_detector *d, plm_leg *L, int64_t j)
 {
-    double mx = dq_front(&L->dmax, k1 - d->hm);
-    L->n_mx = k1 + 1;
-    dq_push(&L->dmin, k1, mx, -1);
-    if (k1 >= d->hb) emit_env_floor(d, L, k1 - d->hb);
+    dq_push(&L->dmin, j, L->eb_max, -1);
+    L->eb_max = 0;
+    L->n_mx = j + 1;
+    if (j >= d->hbf) env_floor_ready(d, L, j - d->hbf, INT64_MAX);
 }
 
 /* ---- tilt channel: how far the 0.25-s mean vector is from the posture before and after ---- */
@@ -438,19 +447,29 @@ static plm_status emit_tilt(plm_detector *d, plm_leg *L, int64_t q, int64_t n)
     if (L->nax == 3) {
         int64_t half = d->W / 2, a = q - half < 0 ? 0 : q - half, b = q - half + d->W > n ? n : q - half + d->W;
         if (a < 0) a = 0;
-        if (L->t_hi <= a || b < L->t_lo || b - a < 1 || L->t_hi == 0) { /* (re)start the running sum */
-            L->tsum[0] = L->tsum[1] = L->tsum[2] = 0;
-            L->t_lo = L->t_hi = a;
-        }
-        for (int x = 0; x < 3; x++) {
-            const double *r = d->raw + (size_t)L->ch[x] * (d->rmask + 1);
-            for (int64_t i = L->t_hi; i < b; i++) L->tsum[x] += r[RING(d, i)];
-            for (int64_t i = L->t_lo; i < a; i++) L->tsum[x] -= r[RING(d, i)];
+        size_t stride = d->rmask + 1;
+        if (a == L->t_lo + 1 && b == L->t_hi + 1 && L->t_hi > 0) { /* steady state: one in, one out */
+            size_t in = RING(d, b - 1), out = RING(d, a - 1);
+            for (int x = 0; x < 3; x++) {
+                const double *r = d->raw + (size_t)L->ch[x] * stride;
+                L->tsum[x] += r[in] - r[out];
+            }
+        } else {
+            if (L->t_hi <= a || b < L->t_lo || b - a < 1 || L->t_hi == 0) { /* (re)start the running sum */
+                L->tsum[0] = L->tsum[1] = L->tsum[2] = 0;
+                L->t_lo = L->t_hi = a;
+            }
+            for (int x = 0; x < 3; x++) {
+                const double *r = d->raw + (size_t)L->ch[x] * stride;
+                for (int64_t i = L->t_hi; i < b; i++) L->tsum[x] += r[RING(d, i)];
+                for (int64_t i = L->t_lo; i < a; i++) L->tsum[x] -= r[RING(d, i)];
+            }
         }
         L->t_lo = a;
         L->t_hi = b;
-        int64_t bq = q / d->B;
+        int64_t bq = L->t_blk;
         int64_t p0 = bq - d->GB - d->PB, f0 = bq + d->GB + 1; /* first blocks of the windows */
+        int changed = 1;
         if (q >= n - (d->GB + d->PB + 2) * d->B) { /* the last blocks may be partial: refill */
             win_fill(d, L, &L->win[0], p0, p0 + d->PB, n);
             win_fill(d, L, &L->win[1], f0, f0 + d->PB, n);
@@ -463,28 +482,32 @@ static plm_status emit_tilt(plm_detector *d, plm_leg *L, int64_t q, int64_t n)
             win_fill(d, L, &L->win[0], p0, p0 + d->PB, n);
             win_fill(d, L, &L->win[1], f0, f0 + d->PB, n);
             L->med_blk = bq;
+        } else changed = 0;
+        if (changed) {
+            L->has_pre = win_median(&L->win[0], L->pre);
+            L->has_post = win_median(&L->win[1], L->post);
         }
-        L->has_pre = win_median(&L->win[0], L->pre);
-        L->has_post = win_median(&L->win[1], L->post);
-        if (b > a) {
-            double dp = INFINITY;
-            for (int w = 0; w < 2; w++) {
-                const double *p = w ? L->post : L->pre;
-                if (!(w ? L->has_post : L->has_pre)) continue;
-                double s2 = 0;
-                for (int x = 0; x < 3; x++) {
-                    double e = L->tsum[x] / (double)(b - a) - p[x];
-                    s2 += e * e;
-                }
-                dp = fmin(dp, s2);
+        if (b > a && (L->has_pre || L->has_post)) {
+            double inv = b - a == d->W ? d->inv_w : 1.0 / (double)(b - a);
+            double m0 = L->tsum[0] * inv, m1 = L->tsum[1] * inv, m2 = L->tsum[2] * inv, dp = INFINITY;
+            if (L->has_pre) {
+                double e0 = m0 - L->pre[0], e1 = m1 - L->pre[1], e2 = m2 - L->pre[2];
+                dp = e0 * e0 + e1 * e1 + e2 * e2;
             }
-            tv = isfinite(dp) ? sqrt(dp) : 0;
+            if (L->has_post) {
+                double e0 = m0 - L->post[0], e1 = m1 - L->post[1], e2 = m2 - L->post[2], s2 = e0 * e0 + e1 * e1 + e2 * e2;
+                if (s2 < dp) dp = s2;
+            }
+            tv = sqrt(dp);
         }
     }
     L->tilt[(size_t)q & d->rmask] = tv;
     L->n_t = q + 1;
     if (tv > L->tb_max) L->tb_max = tv;
-    if ((q + 1) % d->B == 0) return push_tilt_block(d, L, q / d->B, INT64_MAX);
+    if (++L->t_pos == d->B) { /* the block of q is complete */
+        L->t_pos = 0;
+        return push_tilt_block(d, L, L->t_blk++, INT64_MAX);
+    }
     return PLM_OK;
 }
 
@@ -497,8 +520,11 @@ static plm_status emit_env(plm_detector *d, plm_leg *L, int64_t k)
     L->env[slot] = env;
     L->flags[slot] = d->gap[RING(d, k)] ? F_GAP : 0;
     L->n_env = k + 1;
-    dq_push(&L->dmax, k, env, +1);
-    if (k >= d->hm) emit_env_max(d, L, k - d->hm);
+    if (env > L->eb_max) L->eb_max = env;
+    if (++L->e_pos == d->F) {
+        L->e_pos = 0;
+        env_block_done(d, L, L->e_blk++);
+    }
     /* the tilt channel runs D samples behind: it needs the posture after */
     if (k >= d->D) return emit_tilt(d, L, k - d->D, d->n_clean);
     return PLM_OK;
@@ -540,8 +566,9 @@ static plm_status leg_finish(plm_detector *d, plm_leg *L)
     int64_t n = d->n_filt;
     for (int64_t k = L->n_env; k < n; k++)
         if ((st = emit_env(d, L, k))) return st;
-    for (int64_t k = L->n_mx; k < n; k++) emit_env_max(d, L, k);
-    for (int64_t k = L->n_b; k < n; k++) emit_env_floor(d, L, k);
+    int64_t nbf = (n + d->F - 1) / d->F; /* floor blocks, the last one maybe partial */
+    if (L->n_mx < nbf) env_block_done(d, L, nbf - 1);
+    for (int64_t j = L->n_b; j < nbf; j++) env_floor_ready(d, L, j, n);
     for (int64_t q = L->n_t; q < n; q++)
         if ((st = emit_tilt(d, L, q, n))) return st;
     int64_t nb = (n + d->B - 1) / d->B; /* blocks, the last one maybe partial */
@@ -578,9 +605,38 @@ static plm_status handle_filtered(plm_detector *d, int64_t got)
     return PLM_OK;
 }
 
+/* The staged cleaned samples of a leg (fin_n of them, the first being n_clean - fin_n): the 30-s
+ * posture trace, quality control, still windows. */
+static plm_status leg_block(plm_detector *d, int l)
+{
+    plm_leg *L = &d->legs[l];
+    int64_t n = d->fin_n, first = d->n_clean - n;
+    const double *ax[3] = {NULL, NULL, NULL};
+    for (int x = 0; x < L->nax; x++) ax[x] = d->fin + (size_t)L->ch[x] * (size_t)d->S;
+    uint8_t *clip = d->clip + (size_t)l * (size_t)d->S, *bad = d->bad;
+    for (int64_t j = 0; j < n; j++) {
+        for (int x = 0; x < L->nax; x++) L->gsum[x] += ax[x][j];
+        if (++L->g_n == d->grav_len) {
+            for (int x = 0; x < 3; x++)
+                if (!push_float(&L->grav, &L->ngrav, &L->capgrav, (float)(x < L->nax ? L->gsum[x] / (double)L->g_n : 0)))
+                    PLM_FAIL(PLM_ENOMEM, "detect: out of memory");
+            L->gsum[0] = L->gsum[1] = L->gsum[2] = 0;
+            L->g_n = 0;
+        }
+        bad[j] = clip[j] | d->gap[RING(d, first + j)];
+    }
+    plm_status st = plm__qc_block(&L->qc, first, ax, n, clip, &d->res);
+    if (st || L->nax != 3) return st;
+    return plm__still_block(&L->still, ax, n, bad);
+}
+
 static plm_status flush_stage(plm_detector *d)
 {
     if (!d->fin_n) return PLM_OK;
+    for (int l = 0; l < d->nlegs; l++) {
+        plm_status st = leg_block(d, l);
+        if (st) return st;
+    }
     int64_t got;
     plm_status st = plm_filter_process(d->filter, d->fin, d->fin_n, d->S, d->fout, d->fout_cap, &got);
     d->fin_n = 0;
@@ -588,40 +644,19 @@ static plm_status flush_stage(plm_detector *d)
     return handle_filtered(d, got);
 }
 
-/* Cleaned sample i of a leg: the 30-s posture trace, quality control, still windows. */
-static plm_status leg_sample(plm_detector *d, plm_leg *L, int64_t i, const double *v, int clipped)
-{
-    for (int x = 0; x < L->nax; x++) L->gsum[x] += v[x];
-    if (++L->g_n == d->grav_len) {
-        for (int x = 0; x < 3; x++)
-            if (!push_float(&L->grav, &L->ngrav, &L->capgrav, (float)(x < L->nax ? L->gsum[x] / (double)L->g_n : 0)))
-                PLM_FAIL(PLM_ENOMEM, "detect: out of memory");
-        L->gsum[0] = L->gsum[1] = L->gsum[2] = 0;
-        L->g_n = 0;
-    }
-    plm_status st = plm__qc_sample(&L->qc, i, v, clipped, &d->res);
-    if (st || L->nax != 3) return st;
-    return plm__still_push(&L->still, v, clipped || d->gap[RING(d, i)]);
-}
-
 /* One cleaned sample (index d->n_clean) of every channel. */
 static plm_status clean_sample(plm_detector *d, const double *v, const double *orig)
 {
-    plm_status st;
     int64_t i = d->n_clean;
     for (int c = 0; c < d->nchan; c++) {
         d->raw[(size_t)c * (d->rmask + 1) + RING(d, i)] = v[c];
         d->fin[(size_t)c * (size_t)d->S + (size_t)d->fin_n] = v[c];
     }
     for (int l = 0; l < d->nlegs; l++) {
-        plm_leg *L = &d->legs[l];
-        double lv[3];
-        int clipped = 0;
-        for (int x = 0; x < L->nax; x++) {
-            lv[x] = v[L->ch[x]];
-            if (fabs(orig[L->ch[x]]) >= d->clip_g) clipped = 1;
-        }
-        if ((st = leg_sample(d, L, i, lv, clipped))) return st;
+        const plm_leg *L = &d->legs[l];
+        uint8_t clipped = 0;
+        for (int x = 0; x < L->nax; x++) clipped |= fabs(orig[L->ch[x]]) >= d->clip_g;
+        d->clip[(size_t)l * (size_t)d->S + (size_t)d->fin_n] = clipped;
     }
     d->n_clean++;
     if (++d->fin_n == d->S) return flush_stage(d);
@@ -734,12 +769,14 @@ plm_status plm_detector_create(const plm_detect_cfg *cfg, double fs_hz, int ncha
     if (d->h < MIN_ENV_HALF) d->h = MIN_ENV_HALF;
     d->hm = (int64_t)llround(cfg->floor_max_s * fs_hz / 2);
     if (d->hm < 3 * d->h) d->hm = 3 * d->h;
+    d->F = 2 * d->hm + 1; /* floor blocks: the running max's window */
     d->hb = (int64_t)llround(cfg->floor_min_s * fs_hz / 2);
     d->W = (int64_t)llround(cfg->tilt_window_s * fs_hz);
     if (d->W < MIN_TILT_WINDOW) d->W = MIN_TILT_WINDOW;
+    d->inv_w = 1.0 / (double)d->W;
     d->Q = (int64_t)llround(cfg->quiet_s * fs_hz);
     if (d->Q < 1) d->Q = 1;
-    d->B = (int64_t)llround(0.25 * fs_hz); /* posture blocks of about 0.25 s */
+    d->B = (int64_t)llround(0.5 * fs_hz); /* posture blocks of about 0.5 s */
     if (d->B < 1) d->B = 1;
     d->GB = (int64_t)llround(cfg->tilt_gap_s * fs_hz / (double)d->B);
     d->PB = (int64_t)llround(cfg->tilt_ref_s * fs_hz / (double)d->B);
@@ -751,6 +788,7 @@ plm_status plm_detector_create(const plm_detect_cfg *cfg, double fs_hz, int ncha
     if (d->hmt < 4 * d->W) d->hmt = 4 * d->W;
     d->hmtb = (d->hmt + d->B - 1) / d->B; /* the same windows in posture blocks */
     d->hbb = (d->hb + d->B - 1) / d->B;
+    d->hbf = (d->hb + d->F - 1) / d->F;
     d->MW = (int64_t)llround(cfg->min_width_s * fs_hz);
     size_t nbm = 16;
     while ((int64_t)nbm < 2 * (d->GB + d->PB) + 8) nbm *= 2;
@@ -773,8 +811,10 @@ plm_status plm_detector_create(const plm_detect_cfg *cfg, double fs_hz, int ncha
     d->raw = malloc(plm__mul(plm__mul(ring, (size_t)nchan), sizeof *d->raw));
     d->gap = calloc(ring, 1);
     d->fin = malloc(plm__mul((size_t)(d->S * nchan), sizeof *d->fin));
+    d->clip = calloc(2 * (size_t)d->S, 1);
+    d->bad = calloc((size_t)d->S, 1);
     d->fout = malloc(plm__mul((size_t)(d->fout_cap * nchan), sizeof *d->fout));
-    int ok = d->raw && d->gap && d->fin && d->fout;
+    int ok = d->raw && d->gap && d->fin && d->fout && d->clip && d->bad;
     for (int l = 0; l < d->nlegs && ok; l++) {
         plm_leg *L = &d->legs[l];
         L->e2 = calloc(ring, sizeof *L->e2);
@@ -791,7 +831,7 @@ plm_status plm_detector_create(const plm_detect_cfg *cfg, double fs_hz, int ncha
         L->last_floor = -1;
         L->med_blk = -1;
         ok = L->e2 && L->env && L->bfl && L->tilt && L->flags && L->bm && L->bm_id && L->act &&
-             dq_init(&L->dmax, (size_t)(2 * d->hm + 4)) && dq_init(&L->dmin, (size_t)(2 * d->hb + 4)) &&
+             dq_init(&L->dmin, (size_t)(2 * d->hbf + 4)) &&
              dq_init(&L->tmax, (size_t)(2 * d->hmtb + 4)) && dq_init(&L->tmin, (size_t)(2 * d->hbb + 4));
         for (size_t i = 0; L->bm_id && i < nbm; i++) L->bm_id[i] = -1;
     }
@@ -802,6 +842,15 @@ plm_status plm_detector_create(const plm_detect_cfg *cfg, double fs_hz, int ncha
     d->res.lm.fs_hz = fs_hz;
     *out = d;
     return PLM_OK;
+}
+
+static int cmp_interval(const void *a, const void *b)
+{
+    const plm_interval *x = a, *y = b;
+    if (x->onset != y->onset) return x->onset < y->onset ? -1 : 1;
+    if (x->end != y->end) return x->end < y->end ? -1 : 1;
+    if (x->leg != y->leg) return x->leg < y->leg ? -1 : 1;
+    return (x->kind > y->kind) - (x->kind < y->kind);
 }
 
 plm_status plm_detector_finish(plm_detector *d, plm_detect_result *out)
@@ -834,6 +883,7 @@ plm_status plm_detector_finish(plm_detector *d, plm_detect_result *out)
         m->peak_g /= g;
         m->area_g_s /= g;
     }
+    qsort(d->res.qc, d->res.nqc, sizeof *d->res.qc, cmp_interval); /* onset order, whatever found them when */
     for (int k = 1; k <= 3; k++) d->res.excluded_s[k] = plm__qc_union(&d->res, (uint8_t)k) / d->fs;
     d->res.nlegs = d->nlegs;
     size_t nsec = SIZE_MAX, ngrav = SIZE_MAX;
@@ -885,7 +935,6 @@ void plm_detector_destroy(plm_detector *d)
         free(L->bm);
         free(L->bm_id);
         free(L->act);
-        dq_free(&L->dmax);
         dq_free(&L->dmin);
         dq_free(&L->tmax);
         dq_free(&L->tmin);
@@ -898,6 +947,8 @@ void plm_detector_destroy(plm_detector *d)
     free(d->gap);
     free(d->fin);
     free(d->fout);
+    free(d->clip);
+    free(d->bad);
     plm_detect_result_clear(&d->res);
     free(d);
 }

@@ -40,7 +40,7 @@ void plm__qc_free(plm__qc_leg *q)
     q->blk_n = NULL;
 }
 
-plm_status plm__qc_sample(plm__qc_leg *q, int64_t i, const double *v, int clipped, plm_detect_result *res)
+static plm_status qc_sample(plm__qc_leg *q, int64_t i, const double *v, int clipped, plm_detect_result *res)
 {
     plm_status st;
     /* clipping runs */
@@ -92,6 +92,18 @@ plm_status plm__qc_sample(plm__qc_leg *q, int64_t i, const double *v, int clippe
         s[1] += v[x] * v[x];
         if (v[x] < s[2]) s[2] = v[x];
         if (v[x] > s[3]) s[3] = v[x];
+    }
+    return PLM_OK;
+}
+
+plm_status plm__qc_block(plm__qc_leg *q, int64_t first, const double *const ax[3], int64_t n, const uint8_t *clip,
+                         plm_detect_result *res)
+{
+    for (int64_t j = 0; j < n; j++) {
+        double v[3];
+        for (int x = 0; x < q->nax; x++) v[x] = ax[x][j];
+        plm_status st = qc_sample(q, first + j, v, clip[j], res);
+        if (st) return st;
     }
     return PLM_OK;
 }

@@ -23,8 +23,10 @@ typedef struct {
 } plm__qc_leg;
 
 void plm__qc_init(plm__qc_leg *q, int nax, uint8_t leg, const plm_detect_cfg *c, double fs);
-/* Sample i of the leg (nax values), clipped if any axis was at full scale. */
-plm_status plm__qc_sample(plm__qc_leg *q, int64_t i, const double *v, int clipped, plm_detect_result *res);
+/* Samples first .. first+n-1 of the leg: axis x at ax[x][0..n), clip[j] set where any axis was at
+ * full scale. */
+plm_status plm__qc_block(plm__qc_leg *q, int64_t first, const double *const ax[3], int64_t n, const uint8_t *clip,
+                         plm_detect_result *res);
 /* End at n samples: open clipping and flat runs, then non-wear (needs res->lm complete). */
 plm_status plm__qc_finish(plm__qc_leg *q, int64_t n, const plm_detect_cfg *c, plm_detect_result *res);
 void plm__qc_free(plm__qc_leg *q);
@@ -44,7 +46,8 @@ typedef struct {
 } plm__still;
 
 void plm__still_init(plm__still *w, const plm_detect_cfg *c, double fs);
-plm_status plm__still_push(plm__still *w, const double v[3], int bad);
+/* n samples of a 3-axis leg (ax[x][0..n)), bad[j] set for clipped or gap samples. */
+plm_status plm__still_block(plm__still *w, const double *const ax[3], int64_t n, const uint8_t *bad);
 plm_status plm__still_fit(plm__still *w, const plm_detect_cfg *c, plm_calibration *out);
 void plm__still_free(plm__still *w);
 

@@ -75,7 +75,7 @@ typedef struct {
     span *ar;
     size_t nar, capar;
     char *stage;            /* per epoch: W, 1, 2, 3, R */
-    int nep, hard;
+    int nep, hard, no_tilt;
     int64_t n;              /* samples */
     double fs;
     double lo_s, ln_s;      /* lights off/on, s from the first sample */
@@ -122,6 +122,7 @@ static move make_move(gsl_rng *r, const night *nt, double on_s, double dur_s, in
         m.ph[k] = unif(r, 0, 2 * M_PI);
         gsl_ran_dir_3d(r, &m.dir[k][0], &m.dir[k][1], &m.dir[k][2]);
     }
+    if (nt->no_tilt && kind != MOVE_POSTURE) m.rot_deg = 0;
     m.ramp_s = 0.1;
     if (nt->hard) /* movements that build up slowly: raised-cosine ramps of 0.1-1 s, or (40 %) a
                      Hann window over the whole movement */
@@ -805,7 +806,7 @@ plm_status plm_simulate_study(const plm_sim_cfg *cfg, const char *dir, plm_sim_p
     fprintf(man, "subject,condition,night,path,recording,timezone,start,lights_off,lights_on,full_scale_g\n");
     fprintf(tn, "recording,subject,condition,night,tib_h,tst_h,se_pct,sol_min,waso_min,lm_count,plm_count,plms_count,"
                 "lm_index,plms_index,plmw_index,plm_tib_index,plms_a_index,periodicity_index,lights_off_s,lights_on_s,"
-                "start_utc,plms_nrem_index,plms_rem_index\n");
+                "start_utc,plms_nrem_index,plms_rem_index,noise_mg\n");
     fprintf(tc, "recording,leg,axis,offset_g,gain\n");
     int y0, m0, d0;
     sscanf(cfg->first_night, "%4d-%2d-%2d", &y0, &m0, &d0);
@@ -841,6 +842,7 @@ plm_status plm_simulate_study(const plm_sim_cfg *cfg, const char *dir, plm_sim_p
                 night_clear(&nt);
                 nt.fs = cfg->fs_hz;
                 nt.hard = cfg->preset == PLM_SIM_HARD;
+                nt.no_tilt = cfg->no_tilt;
                 nt.lo_s = (double)(t_lo.utc_s - t_start.utc_s);
                 nt.nep = 960 + (int)gsl_rng_uniform_int(r, 121) - 60;
                 nt.ln_s = nt.lo_s + nt.nep * EPOCH_S;
@@ -957,12 +959,12 @@ plm_status plm_simulate_study(const plm_sim_cfg *cfg, const char *dir, plm_sim_p
                 truth t = night_truth(&nt);
                 char utc[48];
                 plm_time_format_utc(&t_start, utc, sizeof utc);
-                fprintf(tn, "%s,%s,%s,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%d,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%s,%.6f,%.6f\n",
+                fprintf(tn, "%s,%s,%s,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%d,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%s,%.6f,%.6f,%.2f\n",
                         rec, subj, conds[c], k + 1, t.tib_h, t.tst_h, t.se_pct, t.sol_min, t.waso_min, t.lm_count,
                         t.plm_count, t.plms_count, per_h(t.lms_count, t.tst_h), per_h(t.plms_count, t.tst_h),
                         per_h(t.plmw_count, t.wake_h), per_h(t.plm_count, t.tib_h), per_h(t.plms_a, t.tst_h),
                         t.clms ? (double)t.plms_count / t.clms : NAN, nt.lo_s, nt.ln_s, utc,
-                        per_h(t.plms_count - t.plms_rem, t.tst_h - t.rem_h), per_h(t.plms_rem, t.rem_h));
+                        per_h(t.plms_count - t.plms_rem, t.tst_h - t.rem_h), per_h(t.plms_rem, t.rem_h), sn.noise_g * 1e3);
                 for (int l = 0; l < cfg->legs; l++)
                     for (int ax = 0; ax < 3; ax++)
                         fprintf(tc, "%s,%s,%c,%.6f,%.6f\n", rec, l ? "R" : "L", "xyz"[ax], sn.offset_g[l][ax],

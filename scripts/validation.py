@@ -15,6 +15,9 @@ import tempfile
 
 import h5py
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lm_eval  # noqa: E402
+
 BUILD, OUT = sys.argv[1], sys.argv[2]
 A = os.path.join(BUILD, "actiplm")
 
@@ -28,6 +31,148 @@ SCENARIOS = [
 
 def run(args):
     return subprocess.run(args, check=True, capture_output=True, text=True).stdout
+
+
+# The hard preset (docs/simulate.md) on seeds never used while developing the detector:
+# 4 formats x 2 seeds x 4 subjects x 2 conditions = 64 nights.
+HARD = [("50 Hz, float WAV", ["--fs", "50", "--float"], [701, 702]),
+        ("50 Hz, 16-bit FLAC (full_scale_g 8)", ["--fs", "50", "--flac"], [703, 704]),
+        ("100 Hz, float WAV", ["--fs", "100", "--float"], [705, 706]),
+        ("100 Hz, 16-bit FLAC (full_scale_g 8)", ["--fs", "100", "--flac"], [707, 708])]
+AMP_BANDS = [(0, 0.015), (0.015, 0.03), (0.03, 0.06), (0.06, 0.12), (0.12, 1.0)]
+NOISE_BANDS = [(3, 4.5), (4.5, 6), (6, 8.01)]
+
+
+def within(a, b, frac):
+    return abs(b - a) <= max(2, frac * a)
+
+
+NO_TILT = [("50 Hz, float WAV, no tilt", ["--fs", "50", "--float", "--no-tilt"], [711, 712])]
+
+
+def hard(tmp, configs=HARD):
+    """Detection per kind, amplitude and noise, and per-night indices, on the hard preset with the
+    true stages and lights given as annotations (as a sleep lab's PSG scoring would give them)."""
+    per_fmt, res_all, nights_rows, noise_of = [], {}, [], {}
+    for label, extra, seeds in configs:
+        res_fmt = {}
+        for seed in seeds:
+            d = os.path.join(tmp, f"h{seed}")
+            run([A, "simulate", "-o", d, "--subjects", "4", "--seed", str(seed), "--preset", "hard"] + extra)
+            rows = list(csv.DictReader(open(os.path.join(d, "manifest.csv"))))
+            with open(os.path.join(d, "manifest_stages.csv"), "w", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=list(rows[0].keys()) + ["annotations"])
+                w.writeheader()
+                for r in rows:
+                    r["annotations"] = f"truth/{r['recording']}.events.csv"
+                    w.writerow(r)
+            h5 = os.path.join(tmp, f"h{seed}.h5")
+            run([A, "run", os.path.join(d, "manifest_stages.csv"), "-o", h5, "-q", "-j", "2"])
+            res = lm_eval.evaluate(d, h5)
+            truth = {r["recording"]: r for r in csv.DictReader(open(os.path.join(d, "truth", "nights.csv")))}
+            for rec, r in res.items():
+                key = f"{seed}/{rec}"
+                res_fmt[key] = r
+                res_all[key] = r
+                noise_of[key] = float(truth[rec]["noise_mg"])
+            for r in h5py.File(h5, "r")["nights"][...]:
+                rec = r["recording"].decode()
+                t = truth[rec]
+                nights_rows.append(dict(night=f"{seed}/{rec}", fmt=label, noise=float(t["noise_mg"]),
+                                        plms_t=float(t["plms_index"]), plms=float(r["plms_index"]),
+                                        tib_t=float(t["plm_tib_index"]), tib=float(r["plm_tib_index"])))
+        per_fmt.append((label, len(res_fmt), lm_eval.summary(res_fmt)))
+    return per_fmt, lm_eval.summary(res_all), res_all, noise_of, nights_rows
+
+
+def hard_report(per_fmt, tot, res_all, noise_of, nrows):
+    out = ["## Leg-movement detection, hard preset (the targets)", "",
+           "`actiplm simulate --preset hard` (docs/simulate.md): LM amplitudes log-normal 8-400 mg, 3-8 mg of sensor",
+           "noise per night, a quarter of PLMs slow dorsiflexions (3-14 deg over 1.5-4 s, little shaking), movements",
+           "that build up slowly (40 % Hann-shaped), twitches of 0.1-0.35 s that are not leg movements, sparse wake",
+           "movement, walking before and after bed. Seeds 701-708 were never used while the detector was developed",
+           "(its development seeds were 9001-9007). Each study: 4 subjects x (control + magnesium), both legs;",
+           "stages and lights given as annotations. One-to-one matching by overlap per leg, movements with onset",
+           "in bed, as `actiplm compare`.", "",
+           "| format | nights | TP | FN | FP | Se | PPV | F1 | onset error p10 / median / p90 (s) | median abs onset error (s) | offset error p10 / median / p90 (s) | twitches taken for LMs |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    fmt = lambda v: " / ".join(f"{x:+.2f}" for x in v)
+    for label, n, s in per_fmt + [("all", len(res_all), tot)]:
+        out.append(f"| {label} | {n} | {s['tp']} | {s['fn']} | {s['fp']} | {s['se']:.3f} | {s['ppv']:.3f} | {s['f1']:.3f} | "
+                   f"{fmt(s['on'])} | {s['on_abs_med']:.3f} | {fmt(s['off'])} | {s['twitch_fp']} of {s['twitches']} "
+                   f"({100 * s['twitch_fp'] / max(1, s['twitches']):.1f} %) |")
+    out += ["", "Sensitivity per kind of movement (all 64 nights):", "",
+            "| kind | true movements | detected | Se |", "|---|---|---|---|"]
+    names = {"series": "PLM (ordinary)", "slow": "PLM, slow dorsiflexion", "isolated": "isolated LM in sleep",
+             "wake": "wake, sparse", "short": "wake, quick clusters (< 10 s apart)", "posture": "posture change"}
+    for k in ("series", "slow", "isolated", "wake", "short", "posture"):
+        h, n = tot["kinds"].get(k, [0, 0])
+        if n:
+            out.append(f"| {names[k]} | {n} | {h} | {h / n:.3f} |")
+    out += ["", "Sensitivity by peak vibration amplitude (a slow dorsiflexion's is a quarter of the usual; it is",
+            "found by its tilt):", "", "| amplitude (mg) | movements (not slow) | Se | slow dorsiflexions | Se |",
+            "|---|---|---|---|---|"]
+    for a, b in AMP_BANDS:
+        v = [h for p, h, k in tot["amp"] if a <= p < b and k != "slow"]
+        w = [h for p, h, k in tot["amp"] if a <= p < b and k == "slow"]
+        se = lambda x: f"{sum(x) / len(x):.3f}" if x else "-"
+        hi = f"{b * 1000:.0f}" if b < 1 else "400"
+        out.append(f"| {a * 1000:.0f}-{hi} | {len(v)} | {se(v)} | {len(w)} | {se(w)} |")
+    out += ["", "Noise x amplitude (sensitivity, movements other than slow dorsiflexions; n in brackets):", "",
+            "| noise (mg per axis) | " + " | ".join(f"{a * 1000:.0f}-{(b * 1000 if b < 1 else 400):.0f} mg" for a, b in AMP_BANDS)
+            + " | slow dorsiflexions |", "|---" * (len(AMP_BANDS) + 2) + "|"]
+    for na, nb in NOISE_BANDS:
+        cells = []
+        keys = [k for k in res_all if na <= noise_of[k] < nb]
+        for a, b in AMP_BANDS:
+            v = [h for k in keys for p, h, kind in res_all[k]["amp"] if a <= p < b and kind != "slow"]
+            cells.append(f"{sum(v) / len(v):.3f} ({len(v)})" if v else "-")
+        w = [h for k in keys for p, h, kind in res_all[k]["amp"] if kind == "slow"]
+        cells.append(f"{sum(w) / len(w):.3f} ({len(w)})" if w else "-")
+        out.append(f"| {na:g}-{min(nb, 8):g} ({len(keys)} nights) | " + " | ".join(cells) + " |")
+    n = len(nrows)
+    p10 = sum(within(r["plms_t"], r["plms"], 0.10) for r in nrows)
+    t10 = sum(within(r["tib_t"], r["tib"], 0.10) for r in nrows)
+    p15 = sum(within(r["plms_t"], r["plms"], 0.15) for r in nrows)
+    t15 = sum(within(r["tib_t"], r["tib"], 0.15) for r in nrows)
+    out += ["", "### Per-night indices, hard preset", "",
+            "PLMS index with the true stages given (the detector's movements, WASM 2016 scoring) and `plm_tib_index`",
+            "(PLM per hour in bed: the figure the leg alone measures, no sleep/wake needed) against the truth:", "",
+            "| index | nights | within max(2/h, 10 %) | within max(2/h, 15 %) | median abs error (/h) |", "|---|---|---|---|---|",
+            f"| PLMS index, stages given | {n} | {p10} ({100 * p10 / n:.0f} %) | {p15} ({100 * p15 / n:.0f} %) | "
+            f"{statistics.median(abs(r['plms'] - r['plms_t']) for r in nrows):.2f} |",
+            f"| plm_tib_index | {n} | {t10} ({100 * t10 / n:.0f} %) | {t15} ({100 * t15 / n:.0f} %) | "
+            f"{statistics.median(abs(r['tib'] - r['tib_t']) for r in nrows):.2f} |", "",
+            "Targets (issue 11): F1 >= 0.95, median abs onset error <= 0.10 s, twitches taken for movements <= 5 %;",
+            "PLMS index (stages given) and `plm_tib_index` within max(2/h, 10 %) on >= 90 % of nights.", "",
+            "<details><summary>Every night</summary>", "",
+            "| night | format | noise (mg) | PLMS true | PLMS | plm_tib_index true | plm_tib_index |", "|---|---|---|---|---|---|---|"]
+    for r in nrows:
+        out.append(f"| {r['night']} | {r['fmt']} | {r['noise']:.1f} | {r['plms_t']:.1f} | {r['plms']:.1f} | "
+                   f"{r['tib_t']:.1f} | {r['tib']:.1f} |")
+    out += ["", "</details>", ""]
+    return out
+
+
+def no_tilt_report(per_fmt, tot, *_):
+    out = ["### Harder still: movements that do not tilt the leg", "",
+           "In the hard preset every ordinary movement also tilts the shank by 1-6 deg, which the tilt channel sees",
+           "even when the shaking is lost in the noise. With `--no-tilt` only slow dorsiflexions and posture changes",
+           "tilt it; everything else must be found by its vibration alone (seeds 711-712, 16 nights):", "",
+           "| condition | nights | Se | PPV | F1 | median abs onset error (s) | twitches taken |", "|---|---|---|---|---|---|---|"]
+    for label, n, s in per_fmt:
+        out.append(f"| {label} | {n} | {s['se']:.3f} | {s['ppv']:.3f} | {s['f1']:.3f} | {s['on_abs_med']:.3f} | "
+                   f"{s['twitch_fp']} of {s['twitches']} |")
+    out += ["", "| amplitude (mg) | movements (not slow) | Se |", "|---|---|---|"]
+    for a, b in AMP_BANDS:
+        v = [h for p, h, k in tot["amp"] if a <= p < b and k != "slow"]
+        out.append(f"| {a * 1000:.0f}-{b * 1000 if b < 1 else 400:.0f} | {len(v)} | {sum(v) / len(v):.3f} |" if v else
+                   f"| {a * 1000:.0f}-{b * 1000 if b < 1 else 400:.0f} | 0 | - |")
+    out += ["", "A movement that neither tilts the leg nor shakes it above about three times the night's vibration",
+            "floor (the high threshold is twice the floor) is not in the signal the detector uses: below about 15 mg",
+            "of peak vibration most such movements are missed, at 15-30 mg a share of them. Real ankle movements",
+            "usually rotate the foot (domain.md 2.4), but a recording whose small movements do not would lose these.", ""]
+    return out
 
 
 def scenario(tmp, label, extra, seeds):
@@ -118,7 +263,7 @@ def leg_best_case(d, rec, t):
     lm = list(csv.DictReader(open(os.path.join(d, "truth", f"{rec}.lm.csv"))))
     busy = set()
     for r in lm:
-        if r["kind"] != "series" and r["in_tib"] == "1":
+        if r["kind"] not in ("series", "twitch") and r["in_tib"] == "1":
             busy.update(range(int((float(r["onset_s"]) - lo) // 30), int((float(r["offset_s"]) - lo) // 30) + 1))
     plmw = [r for r in lm if r["plm"] == "1" and r["sleep"] == "0"]
     hidden = sum(1 for r in plmw if int((float(r["onset_s"]) - lo) // 30) not in busy)
@@ -154,6 +299,7 @@ def calibration(tmp, drift):
 
 def main():
     with tempfile.TemporaryDirectory() as tmp:
+        hard_out = hard_report(*hard(tmp)) + no_tilt_report(*hard(tmp, NO_TILT))
         results = [scenario(tmp, *s) for s in SCENARIOS]
         cals = [calibration(tmp, 0), calibration(tmp, 5)]
         nts = nights(tmp, [601, 602, 603])
@@ -162,8 +308,8 @@ def main():
            "Generated by `make validation` (scripts/validation.py) from fixed seeds; do not edit by hand.",
            "Truth: `actiplm simulate` (docs/simulate.md). Scoring: `actiplm compare` (one-to-one matching by",
            "overlap, per leg, movements with onset between lights off and on). Each study has 3 subjects x",
-           "(control + magnesium), both legs, 50 Hz unless stated.", "",
-           "## Leg-movement detection", "",
+           "(control + magnesium), both legs, 50 Hz unless stated.", ""] + hard_out + [
+           "## Leg-movement detection, default preset", "",
            "| scenario | nights | leg | TP | FN | FP | Se | PPV | F1 | lowest night F1 | onset error, median of nights (s) | worst night p95 onset error (s) | offset error, median (s) |",
            "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for label, n, legs in results:
@@ -172,10 +318,10 @@ def main():
             out.append(f"| {label} | {n} | {leg} | {s['tp']} | {s['fn']} | {s['fp']} | {s['se']:.3f} | {s['ppv']:.3f} | "
                        f"{s['f1']:.3f} | {s['f1_min']:.3f} | {s['on']:.3f} | {s['on95']:.3f} | {s['off']:.3f} |")
     out += ["", "Targets (issue 3): per-leg F1 >= 0.95 at default noise, >= 0.90 with 3x noise plus spikes and",
-            "drift, median onset error < 0.2 s. `tests/test_accuracy.c` guards them on other seeds.", "",
-            "Offsets come out later than the truth: the envelope needs 0.5 s below the low threshold to end a",
-            "movement and the band-pass rings briefly after it; the onset follows the EMG rule (first sample",
-            "above the high threshold).", "",
+            "drift, median onset error < 0.2 s. `tests/test_accuracy.c` guards them, and the hard preset's, on other",
+            "seeds. The default preset's movements start sharply (0.1-s ramps) and are large (30-300 mg): their onsets",
+            "come out a little early (the band-pass skirt), and quick wake clusters (2.5-6 s apart) merge more often",
+            "than on the hard preset, whose wake movement is sparse.", "",
             "## Calibration (6 subjects x 2 nights, both legs)", "",
             "| drift | legs calibrated | error before (median, mg) | after (median, mg) | offset error median / 90th pct / max (mg) | gain error max |",
             "|---|---|---|---|---|---|"]

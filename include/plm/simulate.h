@@ -63,6 +63,8 @@ typedef struct {
                                  LM amplitudes down to 8 mg, noise 3-8 mg per night, slow
                                  dorsiflexions, twitches, sparse wake movement */
     int float_wav;            /* 1: 32-bit float WAV in g (no quantisation, no full scale) */
+    int no_tilt;              /* 1: movements other than slow dorsiflexions and posture changes
+                                 only shake the leg (no 1-6 deg tilt): vibration alone must find them */
 } plm_sim_cfg;
 
 enum { PLM_SIM_DEFAULT = 0, PLM_SIM_HARD = 1 };

@@ -29,6 +29,8 @@ static void help(void)
            "  --first-night DATE     subject 1's first control night (default %s)\n"
            "  --flac                 write FLAC instead of WAV\n"
            "  --float                write 32-bit float WAV in g (no full scale needed)\n"
+           "  --no-tilt              movements only shake the leg (slow dorsiflexions and\n"
+           "                         posture changes still tilt it)\n"
            "  --preset default|hard  hard: LM amplitudes 8-400 mg, noise 3-8 mg, slow\n"
            "                         dorsiflexions, twitches, sparse wake (docs/simulate.md)\n"
            "  --nonwear-min M        sensor off, flat on a table, for the first M minutes\n"
@@ -58,7 +60,7 @@ int cmd_simulate(int argc, char **argv)
         {"mg-ratio", required_argument, 0, 'M'}, {"timezone", required_argument, 0, 'z'},
         {"first-night", required_argument, 0, 'F'}, {"flac", no_argument, 0, 'C'},
         {"nonwear-min", required_argument, 0, 'N'}, {"float", no_argument, 0, 'W'},
-        {"preset", required_argument, 0, 'R'},
+        {"preset", required_argument, 0, 'R'}, {"no-tilt", no_argument, 0, 'T'},
         {"help", no_argument, 0, 'h'},           {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0}};
     plm_sim_cfg cfg = plm_sim_cfg_default();
@@ -107,6 +109,7 @@ int cmd_simulate(int argc, char **argv)
         case 'F': cfg.first_night = optarg; break;
         case 'C': cfg.flac = 1; break;
         case 'W': cfg.float_wav = 1; break;
+        case 'T': cfg.no_tilt = 1; break;
         case 'R':
             if (!strcmp(optarg, "default")) cfg.preset = PLM_SIM_DEFAULT;
             else if (!strcmp(optarg, "hard")) cfg.preset = PLM_SIM_HARD;
