@@ -13,15 +13,16 @@
  *     channel's (4).
  *  4. Tilt channel: the distance (g) between the mean acceleration vector over
  *     tilt_window_s around the sample and the posture before it (per-axis median
- *     of 0.25-s block means over tilt_ref_s, ending tilt_gap_s before), or the
+ *     of 0.5-s block means over tilt_ref_s, ending tilt_gap_s before), or the
  *     posture after it, whichever is nearer. A dorsiflexion that tilts the
  *     sensor a few degrees and returns differs from both (3 deg is ~50 mg); a
  *     posture change only while it happens; a still leg, whatever its posture,
  *     not at all.
  *  5. Noise floors, per channel and leg, estimated over minutes: centred
- *     running minimum (floor_min_s, 60 s) of the running maximum (floor_max_s
- *     0.5 s for the vibration envelope; tilt_floor_max_s 2 s for the tilt, on
- *     0.25-s blocks) -- the MATPLM construction, domain.md 2.4 step 4.
+ *     running minimum (floor_min_s, 60 s) of block maxima (blocks of floor_max_s,
+ *     0.5 s, for the vibration envelope; running maxima over tilt_floor_max_s,
+ *     2 s, on 0.5-s blocks for the tilt) -- the MATPLM construction, domain.md
+ *     2.4 step 4, at block rate (a floor changes over minutes).
  *  6. Activity: a = max((env - b) / T_hi, (tilt - bt) / T_tilt), with
  *     T_hi = max(hi_min_g, hi_factor b) and T_tilt = max(tilt_min_g,
  *     tilt_factor bt): each channel's excess over its own floor in units of
