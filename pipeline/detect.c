@@ -109,6 +109,8 @@ typedef struct plm_leg {
     int64_t n_t, n_tblk, n_tmx, n_tb; /* tilt samples; tilt blocks pushed, max-ready, floor-ready */
     double tb_max;       /* largest tilt of the current block */
     int64_t t_blk, t_pos; /* block of the next tilt sample and its place in it */
+    int64_t t_skip;      /* samples since the tilt was last computed */
+    double t_last;       /* that value */
     /* events */
     int active;
     int64_t onset, last_active, last_floor, quiet;
@@ -132,7 +134,8 @@ struct plm_detector {
     plm_filter *filter;
     int64_t h, hm, hb, W, Q, sec_len, grav_len;
     int64_t B, GB, PB, D, BT, MW, hmt, hmtb, hbb, F, hbf;
-    double inv_w;            /* 1 / W */ /* tilt: block length, gap and posture window (blocks), lag; backtrack; width */
+    double inv_w;            /* 1 / W */
+    int64_t TR;              /* the tilt (a 0.25-s mean) is computed every TR samples, W / 12 */ /* tilt: block length, gap and posture window (blocks), lag; backtrack; width */
     size_t bmask;
     double clip_g;           /* |x| at or above this is clipped; INFINITY without a full scale */
     /* raw ring (despiked), gap ring */
@@ -487,6 +490,13 @@ static plm_status emit_tilt(plm_detector *d, plm_leg *L, int64_t q, int64_t n)
             L->has_pre = win_median(&L->win[0], L->pre);
             L->has_post = win_median(&L->win[1], L->post);
         }
+        if (changed || ++L->t_skip >= d->TR || q >= n - d->TR) { /* every TR samples (0.01-0.02 s) */
+            L->t_skip = 0;
+            L->t_last = 0;
+        } else {
+            tv = L->t_last;
+            goto store;
+        }
         if (b > a && (L->has_pre || L->has_post)) {
             double inv = b - a == d->W ? d->inv_w : 1.0 / (double)(b - a);
             double m0 = L->tsum[0] * inv, m1 = L->tsum[1] * inv, m2 = L->tsum[2] * inv, dp = INFINITY;
@@ -500,7 +510,9 @@ static plm_status emit_tilt(plm_detector *d, plm_leg *L, int64_t q, int64_t n)
             }
             tv = sqrt(dp);
         }
+        L->t_last = tv;
     }
+store:
     L->tilt[(size_t)q & d->rmask] = tv;
     L->n_t = q + 1;
     if (tv > L->tb_max) L->tb_max = tv;
@@ -774,6 +786,7 @@ plm_status plm_detector_create(const plm_detect_cfg *cfg, double fs_hz, int ncha
     d->W = (int64_t)llround(cfg->tilt_window_s * fs_hz);
     if (d->W < MIN_TILT_WINDOW) d->W = MIN_TILT_WINDOW;
     d->inv_w = 1.0 / (double)d->W;
+    d->TR = d->W / 12 > 1 ? d->W / 12 : 1;
     d->Q = (int64_t)llround(cfg->quiet_s * fs_hz);
     if (d->Q < 1) d->Q = 1;
     d->B = (int64_t)llround(0.5 * fs_hz); /* posture blocks of about 0.5 s */

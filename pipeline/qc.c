@@ -40,10 +40,10 @@ void plm__qc_free(plm__qc_leg *q)
     q->blk_n = NULL;
 }
 
-static plm_status qc_sample(plm__qc_leg *q, int64_t i, const double *v, int clipped, plm_detect_result *res)
+/* Clipping and flat-line runs at sample i. */
+static plm_status runs_sample(plm__qc_leg *q, int64_t i, const double *v, int clipped, plm_detect_result *res)
 {
     plm_status st;
-    /* clipping runs */
     if (clipped && q->clip_start < 0) q->clip_start = i;
     if (!clipped && q->clip_start >= 0) {
         if ((st = plm__qc_add(res, q->clip_start, i, PLM_QC_CLIPPING, q->leg))) return st;
@@ -60,38 +60,28 @@ static plm_status qc_sample(plm__qc_leg *q, int64_t i, const double *v, int clip
         q->flat_run = 0;
     }
     for (int x = 0; x < q->nax; x++) q->prev[x] = v[x];
-    if (q->nax != 3) return PLM_OK;
-    /* non-wear steps (15 min) */
-    size_t b = q->blk_cur;
-    if (++q->blk_pos == q->blk_len) {
-        q->blk_pos = 0;
-        q->blk_cur++;
+    return PLM_OK;
+}
+
+/* Non-wear step b, created (empty) if new. */
+static plm_status step_open(plm__qc_leg *q, size_t b)
+{
+    if (b < q->nblk) return PLM_OK;
+    if (b >= q->capblk) {
+        size_t nc = q->capblk ? 2 * q->capblk : 64;
+        void *p = realloc(q->blk, plm__mul(nc, sizeof *q->blk)), *pn = realloc(q->blk_n, plm__mul(nc, sizeof *q->blk_n));
+        if (p) q->blk = p;
+        if (pn) q->blk_n = pn;
+        if (!p || !pn) PLM_FAIL(PLM_ENOMEM, "detect: out of memory");
+        q->capblk = nc;
     }
-    if (b >= q->nblk) {
-        if (b >= q->capblk) {
-            size_t nc = q->capblk ? 2 * q->capblk : 64;
-            void *p = realloc(q->blk, plm__mul(nc, sizeof *q->blk)), *pn = realloc(q->blk_n, plm__mul(nc, sizeof *q->blk_n));
-            if (p) q->blk = p;
-            if (pn) q->blk_n = pn;
-            if (!p || !pn) PLM_FAIL(PLM_ENOMEM, "detect: out of memory");
-            q->capblk = nc;
+    for (; q->nblk <= b; q->nblk++) {
+        q->blk_n[q->nblk] = 0;
+        for (int x = 0; x < 3; x++) {
+            q->blk[q->nblk][x][0] = q->blk[q->nblk][x][1] = 0;
+            q->blk[q->nblk][x][2] = INFINITY;
+            q->blk[q->nblk][x][3] = -INFINITY;
         }
-        for (; q->nblk <= b; q->nblk++) {
-            q->blk_n[q->nblk] = 0;
-            for (int x = 0; x < 3; x++) {
-                q->blk[q->nblk][x][0] = q->blk[q->nblk][x][1] = 0;
-                q->blk[q->nblk][x][2] = INFINITY;
-                q->blk[q->nblk][x][3] = -INFINITY;
-            }
-        }
-    }
-    q->blk_n[b]++;
-    for (int x = 0; x < 3; x++) {
-        double *s = q->blk[b][x];
-        s[0] += v[x];
-        s[1] += v[x] * v[x];
-        if (v[x] < s[2]) s[2] = v[x];
-        if (v[x] > s[3]) s[3] = v[x];
     }
     return PLM_OK;
 }
@@ -99,11 +89,40 @@ static plm_status qc_sample(plm__qc_leg *q, int64_t i, const double *v, int clip
 plm_status plm__qc_block(plm__qc_leg *q, int64_t first, const double *const ax[3], int64_t n, const uint8_t *clip,
                          plm_detect_result *res)
 {
+    plm_status st;
     for (int64_t j = 0; j < n; j++) {
         double v[3];
         for (int x = 0; x < q->nax; x++) v[x] = ax[x][j];
-        plm_status st = qc_sample(q, first + j, v, clip[j], res);
-        if (st) return st;
+        if ((st = runs_sample(q, first + j, v, clip[j], res))) return st;
+    }
+    if (q->nax != 3) return PLM_OK;
+    /* non-wear statistics: a stretch within one 15-min step at a time, an axis at a time */
+    for (int64_t j = 0; j < n;) {
+        int64_t m = q->blk_len - q->blk_pos < n - j ? q->blk_len - q->blk_pos : n - j;
+        size_t b = q->blk_cur;
+        if ((st = step_open(q, b))) return st;
+        for (int x = 0; x < 3; x++) {
+            const double *a = ax[x] + j;
+            double s0 = 0, s1 = 0, lo = INFINITY, hi = -INFINITY;
+            for (int64_t k = 0; k < m; k++) {
+                s0 += a[k];
+                s1 += a[k] * a[k];
+                lo = a[k] < lo ? a[k] : lo;
+                hi = a[k] > hi ? a[k] : hi;
+            }
+            double *sb = q->blk[b][x];
+            sb[0] += s0;
+            sb[1] += s1;
+            sb[2] = fmin(sb[2], lo);
+            sb[3] = fmax(sb[3], hi);
+        }
+        q->blk_n[b] += m;
+        q->blk_pos += m;
+        if (q->blk_pos == q->blk_len) {
+            q->blk_pos = 0;
+            q->blk_cur++;
+        }
+        j += m;
     }
     return PLM_OK;
 }

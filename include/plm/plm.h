@@ -32,9 +32,9 @@
 #include "timeutil.h"
 #include "types.h"
 
-#define PLM_VERSION_STRING "0.2.0"
+#define PLM_VERSION_STRING "0.3.0"
 
-/* Library version, "0.2.0". */
+/* Library version, "0.3.0". */
 const char *plm_version(void);
 
 #endif
