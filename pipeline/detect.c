@@ -117,6 +117,7 @@ typedef struct plm_leg {
     double peak, area, pend_peak, pend_area;
     float *act;          /* normalised activity of the current movement (first act_cap samples) */
     size_t nact, act_cap;
+    int64_t act_from, prev_end; /* sample of act[0]; end of the last movement kept */
     double act_peak;
     /* the last movement, held back in case the next one ends its hold */
     int has_pending;
@@ -135,7 +136,8 @@ struct plm_detector {
     int64_t h, hm, hb, W, Q, sec_len, grav_len;
     int64_t B, GB, PB, D, BT, MW, hmt, hmtb, hbb, F, hbf;
     double inv_w;            /* 1 / W */
-    int64_t TR;              /* the tilt (a 0.25-s mean) is computed every TR samples, W / 12 */ /* tilt: block length, gap and posture window (blocks), lag; backtrack; width */
+    int64_t TR;              /* the tilt (a 0.25-s mean) is computed every TR samples, W / 12 */
+    double step_delay, step_rise; /* samples: a sudden start's half-height delay and 10-50 % rise in the envelope */ /* tilt: block length, gap and posture window (blocks), lag; backtrack; width */
     size_t bmask;
     double clip_g;           /* |x| at or above this is clipped; INFINITY without a full scale */
     /* raw ring (despiked), gap ring */
@@ -205,7 +207,7 @@ static int wide_enough(const plm_detector *d, const plm_leg *L)
     if ((int64_t)L->nact >= (int64_t)L->act_cap) return 1;
     double lvl = d->cfg.width_fraction * L->act_peak;
     int64_t n = 0;
-    for (size_t i = 0; i < L->nact; i++) n += L->act[i] >= lvl;
+    for (size_t i = (size_t)(L->onset - L->act_from); i < L->nact; i++) n += L->act[i] >= lvl;
     return n >= d->MW;
 }
 
@@ -215,17 +217,33 @@ static plm_status finalize(plm_detector *d, plm_leg *L)
     if (!wide_enough(d, L)) return PLM_OK;
     /* a large movement's filter and envelope skirts reach the low thresholds early and late: trim
      * both ends to where the activity reaches peak_fraction of its peak */
-    int64_t on = L->onset, end = L->last_active + 1;
+    int64_t on = L->act_from, end = L->last_active + 1;
     size_t nb = L->nact < L->act_cap ? L->nact : L->act_cap;
     double lvl = d->cfg.peak_fraction * L->act_peak;
-    size_t i0 = 0, i1 = nb;
+    size_t p0 = (size_t)(L->onset - L->act_from), i0 = p0, i1 = nb;
     while (i0 < nb && L->act[i0] < lvl) i0++;
     while (i1 > i0 + 1 && L->act[i1 - 1] < lvl && L->nact <= L->act_cap) i1--;
     if (i0 < nb) {
-        on += (int64_t)i0;
-        if (L->nact <= L->act_cap) end = L->onset + (int64_t)i1;
+        /* the onset from the rise: where the activity first reaches half its peak, less the delay a
+         * sudden start shows there (the filter's and envelope's own, from their step response at
+         * creation), less what a movement that builds up adds: its own 10-50 % rise (the step's
+         * removed in quadrature) times 1.69, as for a raised-cosine rise from zero. Only ever earlier
+         * than the trimmed onset: a movement that starts sharply keeps that. */
+        size_t j5 = p0;
+        while (j5 < nb && L->act[j5] < 0.5 * L->act_peak) j5++;
+        size_t j1 = j5;
+        while (j1 > 0 && L->act[j1 - 1] >= 0.1 * L->act_peak) j1--;
+        double rise = (double)(j5 - j1), own2 = rise * rise - d->step_rise * d->step_rise;
+        double back = d->step_delay + (own2 > 0 ? 1.69 * sqrt(own2) : 0), kk = (double)j5 - back;
+        size_t ie = kk <= 0 ? 0 : (size_t)llround(kk);
+        if (ie < i0) i0 = ie;
     }
+    if (i0 < nb) {
+        on += (int64_t)i0;
+        if (L->nact <= L->act_cap) end = L->act_from + (int64_t)i1;
+    } else on = L->onset;
     plm_lm m = {.onset = on, .end = end, .leg = L->leg, .peak_g = L->peak, .area_g_s = L->area / d->fs};
+    L->prev_end = end;
     double post[3] = {0, 0, 0};
     if (L->nax == 3) mean_vec(d, L, m.end, m.end + d->W, post);
     if (L->has_pending && L->nax == 3 && (double)(m.onset - L->pending.end) <= d->cfg.hold_max_s * d->fs) {
@@ -308,11 +326,19 @@ static plm_status decide(plm_detector *d, plm_leg *L, int64_t k, double bt)
         L->area = L->pend_area;
         L->nact = 0;
         L->act_peak = 0;
-        for (int64_t i = on; i <= k; i++) { /* the rise, recomputed from the rings */
+        /* the activity from backtrack_max_s before the crossing (not before the last movement's end):
+         * the rise before the onset found here tells how the movement built up (finalize) */
+        int64_t from = k - d->BT > L->prev_end ? k - d->BT : L->prev_end;
+        if (from > on) from = on;
+        L->act_from = from;
+        for (int64_t i = from; i <= k; i++) { /* the rise, recomputed from the rings */
             size_t s = (size_t)i & d->rmask;
             double bi = L->bfl[s], ai = (L->env[s] - bi) / fmax(c->hi_min_g, c->hi_factor * bi);
             if (L->nax == 3) ai = fmax(ai, (L->tilt[s] - bt) / tthi);
-            act_push(L, ai);
+            if (i < on) { /* before the onset: kept for the rise, not for the peak */
+                if (L->nact < L->act_cap) L->act[L->nact] = (float)ai;
+                L->nact++;
+            } else act_push(L, ai);
         }
     }
     return PLM_OK;
@@ -735,6 +761,47 @@ static plm_status check_cfg(const plm_detect_cfg *c, double fs)
     return PLM_OK;
 }
 
+/* How a sudden start (a mid-band sinusoid switched on at sample 0) shows in the envelope: the
+ * delay from the start to half height and the rise from a tenth to half of it, in samples. */
+static void step_response(plm_detector *d, const double *taps, size_t ntaps)
+{
+    int64_t half = (int64_t)ntaps / 2, n = 2 * half + 4 * d->h + 8, off = half + 2 * d->h + 4;
+    double f = sqrt(d->cfg.filter.pass_lo_hz * fmin(d->cfg.filter.pass_hi_hz, 0.4 * d->fs)) / d->fs;
+    double *y2 = calloc((size_t)n, sizeof *y2), *env = calloc((size_t)n, sizeof *env);
+    d->step_delay = 0;
+    d->step_rise = (double)d->h;
+    if (!y2 || !env) {
+        free(y2);
+        free(env);
+        return;
+    }
+    for (int64_t i = 0; i < n; i++) { /* filtered burst, delay removed */
+        double y = 0;
+        for (size_t k = 0; k < ntaps; k++) {
+            int64_t j = i - off + half - (int64_t)k;
+            if (j >= 0) y += taps[k] * sin(2 * M_PI * f * (double)j);
+        }
+        y2[i] = y * y;
+    }
+    double peak = 0;
+    for (int64_t i = d->h; i + d->h < n; i++) {
+        double sum = 0;
+        for (int64_t k = -d->h; k <= d->h; k++) sum += y2[i + k];
+        env[i] = sqrt(sum / (double)(2 * d->h + 1));
+        peak = fmax(peak, env[i]);
+    }
+    int64_t i5 = 0, i1;
+    while (i5 < n && env[i5] < 0.5 * peak) i5++;
+    i1 = i5;
+    while (i1 > 0 && env[i1 - 1] >= 0.1 * peak) i1--;
+    if (i5 < n && peak > 0) {
+        d->step_delay = (double)(i5 - off);
+        d->step_rise = (double)(i5 - i1);
+    }
+    free(y2);
+    free(env);
+}
+
 plm_status plm_detector_create(const plm_detect_cfg *cfg, double fs_hz, int nchan, const uint8_t *chan_leg,
                                double full_scale_g, plm_detector **out)
 {
@@ -813,7 +880,8 @@ plm_status plm_detector_create(const plm_detect_cfg *cfg, double fs_hz, int ncha
         return st;
     }
     size_t ntaps;
-    plm_filter_taps(d->filter, &ntaps);
+    const double *taps = plm_filter_taps(d->filter, &ntaps);
+    step_response(d, taps, ntaps);
     d->S = 4096;
     d->fout_cap = plm_filter_max_out(d->filter, d->S);
     /* ring: from the newest raw sample back to the oldest one still needed */
@@ -896,7 +964,8 @@ plm_status plm_detector_finish(plm_detector *d, plm_detect_result *out)
         m->peak_g /= g;
         m->area_g_s /= g;
     }
-    qsort(d->res.qc, d->res.nqc, sizeof *d->res.qc, cmp_interval); /* onset order, whatever found them when */
+    if (d->res.nqc > 1) /* onset order, whatever found them when */
+        qsort(d->res.qc, d->res.nqc, sizeof *d->res.qc, cmp_interval);
     for (int k = 1; k <= 3; k++) d->res.excluded_s[k] = plm__qc_union(&d->res, (uint8_t)k) / d->fs;
     d->res.nlegs = d->nlegs;
     size_t nsec = SIZE_MAX, ngrav = SIZE_MAX;

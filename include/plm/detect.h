@@ -33,7 +33,11 @@
  *     onset_fraction (where the activity left the floor, the accelerometer
  *     analogue of the EMG onset), at most backtrack_max_s; then both ends are
  *     trimmed to where a reaches peak_fraction (5 %) of the movement's peak, so the
- *     filter's and envelope's skirts of a large movement do not widen it.
+ *     filter's and envelope's skirts of a large movement do not widen it. A
+ *     movement that builds up slowly is invisible at first: the onset moves back
+ *     to where its rise, extrapolated from half the peak with the filter's and
+ *     envelope's own step response (measured at creation) taken out, starts
+ *     (1.69 x the 10-50 % rise, as for a raised-cosine rise from zero).
  *  8. Width: kept only if at least min_width_s of samples have a >= width_fraction
  *     of the movement's peak (0.42 s at a quarter). A twitch (< 0.5 s) smeared
  *     past 0.5 s at low thresholds stays narrower there; a 0.5-s movement, even
