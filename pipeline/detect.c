@@ -134,10 +134,13 @@ struct plm_detector {
     plm_leg legs[2];
     plm_filter *filter;
     int64_t h, hm, hb, W, Q, sec_len, grav_len;
-    int64_t B, GB, PB, D, BT, MW, hmt, hmtb, hbb, F, hbf;
+    int64_t F, hbf;          /* envelope floor blocks (samples), floor_min_s half window in blocks */
+    int64_t B, GB, PB, D;    /* tilt: posture block (samples), gap and posture window (blocks), lag (samples) */
+    int64_t hmt, hmtb, hbb;  /* tilt floor: running-max half window (samples, blocks), running-min (blocks) */
+    int64_t BT, MW;          /* samples: longest backtrack, narrowest movement */
     double inv_w;            /* 1 / W */
     int64_t TR;              /* the tilt (a 0.25-s mean) is computed every TR samples, W / 12 */
-    double step_delay, step_rise; /* samples: a sudden start's half-height delay and 10-50 % rise in the envelope */ /* tilt: block length, gap and posture window (blocks), lag; backtrack; width */
+    double step_delay, step_rise; /* samples: a sudden start's half-height delay and 10-50 % rise in the envelope */
     size_t bmask;
     double clip_g;           /* |x| at or above this is clipped; INFINITY without a full scale */
     /* raw ring (despiked), gap ring */
@@ -475,7 +478,6 @@ static plm_status emit_tilt(plm_detector *d, plm_leg *L, int64_t q, int64_t n)
     double tv = 0;
     if (L->nax == 3) {
         int64_t half = d->W / 2, a = q - half < 0 ? 0 : q - half, b = q - half + d->W > n ? n : q - half + d->W;
-        if (a < 0) a = 0;
         size_t stride = d->rmask + 1;
         if (a == L->t_lo + 1 && b == L->t_hi + 1 && L->t_hi > 0) { /* steady state: one in, one out */
             size_t in = RING(d, b - 1), out = RING(d, a - 1);
@@ -516,29 +518,26 @@ static plm_status emit_tilt(plm_detector *d, plm_leg *L, int64_t q, int64_t n)
             L->has_pre = win_median(&L->win[0], L->pre);
             L->has_post = win_median(&L->win[1], L->post);
         }
-        if (changed || ++L->t_skip >= d->TR || q >= n - d->TR) { /* every TR samples (0.01-0.02 s) */
-            L->t_skip = 0;
-            L->t_last = 0;
-        } else {
+        if (!changed && ++L->t_skip < d->TR && q < n - d->TR) /* computed every TR samples (0.01-0.02 s) */
             tv = L->t_last;
-            goto store;
-        }
-        if (b > a && (L->has_pre || L->has_post)) {
-            double inv = b - a == d->W ? d->inv_w : 1.0 / (double)(b - a);
-            double m0 = L->tsum[0] * inv, m1 = L->tsum[1] * inv, m2 = L->tsum[2] * inv, dp = INFINITY;
-            if (L->has_pre) {
-                double e0 = m0 - L->pre[0], e1 = m1 - L->pre[1], e2 = m2 - L->pre[2];
-                dp = e0 * e0 + e1 * e1 + e2 * e2;
+        else {
+            L->t_skip = 0;
+            if (b > a && (L->has_pre || L->has_post)) {
+                double inv = b - a == d->W ? d->inv_w : 1.0 / (double)(b - a);
+                double m0 = L->tsum[0] * inv, m1 = L->tsum[1] * inv, m2 = L->tsum[2] * inv, dp = INFINITY;
+                if (L->has_pre) {
+                    double e0 = m0 - L->pre[0], e1 = m1 - L->pre[1], e2 = m2 - L->pre[2];
+                    dp = e0 * e0 + e1 * e1 + e2 * e2;
+                }
+                if (L->has_post) {
+                    double e0 = m0 - L->post[0], e1 = m1 - L->post[1], e2 = m2 - L->post[2], s2 = e0 * e0 + e1 * e1 + e2 * e2;
+                    if (s2 < dp) dp = s2;
+                }
+                tv = sqrt(dp);
             }
-            if (L->has_post) {
-                double e0 = m0 - L->post[0], e1 = m1 - L->post[1], e2 = m2 - L->post[2], s2 = e0 * e0 + e1 * e1 + e2 * e2;
-                if (s2 < dp) dp = s2;
-            }
-            tv = sqrt(dp);
+            L->t_last = tv;
         }
-        L->t_last = tv;
     }
-store:
     L->tilt[(size_t)q & d->rmask] = tv;
     L->n_t = q + 1;
     if (tv > L->tb_max) L->tb_max = tv;

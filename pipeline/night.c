@@ -99,7 +99,6 @@ static int estimate_tib(const plm_night_cfg *c, const plm_detect_result *d, doub
     const float *g = d->grav[0];
     double up[3];
     if (!upright_axis(c, d, up)) return 0;
-    double un = 1;
     double cmax = cos(c->lying_deg * M_PI / 180);
     size_t best_a = 0, best_b = 0, a = 0, last_lying = 0;
     int in = 0;
@@ -108,7 +107,7 @@ static int estimate_tib(const plm_night_cfg *c, const plm_detect_result *d, doub
         int lying = 0;
         if (e < d->ngrav) {
             double n = sqrt(g[3 * e] * g[3 * e] + g[3 * e + 1] * g[3 * e + 1] + g[3 * e + 2] * g[3 * e + 2]);
-            double cs = n > 0 ? (g[3 * e] * up[0] + g[3 * e + 1] * up[1] + g[3 * e + 2] * up[2]) / (n * un) : 1;
+            double cs = n > 0 ? (g[3 * e] * up[0] + g[3 * e + 1] * up[1] + g[3 * e + 2] * up[2]) / n : 1;
             lying = cs < cmax;
         }
         if (lying) {

@@ -408,7 +408,7 @@ plm_status plm_process_recording(const plm_manifest_row *row, const plm_process_
     else if (strcmp(nres.lights_source, "manifest"))
         warn(res, "lights off/on from the %s: %.0f .. %.0f s", nres.lights_source, nres.lights_off_s, nres.lights_on_s);
     /* an estimate of time in bed that cannot be a night: say so and flag it in /nights */
-    double tib_h = (nres.lights_on_s - nres.lights_off_s) / 3600;
+    double tib_h = nres.sleep.tib_h;
     int tib_implausible = !strcmp(nres.lights_source, "estimated") &&
                           (tib_h < cfg->tib_min_plausible_h ||
                            (res->duration_s > 6 * 3600 && tib_h * 3600 < cfg->tib_min_plausible_frac * res->duration_s));

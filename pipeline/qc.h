@@ -1,8 +1,8 @@
 /* qc.h -- the detector's per-leg quality control and still-window collection (private to libplm).
  *
- * The detector (detect.c) feeds every cleaned sample of a leg to plm__qc_sample and, for
- * 3-axis legs, to plm__still_push; at the end plm__qc_finish closes open runs and flags
- * non-wear, and plm__still_fit calibrates (calibrate.c). The rules are in plm/detect.h.
+ * The detector (detect.c) feeds each staged block of a leg's cleaned samples to plm__qc_block
+ * and, for 3-axis legs, to plm__still_block; at the end plm__qc_finish closes open runs and
+ * flags non-wear, and plm__still_fit calibrates (calibrate.c). The rules are in plm/detect.h.
  */
 #ifndef PLM_QC_H
 #define PLM_QC_H

@@ -49,23 +49,32 @@ def read_det(h5, rec):
 
 
 def match(det, ref):
-    """One-to-one by largest overlap per leg; returns list of (det index, ref index)."""
+    """One-to-one by largest overlap per leg; returns a list of (det index, ref index)."""
     pairs = []
-    for i, d in enumerate(det):
-        for j, r in enumerate(ref):
-            if d["leg"] == r["leg"]:
+    for leg in (1, 2):
+        di = sorted((i for i, d in enumerate(det) if d["leg"] == leg), key=lambda i: det[i]["on"])
+        ri = sorted((j for j, r in enumerate(ref) if r["leg"] == leg), key=lambda j: ref[j]["on"])
+        cand, k0 = [], 0
+        for j in ri:  # sweep: only the detections that can overlap
+            r = ref[j]
+            while k0 < len(di) and det[di[k0]]["off"] <= r["on"] - 30:
+                k0 += 1
+            for i in di[k0:]:
+                d = det[i]
+                if d["on"] >= r["off"]:
+                    break
                 ov = min(d["off"], r["off"]) - max(d["on"], r["on"])
                 if ov > 0:
-                    pairs.append((-ov, j, i))
-    pairs.sort()
-    du, ru, out = set(), set(), []
-    for _, j, i in pairs:
-        if i in du or j in ru:
-            continue
-        du.add(i)
-        ru.add(j)
-        out.append((i, j))
-    return out
+                    cand.append((-ov, j, i))
+        cand.sort()
+        du, ru = set(), set()
+        for _, j, i in cand:
+            if i in du or j in ru:
+                continue
+            du.add(i)
+            ru.add(j)
+            pairs.append((i, j))
+    return pairs
 
 
 def evaluate(study, h5path):
@@ -78,35 +87,7 @@ def evaluate(study, h5path):
         lo, ln, lms, tw = read_truth(study, rec)
         ref = [r for r in lms if lo <= r["on"] < ln]
         det = [d for d in read_det(h5, rec) if lo <= d["on"] < ln]
-        # bucket by leg for speed
-        pairs = []
-        for leg in (1, 2):
-            di = [i for i, d in enumerate(det) if d["leg"] == leg]
-            ri = [j for j, r in enumerate(ref) if r["leg"] == leg]
-            dd, rr = [det[i] for i in di], [ref[j] for j in ri]
-            # sweep: only overlapping candidates
-            cand = []
-            k0 = 0
-            dd_sorted = sorted(range(len(dd)), key=lambda i: dd[i]["on"])
-            for j in sorted(range(len(rr)), key=lambda j: rr[j]["on"]):
-                r = rr[j]
-                while k0 < len(dd_sorted) and dd[dd_sorted[k0]]["off"] <= r["on"] - 30:
-                    k0 += 1
-                for k in dd_sorted[k0:]:
-                    d = dd[k]
-                    if d["on"] >= r["off"]:
-                        break
-                    ov = min(d["off"], r["off"]) - max(d["on"], r["on"])
-                    if ov > 0:
-                        cand.append((-ov, j, k))
-            cand.sort()
-            du, ru = set(), set()
-            for _, j, k in cand:
-                if k in du or j in ru:
-                    continue
-                du.add(k)
-                ru.add(j)
-                pairs.append((di[k], ri[j]))
+        pairs = match(det, ref)
         hit = {j for _, j in pairs}
         used = {i for i, _ in pairs}
         kinds = {}

@@ -92,7 +92,7 @@ typedef struct {
     double hi_min_g;         /* smallest high threshold above the floor; default 0.003 g */
     double hi_factor;        /* high threshold as a multiple of the floor; default 1.0 */
     double lo_fraction;      /* low threshold = lo_fraction x high; default 0.25 (8/2 uV ratio) */
-    double quiet_s;          /* quiet time that ends a movement, and the morphology window; default 0.5 s */
+    double quiet_s;          /* quiet time that ends a movement; default 0.5 s */
     double ceiling_g;        /* no detection while the floor is above this; default 0.1 g */
     double tilt_window_s;    /* tilt channel: mean-vector window; default 0.25 s */
     double tilt_ref_s;       /* postures before and after: median over this long; default 5 s */
