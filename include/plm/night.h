@@ -3,7 +3,8 @@
  * Order (domain.md 1.5, 3): (1) time in bed: lights off/on from the manifest,
  * else from annotations, else estimated from the recording: the shank lying
  * down (its gravity vector more than lying_deg away from the upright
- * direction, learned from the epochs of walking) for the longest stretch with
+ * direction: the active epoch's direction that the most epochs lie parallel or
+ * perpendicular to) for the longest stretch with
  * interruptions under tib_gap_s, at least tib_min_s long; flagged
  * "estimated". (2) Series are found first (they do not depend on sleep
  * state), so that (3) the periodic movements can be masked out of the
