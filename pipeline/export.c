@@ -66,37 +66,16 @@ static void t_free(table *t)
     memset(t, 0, sizeof *t);
 }
 
-/* identity columns, then plm_night_value_names (filled in build), then where lights and sleep came from */
-static const char *night_cols[4 + PLM_NIGHT_NVALUES] = {"recording", "subject", "condition", "night"};
-static const char *const night_tail[] = {"lights_source", "sleep_source", "tib_implausible"};
-static const char *night_all[4 + PLM_NIGHT_NVALUES + 3];
+/* nights: the columns of plm_night_fields; subjects: subject, condition, n_nights, then the
+ * measured ones (PLM_NF_RESULT: means). Filled in build. */
+static const char *night_cols[64], *sub_cols[64];
+static const plm_night_field *sub_fields[64];
 static const char *const stat_cols[] = {"outcome", "n", "control_mean", "control_sd", "treatment_mean", "treatment_sd",
                                         "diff_mean", "diff_ci_low", "diff_ci_high", "hl_estimate", "hl_ci_low",
                                         "hl_ci_high", "ttest_p", "wilcoxon_p", "cohen_dz", "holm_p"};
 static const char *const lm_cols[] = {"recording", "onset_s", "offset_s", "leg", "clm", "plm", "sleep"};
 static const char *const dict_cols[] = {"table", "column", "meaning", "unit"};
 static const char *const dict[][4] = {
-    {"nights", "recording", "recording id (manifest)", ""},
-    {"nights", "subject", "subject id", ""},
-    {"nights", "condition", "condition, e.g. control or magnesium", ""},
-    {"nights", "night", "night number within subject and condition", ""},
-    {"nights", "tib_h", "time in bed, lights off to lights on", "h"},
-    {"nights", "tst_h", "total sleep time", "h"},
-    {"nights", "se_pct", "sleep efficiency, TST / TIB", "%"},
-    {"nights", "sol_min", "sleep-onset latency, lights off to the first sleep epoch", "min"},
-    {"nights", "waso_min", "wake after sleep onset", "min"},
-    {"nights", "lm_count", "leg movements with onset in bed", "count"},
-    {"nights", "plm_count", "periodic leg movements in bed", "count"},
-    {"nights", "plms_count", "periodic leg movements in sleep", "count"},
-    {"nights", "lm_index", "leg movements in sleep per hour of sleep", "1/h"},
-    {"nights", "plms_index", "periodic leg movements in sleep per hour of sleep", "1/h"},
-    {"nights", "plmw_index", "periodic leg movements in wake per hour of wake in bed", "1/h"},
-    {"nights", "plm_tib_index", "periodic leg movements per hour in bed, sleep or wake (what the leg alone measures)", "1/h"},
-    {"nights", "plms_a_index", "PLMS with an associated arousal per hour of sleep (needs arousal annotations)", "1/h"},
-    {"nights", "periodicity_index", "PLMS / candidate leg movements in sleep (WASM 2016)", "ratio"},
-    {"nights", "lights_source", "where lights off/on came from: manifest, annotations, estimated (from the leg), recording (its whole length)", ""},
-    {"nights", "sleep_source", "where sleep/wake came from: annotations (stages, e.g. PSG) or actigraphy (estimated from the leg: quiet wake reads as sleep)", ""},
-    {"nights", "tib_implausible", "1 if the estimated time in bed is under 4 h, or under 40 % of a recording over 6 h", "0/1"},
     {"subjects", "n_nights", "nights averaged", "count"},
     {"subjects", "(other columns)", "mean over the subject's nights in the condition, as in nights", "as in nights"},
     {"stats", "outcome", "the nights column compared", ""},
@@ -123,59 +102,57 @@ static plm_status build(const char *h5, table *nights, table *subjects, table *s
 {
     plm_status st;
     plm_night *nr = NULL;
-    size_t nn = 0;
+    size_t nn = 0, nf = plm_night_nfields < N(night_cols) ? plm_night_nfields : N(night_cols), nsub = 3;
     if ((st = plm_store_read_nights(h5, &nr, &nn))) return st;
-    for (size_t k = 0; k < PLM_NIGHT_NVALUES; k++) night_cols[4 + k] = plm_night_value_names[k];
-    for (size_t k = 0; k < N(night_all); k++) night_all[k] = k < N(night_cols) ? night_cols[k] : night_tail[k - N(night_cols)];
-    nights->name = "nights";
-    nights->ncols = N(night_all);
-    nights->cols = night_all;
-    for (size_t i = 0; i < nn && !st; i++) {
-        const plm_night *r = &nr[i];
-        t_own(nights, (char *)r->recording);
-        t_own(nights, (char *)r->subject);
-        t_own(nights, (char *)r->condition);
-        double v[PLM_NIGHT_NVALUES];
-        plm_night_values(r, v);
-        cell row[N(night_all)] = {str(r->recording), str(r->subject), str(r->condition), num(r->night)};
-        for (size_t k = 0; k < PLM_NIGHT_NVALUES; k++) row[4 + k] = num(v[k]);
-        row[N(night_cols)] = str(t_own(nights, plm__strdup(r->lights_source))); /* nr is freed below */
-        row[N(night_cols) + 1] = str(t_own(nights, plm__strdup(r->sleep_source)));
-        row[N(night_cols) + 2] = num(r->tib_implausible < 0 ? NAN : r->tib_implausible);
-        st = t_row(nights, row);
-    }
-    /* subjects: mean per subject and condition, in order of first appearance */
-    static const char *sub_cols[N(night_cols) - 1];
     sub_cols[0] = "subject";
     sub_cols[1] = "condition";
     sub_cols[2] = "n_nights";
-    for (size_t k = 4; k < N(night_cols); k++) sub_cols[k - 1] = night_cols[k];
+    for (size_t k = 0; k < nf; k++) {
+        const plm_night_field *f = &plm_night_fields[k];
+        night_cols[k] = f->name;
+        if ((f->flags & PLM_NF_RESULT) && nsub < N(sub_cols)) {
+            sub_fields[nsub] = f;
+            sub_cols[nsub++] = f->name;
+        }
+    }
+    nights->name = "nights";
+    nights->ncols = nf;
+    nights->cols = night_cols;
+    cell nrow[N(night_cols)];
+    for (size_t i = 0; i < nn && !st; i++) {
+        for (size_t k = 0; k < nf; k++) {
+            const plm_night_field *f = &plm_night_fields[k];
+            nrow[k] = f->type == PLM_NF_STR ? str(t_own(nights, plm__strdup(plm_night_text(&nr[i], f))))
+                                           : num(plm_night_number(&nr[i], f));
+        }
+        st = t_row(nights, nrow);
+    }
+    /* subjects: mean per subject and condition, in order of first appearance */
     subjects->name = "subjects";
-    subjects->ncols = N(night_cols) - 1;
+    subjects->ncols = nsub;
     subjects->cols = sub_cols;
     for (size_t i = 0; i < nn && !st; i++) {
         int seen = 0;
         for (size_t j = 0; j < i && !seen; j++)
             seen = !strcmp(nr[j].subject, nr[i].subject) && !strcmp(nr[j].condition, nr[i].condition);
         if (seen) continue;
-        cell row[N(night_cols) - 1];
-        row[0] = str(nr[i].subject);
-        row[1] = str(nr[i].condition);
-        double sum[N(night_cols) - 4] = {0};
-        int cnt[N(night_cols) - 4] = {0}, nights_n = 0;
+        nrow[0] = str(t_own(subjects, plm__strdup(nr[i].subject)));
+        nrow[1] = str(t_own(subjects, plm__strdup(nr[i].condition)));
+        double sum[N(sub_cols)] = {0};
+        int cnt[N(sub_cols)] = {0}, nights_n = 0;
         for (size_t j = i; j < nn; j++) {
             if (strcmp(nr[j].subject, nr[i].subject) || strcmp(nr[j].condition, nr[i].condition)) continue;
             nights_n++;
-            double v[PLM_NIGHT_NVALUES];
-            plm_night_values(&nr[j], v);
-            for (size_t k = 0; k < N(v); k++)
-                if (isfinite(v[k])) sum[k] += v[k], cnt[k]++;
+            for (size_t k = 3; k < nsub; k++) {
+                double v = plm_night_number(&nr[j], sub_fields[k]);
+                if (isfinite(v)) sum[k] += v, cnt[k]++;
+            }
         }
-        row[2] = num(nights_n);
-        for (size_t k = 0; k < N(sum); k++) row[3 + k] = num(cnt[k] ? sum[k] / cnt[k] : NAN);
-        st = t_row(subjects, row);
+        nrow[2] = num(nights_n);
+        for (size_t k = 3; k < nsub; k++) nrow[k] = num(cnt[k] ? sum[k] / cnt[k] : NAN);
+        st = t_row(subjects, nrow);
     }
-    free(nr);
+    plm_nights_free(nr, nn);
     if (st) return st;
     /* stats */
     plm_stat_row *sr = NULL;
@@ -219,6 +196,11 @@ static plm_status build(const char *h5, table *nights, table *subjects, table *s
     dic->name = "dictionary";
     dic->ncols = N(dict_cols);
     dic->cols = (const char **)dict_cols;
+    for (size_t k = 0; k < plm_night_nfields && !st; k++) {
+        const plm_night_field *f = &plm_night_fields[k];
+        cell drow[] = {str("nights"), str(f->name), str(f->meaning), str(f->unit)};
+        st = t_row(dic, drow);
+    }
     for (size_t i = 0; i < N(dict) && !st; i++) {
         cell row[] = {str(dict[i][0]), str(dict[i][1]), str(dict[i][2]), str(dict[i][3])};
         st = t_row(dic, row);

@@ -215,6 +215,7 @@ plm_status plm_night_analyze(const plm_night_cfg *c, const plm_detect_result *de
                              double lights_off_s, double lights_on_s, const plm_event_list *ann, plm_night_result *out)
 {
     memset(out, 0, sizeof *out);
+    out->lights_source = out->sleep_source = "";
     plm_status st = PLM_OK;
     /* annotations: lights, stages, arousals, respiratory events, lm rows are ignored here (our detector's) */
     double alo = NAN, aln = NAN, st0 = INFINITY, st1 = -INFINITY;
@@ -231,22 +232,22 @@ plm_status plm_night_analyze(const plm_night_cfg *c, const plm_detect_result *de
         }
     }
     double lo = lights_off_s, ln = lights_on_s;
-    snprintf(out->lights_source, sizeof out->lights_source, "manifest");
+    out->lights_source = "manifest";
     if (isfinite(alo) && isfinite(aln)) { /* annotations replace the manifest */
         lo = alo;
         ln = aln;
-        snprintf(out->lights_source, sizeof out->lights_source, "annotations");
+        out->lights_source = "annotations";
     }
     if (!isfinite(lo) || !isfinite(ln)) {
         double elo, eln;
         if (estimate_tib(c, det, &elo, &eln)) {
             if (!isfinite(lo)) lo = elo;
             if (!isfinite(ln)) ln = eln;
-            snprintf(out->lights_source, sizeof out->lights_source, "estimated");
+            out->lights_source = "estimated";
         } else {
             if (!isfinite(lo)) lo = 0;
             if (!isfinite(ln)) ln = duration_s;
-            snprintf(out->lights_source, sizeof out->lights_source, "recording");
+            out->lights_source = "recording";
         }
     }
     if (ln > duration_s) ln = duration_s;
@@ -279,14 +280,14 @@ plm_status plm_night_analyze(const plm_night_cfg *c, const plm_detect_result *de
     }
     /* sleep/wake per 30-s epoch from lights off */
     if (isfinite(st0)) {
-        snprintf(out->sleep_source, sizeof out->sleep_source, "annotations");
+        out->sleep_source = "annotations";
         if (!(rem = calloc(nep, 1))) {
             st = plm__fail(PLM_ENOMEM, "night: out of memory");
             goto done;
         }
         plm_stages_to_epochs(ann, lo, c->score.epoch_s, nep, sleep, rem);
     } else {
-        snprintf(out->sleep_source, sizeof out->sleep_source, "actigraphy");
+        out->sleep_source = "actigraphy";
         /* periodic movements first (states do not matter for series) */
         plm_score_result pre;
         if ((st = plm_score_night(&c->score, legs, nl, NULL, 0, NULL, 0, NULL, lo_us, ln_us, &pre))) goto done;

@@ -417,8 +417,8 @@ plm_status plm_process_recording(const plm_manifest_row *row, const plm_process_
              res->duration_s / 3600);
     res->lights_off_s = nres.lights_off_s;
     res->lights_on_s = nres.lights_on_s;
-    plm__strlcpy(res->lights_source, nres.lights_source, sizeof res->lights_source);
-    plm__strlcpy(res->sleep_source, nres.sleep_source, sizeof res->sleep_source);
+    res->lights_source = nres.lights_source;
+    res->sleep_source = nres.sleep_source;
     const plm_score_result *sc = &nres.score;
     lmrows = calloc(sc->n ? sc->n : 1, sizeof *lmrows);
     eprows = calloc(nres.nepochs ? nres.nepochs : 1, sizeof *eprows);
@@ -445,22 +445,9 @@ plm_status plm_process_recording(const plm_manifest_row *row, const plm_process_
     if (st) goto fail;
     plm_night *nr = &res->row;
     plm_night_init(nr, row->recording, row->subject, row->condition, row->night);
-    nr->tib_h = nres.sleep.tib_h;
-    nr->tst_h = nres.sleep.tst_h;
-    nr->se_pct = nres.sleep.se_pct;
-    nr->sol_min = nres.sleep.sol_min;
-    nr->waso_min = nres.sleep.waso_min;
-    nr->lm_count = sc->lm_count;
-    nr->plm_count = sc->plm_count;
-    nr->plms_count = sc->plms_count;
-    nr->lm_index = sc->lm_index;
-    nr->plms_index = sc->plms_index;
-    nr->plmw_index = sc->plmw_index;
-    nr->plm_tib_index = sc->plm_tib_index;
-    nr->plms_a_index = sc->plms_a_index;
-    nr->periodicity_index = sc->pi_wasm;
-    plm__strlcpy(nr->lights_source, nres.lights_source, sizeof nr->lights_source);
-    plm__strlcpy(nr->sleep_source, nres.sleep_source, sizeof nr->sleep_source);
+    plm_night_set_results(nr, sc, &nres.sleep);
+    nr->lights_source = nres.lights_source;
+    nr->sleep_source = nres.sleep_source;
     nr->tib_implausible = tib_implausible;
     st = plm_store_add_night(store, nr);
 fail:

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include "plm/nights.h"
 #include "plm/simulate.h"
 #include "plm/timeutil.h"
 #include "plm/types.h"
@@ -804,9 +805,10 @@ plm_status plm_simulate_study(const plm_sim_cfg *cfg, const char *dir, plm_sim_p
         goto done;
     }
     fprintf(man, "subject,condition,night,path,recording,timezone,start,lights_off,lights_on,full_scale_g\n");
-    fprintf(tn, "recording,subject,condition,night,tib_h,tst_h,se_pct,sol_min,waso_min,lm_count,plm_count,plms_count,"
-                "lm_index,plms_index,plmw_index,plm_tib_index,plms_a_index,periodicity_index,lights_off_s,lights_on_s,"
-                "start_utc,plms_nrem_index,plms_rem_index,noise_mg\n");
+    /* truth/nights.csv: the /nights identity and result columns (plm/nights.h), then the simulator's own */
+    for (size_t k = 0; k < plm_night_nfields; k++)
+        if (plm_night_fields[k].flags & (PLM_NF_ID | PLM_NF_RESULT)) fprintf(tn, "%s,", plm_night_fields[k].name);
+    fprintf(tn, "lights_off_s,lights_on_s,start_utc,plms_nrem_index,plms_rem_index,noise_mg\n");
     fprintf(tc, "recording,leg,axis,offset_g,gain\n");
     int y0, m0, d0;
     sscanf(cfg->first_night, "%4d-%2d-%2d", &y0, &m0, &d0);
@@ -959,11 +961,22 @@ plm_status plm_simulate_study(const plm_sim_cfg *cfg, const char *dir, plm_sim_p
                 truth t = night_truth(&nt);
                 char utc[48];
                 plm_time_format_utc(&t_start, utc, sizeof utc);
-                fprintf(tn, "%s,%s,%s,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%d,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%s,%.6f,%.6f,%.2f\n",
-                        rec, subj, conds[c], k + 1, t.tib_h, t.tst_h, t.se_pct, t.sol_min, t.waso_min, t.lm_count,
-                        t.plm_count, t.plms_count, per_h(t.lms_count, t.tst_h), per_h(t.plms_count, t.tst_h),
-                        per_h(t.plmw_count, t.wake_h), per_h(t.plm_count, t.tib_h), per_h(t.plms_a, t.tst_h),
-                        t.clms ? (double)t.plms_count / t.clms : NAN, nt.lo_s, nt.ln_s, utc,
+                plm_night tr;
+                plm_night_init(&tr, rec, subj, conds[c], k + 1);
+                tr.tib_h = t.tib_h, tr.tst_h = t.tst_h, tr.se_pct = t.se_pct, tr.sol_min = t.sol_min;
+                tr.waso_min = t.waso_min, tr.lm_count = t.lm_count, tr.plm_count = t.plm_count;
+                tr.plms_count = t.plms_count, tr.lm_index = per_h(t.lms_count, t.tst_h);
+                tr.plms_index = per_h(t.plms_count, t.tst_h), tr.plmw_index = per_h(t.plmw_count, t.wake_h);
+                tr.plm_tib_index = per_h(t.plm_count, t.tib_h), tr.plms_a_index = per_h(t.plms_a, t.tst_h);
+                tr.periodicity_index = t.clms ? (double)t.plms_count / t.clms : NAN;
+                for (size_t f = 0; f < plm_night_nfields; f++) {
+                    const plm_night_field *fd = &plm_night_fields[f];
+                    if (!(fd->flags & (PLM_NF_ID | PLM_NF_RESULT))) continue;
+                    if (fd->type == PLM_NF_STR) fprintf(tn, "%s,", plm_night_text(&tr, fd));
+                    else if (fd->type == PLM_NF_I32) fprintf(tn, "%d,", *(const int32_t *)((const char *)&tr + fd->offset));
+                    else fprintf(tn, "%.6f,", plm_night_number(&tr, fd));
+                }
+                fprintf(tn, "%.6f,%.6f,%s,%.6f,%.6f,%.2f\n", nt.lo_s, nt.ln_s, utc,
                         per_h(t.plms_count - t.plms_rem, t.tst_h - t.rem_h), per_h(t.plms_rem, t.rem_h), sn.noise_g * 1e3);
                 for (int l = 0; l < cfg->legs; l++)
                     for (int ax = 0; ax < 3; ax++)

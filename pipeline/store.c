@@ -13,16 +13,6 @@
 #include "plm/store.h"
 #include "internal.h"
 
-typedef struct {
-    char *recording, *subject, *condition;
-    int32_t night;
-    double tib_h, tst_h, se_pct, sol_min, waso_min;
-    int32_t lm_count, plm_count, plms_count;
-    double lm_index, plms_index, plmw_index, plm_tib_index, plms_a_index, periodicity_index;
-    char *lights_source, *sleep_source;
-    int32_t tib_implausible;
-} night_rec;
-
 typedef plm_failure failure_rec; /* recording, path, error */
 
 typedef struct {
@@ -65,7 +55,7 @@ typedef plm_shard_row shard_rec;
 struct plm_store {
     char *path, *tmp;
     hid_t file, recordings;
-    night_rec *nights;
+    plm_night *nights;    /* strings owned */
     size_t n_nights, cap_nights;
     failure_rec *failures;
     size_t n_failures, cap_failures;
@@ -211,64 +201,24 @@ plm_status plm_store_attr_i64(plm_store *s, const char *group, const char *name,
     return write_attr(s, group, name, H5T_NATIVE_INT64, &value);
 }
 
-void plm_night_init(plm_night *n, const char *recording, const char *subject, const char *condition, int32_t night)
-{
-    memset(n, 0, sizeof *n);
-    n->recording = recording;
-    n->subject = subject;
-    n->condition = condition;
-    n->night = night;
-    n->tib_h = n->tst_h = n->se_pct = n->sol_min = n->waso_min = NAN;
-    n->lm_count = n->plm_count = n->plms_count = -1;
-    n->lm_index = n->plms_index = n->plmw_index = n->plm_tib_index = n->plms_a_index = n->periodicity_index = NAN;
-    n->tib_implausible = -1;
-}
-
-const char *const plm_night_value_names[PLM_NIGHT_NVALUES] = {
-    "tib_h",      "tst_h",      "se_pct",     "sol_min",       "waso_min",     "lm_count",         "plm_count",
-    "plms_count", "lm_index",   "plms_index", "plmw_index",    "plm_tib_index", "plms_a_index",    "periodicity_index"};
-
-void plm_night_values(const plm_night *r, double v[PLM_NIGHT_NVALUES])
-{
-    const double x[PLM_NIGHT_NVALUES] = {r->tib_h, r->tst_h, r->se_pct, r->sol_min, r->waso_min,
-                                         r->lm_count < 0 ? NAN : r->lm_count, r->plm_count < 0 ? NAN : r->plm_count,
-                                         r->plms_count < 0 ? NAN : r->plms_count, r->lm_index, r->plms_index,
-                                         r->plmw_index, r->plm_tib_index, r->plms_a_index, r->periodicity_index};
-    memcpy(v, x, sizeof x);
-}
-
 #define DUP_OR_FAIL(dst, src)                                                  \
     do {                                                                       \
         (dst) = plm__strdup((src) ? (src) : "");                               \
         if (!(dst)) PLM_FAIL(PLM_ENOMEM, "%s: out of memory", s->path);       \
     } while (0)
 
-/* The night number and every result of row into r (strings are the caller's business). */
-static void night_rec_set(night_rec *r, const plm_night *row)
-{
-    r->night = row->night;
-    r->tib_h = row->tib_h, r->tst_h = row->tst_h, r->se_pct = row->se_pct;
-    r->sol_min = row->sol_min, r->waso_min = row->waso_min;
-    r->lm_count = row->lm_count, r->plm_count = row->plm_count, r->plms_count = row->plms_count;
-    r->lm_index = row->lm_index, r->plms_index = row->plms_index, r->plmw_index = row->plmw_index;
-    r->plm_tib_index = row->plm_tib_index;
-    r->plms_a_index = row->plms_a_index, r->periodicity_index = row->periodicity_index;
-    r->tib_implausible = row->tib_implausible;
-}
-
 plm_status plm_store_add_night(plm_store *s, const plm_night *row)
 {
     if (!grow((void **)&s->nights, &s->cap_nights, s->n_nights, sizeof *s->nights))
         PLM_FAIL(PLM_ENOMEM, "%s: out of memory", s->path);
-    night_rec *r = &s->nights[s->n_nights];
-    memset(r, 0, sizeof *r);
-    night_rec_set(r, row);
-    s->n_nights++; /* counted now so that clear frees partial strings */
-    DUP_OR_FAIL(r->recording, row->recording);
-    DUP_OR_FAIL(r->subject, row->subject);
-    DUP_OR_FAIL(r->condition, row->condition);
-    DUP_OR_FAIL(r->lights_source, row->lights_source);
-    DUP_OR_FAIL(r->sleep_source, row->sleep_source);
+    plm_night *r = &s->nights[s->n_nights];
+    *r = *row;
+    for (size_t k = 0; k < plm_night_nfields; k++) /* NULL first, so that clear frees only copies */
+        if (plm_night_fields[k].type == PLM_NF_STR) *(char **)((char *)r + plm_night_fields[k].offset) = NULL;
+    s->n_nights++;
+    for (size_t k = 0; k < plm_night_nfields; k++)
+        if (plm_night_fields[k].type == PLM_NF_STR)
+            DUP_OR_FAIL(*(char **)((char *)r + plm_night_fields[k].offset), plm_night_text(row, &plm_night_fields[k]));
     return PLM_OK;
 }
 
@@ -352,14 +302,6 @@ static hid_t compound(size_t size, const field *f, size_t nf)
 #define I32 FT_I32
 #define U8 FT_U8
 
-static const field night_fields[] = {
-    F(night_rec, recording, STR), F(night_rec, subject, STR), F(night_rec, condition, STR),
-    F(night_rec, night, I32), F(night_rec, tib_h, D), F(night_rec, tst_h, D), F(night_rec, se_pct, D),
-    F(night_rec, sol_min, D), F(night_rec, waso_min, D), F(night_rec, lm_count, I32),
-    F(night_rec, plm_count, I32), F(night_rec, plms_count, I32), F(night_rec, lm_index, D),
-    F(night_rec, plms_index, D), F(night_rec, plmw_index, D), F(night_rec, plm_tib_index, D), F(night_rec, plms_a_index, D),
-    F(night_rec, periodicity_index, D), F(night_rec, lights_source, STR), F(night_rec, sleep_source, STR),
-    F(night_rec, tib_implausible, I32)};
 static const field failure_fields[] = {F(failure_rec, recording, STR), F(failure_rec, path, STR),
                                        F(failure_rec, error, STR)};
 static const field stat_fields[] = {
@@ -384,6 +326,17 @@ static const field hist_fields[] = {F(hist_rec, lo_s, D), F(hist_rec, hi_s, D), 
 static const field shard_fields[] = {F(shard_rec, manifest_row, I32), F(shard_rec, failed, U8)};
 static const field annot_fields[] = {F(annot_rec, onset_s, D), F(annot_rec, duration_s, D), F(annot_rec, text, STR)};
 #define NF(a) (sizeof(a) / sizeof(a[0]))
+
+/* The /nights fields (plm/nights.h) as this file's field list. */
+enum { NIGHT_MAXF = 64 };
+static size_t night_fields(field out[NIGHT_MAXF])
+{
+    static const int ft[] = {[PLM_NF_STR] = FT_STR, [PLM_NF_I32] = FT_I32, [PLM_NF_F64] = FT_D};
+    size_t n = plm_night_nfields < NIGHT_MAXF ? plm_night_nfields : NIGHT_MAXF;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (field){plm_night_fields[i].name, plm_night_fields[i].offset, ft[plm_night_fields[i].type]};
+    return n;
+}
 
 /* Create a chunked, extendible 1-D table and write n rows. */
 static hid_t write_table(hid_t loc, const char *name, size_t rowsize, const field *f, size_t nf, const void *rows,
@@ -570,13 +523,7 @@ void plm_store_recording_abort(plm_store_rec *r)
 
 static void free_rows(plm_store *s)
 {
-    for (size_t i = 0; i < s->n_nights; i++) {
-        free(s->nights[i].recording);
-        free(s->nights[i].subject);
-        free(s->nights[i].condition);
-        free(s->nights[i].lights_source);
-        free(s->nights[i].sleep_source);
-    }
+    plm_nights_free(s->nights, s->n_nights);
     for (size_t i = 0; i < s->n_failures; i++) {
         free(s->failures[i].recording);
         free(s->failures[i].path);
@@ -588,7 +535,6 @@ static void free_rows(plm_store *s)
     s->lmms = NULL;
     free(s->shard);
     s->shard = NULL;
-    free(s->nights);
     free(s->failures);
     free(s->stats);
     s->nights = NULL;
@@ -612,7 +558,9 @@ plm_status plm_store_commit(plm_store *s)
         st = plm__fail(PLM_EINTERNAL, "%s: commit with a recording group still open", s->path);
         goto fail;
     }
-    if ((st = table(s, s->file, "nights", sizeof(night_rec), night_fields, NF(night_fields), s->nights, s->n_nights)) ||
+    field nf[NIGHT_MAXF];
+    size_t nnf = night_fields(nf);
+    if ((st = table(s, s->file, "nights", sizeof(plm_night), nf, nnf, s->nights, s->n_nights)) ||
         (st = table(s, s->file, "failures", sizeof(failure_rec), failure_fields, NF(failure_fields), s->failures,
                     s->n_failures)) ||
         (st = table(s, s->file, "stats", sizeof(stat_rec), stat_fields, NF(stat_fields), s->stats, s->n_stats)) ||
@@ -727,66 +675,10 @@ done:
     return st;
 }
 
-plm_status plm_store_read_nights(const char *path, plm_night **rows, size_t *n)
-{
-    *rows = NULL;
-    *n = 0;
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) PLM_FAIL(PLM_EIO, "%s: not a readable HDF5 file", path);
-    plm_status st = PLM_OK;
-    hid_t ds = H5Dopen2(f, "nights", H5P_DEFAULT), sp = H5I_INVALID_HID, mt = H5I_INVALID_HID;
-    night_rec *recs = NULL;
-    if (ds < 0) {
-        st = plm__fail(PLM_EFORMAT, "%s: no /nights table (not an actiplm results file?)", path);
-        goto done;
-    }
-    sp = H5Dget_space(ds);
-    hsize_t dims[1] = {0};
-    H5Sget_simple_extent_dims(sp, dims, NULL);
-    recs = calloc(dims[0] ? dims[0] : 1, sizeof *recs);
-    *rows = calloc(dims[0] ? dims[0] : 1, sizeof **rows);
-    mt = compound(sizeof *recs, night_fields, NF(night_fields));
-    if (!recs || !*rows || mt < 0) {
-        st = plm__fail(PLM_ENOMEM, "%s: out of memory", path);
-        goto done;
-    }
-    /* a field an older file lacks stays unknown: HDF5 leaves members missing from the file alone */
-    plm_night unknown;
-    plm_night_init(&unknown, NULL, NULL, NULL, -1);
-    for (hsize_t i = 0; i < dims[0]; i++) night_rec_set(&recs[i], &unknown);
-    if (dims[0] && H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, recs) < 0) {
-        st = plm__fail(PLM_EIO, "%s: cannot read /nights", path);
-        goto done;
-    }
-    for (hsize_t i = 0; i < dims[0]; i++) {
-        const night_rec *r = &recs[i];
-        (*rows)[i] = (plm_night){r->recording, r->subject, r->condition, r->night, r->tib_h, r->tst_h, r->se_pct,
-                                 r->sol_min, r->waso_min, r->lm_count, r->plm_count, r->plms_count, r->lm_index,
-                                 r->plms_index, r->plmw_index, r->plm_tib_index, r->plms_a_index,
-                                 r->periodicity_index, "", "", r->tib_implausible};
-        plm__strlcpy((*rows)[i].lights_source, r->lights_source ? r->lights_source : "", sizeof (*rows)[i].lights_source);
-        plm__strlcpy((*rows)[i].sleep_source, r->sleep_source ? r->sleep_source : "", sizeof (*rows)[i].sleep_source);
-        free(r->lights_source);
-        free(r->sleep_source);
-    }
-    *n = (size_t)dims[0];
-done:
-    free(recs); /* the strings now belong to *rows */
-    if (st) {
-        free(*rows);
-        *rows = NULL;
-    }
-    if (mt >= 0) H5Tclose(mt);
-    if (sp >= 0) H5Sclose(sp);
-    if (ds >= 0) H5Dclose(ds);
-    H5Fclose(f);
-    return st;
-}
-
-/* Read a whole 1-D compound table into rows of rowsize bytes (malloc'd). */
-static plm_status read_table(const char *path, const char *dset, size_t rowsize, const field *f, size_t nf, void **rows,
-                             size_t *n)
+/* Read a whole 1-D compound table into rows of rowsize bytes (malloc'd). init, when given, fills the
+ * rows first: HDF5 leaves members that the file lacks (an older layout) alone. */
+static plm_status read_table(const char *path, const char *dset, size_t rowsize, const field *f, size_t nf,
+                             void (*init)(void *rows, size_t n), void **rows, size_t *n)
 {
     *rows = NULL;
     *n = 0;
@@ -808,6 +700,7 @@ static plm_status read_table(const char *path, const char *dset, size_t rowsize,
         st = plm__fail(PLM_ENOMEM, "%s: out of memory", path);
         goto done;
     }
+    if (init) init(*rows, (size_t)dims[0]);
     if (dims[0] && H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, *rows) < 0) {
         st = plm__fail(PLM_EIO, "%s: cannot read %s", path, dset);
         goto done;
@@ -825,10 +718,40 @@ done:
     return st;
 }
 
+/* Every field unknown, strings NULL (set to owned "" after reading when the file lacks them). */
+static void nights_unknown(void *rows, size_t n)
+{
+    plm_night *r = rows;
+    for (size_t i = 0; i < n; i++) {
+        plm_night_init(&r[i], NULL, NULL, NULL, -1);
+        for (size_t k = 0; k < plm_night_nfields; k++)
+            if (plm_night_fields[k].type == PLM_NF_STR) *(char **)((char *)&r[i] + plm_night_fields[k].offset) = NULL;
+    }
+}
+
+plm_status plm_store_read_nights(const char *path, plm_night **rows, size_t *n)
+{
+    field nf[NIGHT_MAXF];
+    size_t nnf = night_fields(nf);
+    plm_status st = read_table(path, "/nights", sizeof **rows, nf, nnf, nights_unknown, (void **)rows, n);
+    if (st == PLM_EFORMAT) return plm__fail(st, "%s: no /nights table (not an actiplm results file?)", path);
+    for (size_t i = 0; !st && i < *n; i++)
+        for (size_t k = 0; k < plm_night_nfields; k++) {
+            char **p = (char **)((char *)&(*rows)[i] + plm_night_fields[k].offset);
+            if (plm_night_fields[k].type == PLM_NF_STR && !*p && !(*p = plm__strdup(""))) {
+                plm_nights_free(*rows, *n);
+                *rows = NULL;
+                *n = 0;
+                PLM_FAIL(PLM_ENOMEM, "%s: out of memory", path);
+            }
+        }
+    return st;
+}
+
 plm_status plm_store_read_stats(const char *path, plm_stat_row **rows, size_t *n)
 {
     stat_rec *r = NULL;
-    plm_status st = read_table(path, "/stats", sizeof *r, stat_fields, NF(stat_fields), (void **)&r, n);
+    plm_status st = read_table(path, "/stats", sizeof *r, stat_fields, NF(stat_fields), NULL, (void **)&r, n);
     if (st) return st;
     *rows = calloc(*n ? *n : 1, sizeof **rows);
     if (!*rows) {
@@ -848,7 +771,7 @@ plm_status plm_store_read_lm(const char *path, const char *id, plm_lm_row **rows
 {
     char name[1100];
     snprintf(name, sizeof name, "/recordings/%s/lm", id);
-    return read_table(path, name, sizeof **rows, lm_fields, NF(lm_fields), (void **)rows, n);
+    return read_table(path, name, sizeof **rows, lm_fields, NF(lm_fields), NULL, (void **)rows, n);
 }
 
 plm_status plm_store_list_recordings(const char *path, char ***ids, size_t *n)
@@ -942,12 +865,12 @@ plm_status plm_store_read_attr_i64(const char *path, const char *object, const c
 
 plm_status plm_store_read_failures(const char *path, plm_failure **rows, size_t *n)
 {
-    return read_table(path, "/failures", sizeof **rows, failure_fields, NF(failure_fields), (void **)rows, n);
+    return read_table(path, "/failures", sizeof **rows, failure_fields, NF(failure_fields), NULL, (void **)rows, n);
 }
 
 plm_status plm_store_read_shard_rows(const char *path, plm_shard_row **rows, size_t *n)
 {
-    plm_status st = read_table(path, "/shard", sizeof **rows, shard_fields, NF(shard_fields), (void **)rows, n);
+    plm_status st = read_table(path, "/shard", sizeof **rows, shard_fields, NF(shard_fields), NULL, (void **)rows, n);
     if (st == PLM_EFORMAT) { /* a shard of no rows has no /shard table */
         *n = 0;
         *rows = calloc(1, sizeof **rows);

@@ -8,14 +8,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include "plm/csv.h"
-#include "plm/store.h"
+#include "plm/nights.h"
 #include "plm/study.h"
 #include "internal.h"
 
-const char *const plm_default_outcomes[] = {"plms_index", "plms_a_index", "plmw_index", "plm_tib_index", "se_pct",
-                                            "tst_h",      "sol_min",      "waso_min",   "lm_index",      "periodicity_index"};
-const size_t plm_default_noutcomes = sizeof plm_default_outcomes / sizeof plm_default_outcomes[0];
-static const char *const primary[] = {"plms_index", "plms_a_index", "se_pct"};
+size_t plm_study_default_outcomes(const char **out, size_t max)
+{
+    size_t n = 0;
+    for (int rank = 1; n < max; rank++) {
+        size_t k = 0;
+        while (k < plm_night_nfields && plm_night_fields[k].study_rank != rank) k++;
+        if (k == plm_night_nfields) break;
+        out[n++] = plm_night_fields[k].name;
+    }
+    return n;
+}
+
+static int is_primary(const char *outcome)
+{
+    const plm_night_field *f = plm_night_field_find(outcome);
+    return f && (f->flags & PLM_NF_PRIMARY);
+}
 
 plm_study_cfg plm_study_cfg_default(void)
 {
@@ -81,7 +94,8 @@ plm_status plm_table_read_csv(const char *path, plm_table *t)
         else if (!strcmp(f[i], "condition")) cc = (int)i;
         else if (!strcmp(f[i], "night")) cn = (int)i;
         else if (!strcmp(f[i], "sleep_source")) css = (int)i;
-        else if (strcmp(f[i], "recording") && strcmp(f[i], "lights_source")) { /* text columns are not outcomes */
+        else if (!plm_night_field_find(f[i]) || plm_night_field_find(f[i])->type != PLM_NF_STR) {
+            /* the text columns of /nights are not outcomes */
             map[i] = (int)t->ncols;
             t->names[t->ncols++] = plm__strdup(f[i]);
         }
@@ -171,10 +185,11 @@ static int has_condition(const plm_table *t, const char *s, const char *cond)
 
 int plm_outcome_needs_sleep(const char *o)
 {
-    static const char *const need[] = {"plms_index", "plms_a_index", "plmw_index", "se_pct", "tst_h", "sol_min",
-                                       "waso_min", "lm_index", "periodicity_index", "plms_nrem_index", "plms_rem_index"};
-    for (size_t i = 0; i < sizeof need / sizeof *need; i++)
-        if (!strcmp(o, need[i])) return 1;
+    static const char *const score_only[] = {"plms_nrem_index", "plms_rem_index"}; /* actiplm score's extra columns */
+    const plm_night_field *f = plm_night_field_find(o);
+    if (f) return (f->flags & PLM_NF_NEEDS_SLEEP) != 0;
+    for (size_t i = 0; i < sizeof score_only / sizeof *score_only; i++)
+        if (!strcmp(o, score_only[i])) return 1;
     return 0;
 }
 
@@ -183,8 +198,10 @@ plm_status plm_study_analyze(const plm_table *t, const plm_study_cfg *cfg, plm_s
     memset(out, 0, sizeof *out);
     out->sleep_estimated = t->sleep_estimated;
     out->nrows = t->nrows;
-    const char *const *names = cfg->outcomes ? cfg->outcomes : plm_default_outcomes;
-    size_t nout = cfg->outcomes ? cfg->noutcomes : plm_default_noutcomes;
+    const char *defaults[64];
+    size_t ndef = plm_study_default_outcomes(defaults, 64);
+    const char *const *names = cfg->outcomes ? cfg->outcomes : defaults;
+    size_t nout = cfg->outcomes ? cfg->noutcomes : ndef;
     /* subjects in order of first appearance */
     char **subj = calloc(t->nrows ? t->nrows : 1, sizeof *subj);
     double *cv = malloc((t->nrows ? t->nrows : 1) * 2 * sizeof *cv);
@@ -305,11 +322,10 @@ plm_status plm_study_analyze(const plm_table *t, const plm_study_cfg *cfg, plm_s
             }
             res->has_lmm = plm_stats_lmm(ly, ls, lt, k, cfg->stats.conf_level, &res->lmm) == PLM_OK;
         }
-        for (size_t p = 0; p < 3; p++)
-            if (!strcmp(names[o], primary[p]) && nh < 16) {
-                holm_in[nh] = res->r.wilcoxon_p;
-                holm_idx[nh++] = out->n;
-            }
+        if (is_primary(names[o]) && nh < 16) {
+            holm_in[nh] = res->r.wilcoxon_p;
+            holm_idx[nh++] = out->n;
+        }
         out->n++;
     }
     free(ly);
@@ -331,11 +347,13 @@ done:
     return st;
 }
 
-plm_status plm_table_from_nights(const void *rows_v, size_t n, plm_table *t)
+plm_status plm_table_from_nights(const plm_night *rows, size_t n, plm_table *t)
 {
-    const plm_night *rows = rows_v;
     memset(t, 0, sizeof *t);
-    size_t nc = PLM_NIGHT_NVALUES;
+    const plm_night_field *cols[64];
+    size_t nc = 0;
+    for (size_t k = 0; k < plm_night_nfields && nc < 64; k++)
+        if (plm_night_fields[k].flags & PLM_NF_RESULT) cols[nc++] = &plm_night_fields[k];
     t->subject = calloc(n ? n : 1, sizeof *t->subject);
     t->condition = calloc(n ? n : 1, sizeof *t->condition);
     t->night = calloc(n ? n : 1, sizeof *t->night);
@@ -346,15 +364,15 @@ plm_status plm_table_from_nights(const void *rows_v, size_t n, plm_table *t)
         PLM_FAIL(PLM_ENOMEM, "out of memory");
     }
     t->ncols = nc;
-    for (size_t j = 0; j < nc; j++) t->names[j] = plm__strdup(plm_night_value_names[j]);
+    for (size_t j = 0; j < nc; j++) t->names[j] = plm__strdup(cols[j]->name);
     for (size_t i = 0; i < n; i++) {
         const plm_night *r = &rows[i];
         t->subject[i] = plm__strdup(r->subject);
         t->condition[i] = plm__strdup(r->condition);
         t->night[i] = r->night;
         t->nrows++;
-        plm_night_values(r, t->values + i * nc);
-        t->sleep_estimated += !strcmp(r->sleep_source, "actigraphy");
+        for (size_t j = 0; j < nc; j++) t->values[i * nc + j] = plm_night_number(r, cols[j]);
+        t->sleep_estimated += r->sleep_source && !strcmp(r->sleep_source, "actigraphy");
     }
     return PLM_OK;
 }

@@ -135,6 +135,54 @@ static void recording_groups(void **state)
     assert_int_equal(rows(p, "/recordings/gone/activity"), (hsize_t)-1);
 }
 
+/* Every field of plm_night_fields goes into /nights and comes back with its value: the HDF5 type,
+ * the reader and the table agree, whatever is added to the table. Values are distinct per field. */
+static void every_nights_field_round_trips(void **state)
+{
+    (void)state;
+    const char *p = tl_path(dir, "fields.h5");
+    static const char *const texts[] = {"rec-1", "S07", "magnesium", "", "", "", "", "", "", "", "", "", "", "", "",
+                                        "", "", "", "estimated", "actigraphy", "", "", "", ""};
+    plm_night n;
+    plm_night_init(&n, NULL, NULL, NULL, 0);
+    for (size_t k = 0; k < plm_night_nfields; k++) {
+        const plm_night_field *f = &plm_night_fields[k];
+        char *m = (char *)&n + f->offset;
+        if (f->type == PLM_NF_STR) *(const char **)m = k < 24 && *texts[k] ? texts[k] : "t";
+        else if (f->type == PLM_NF_I32) *(int32_t *)m = (int32_t)(3 * k + 1);
+        else *(double *)m = 0.1 + (double)k / 7;
+        assert_ptr_equal(plm_night_field_find(f->name), f);
+    }
+    plm_store *s = NULL;
+    assert_int_equal(plm_store_create(p, &s), PLM_OK);
+    assert_int_equal(plm_store_add_night(s, &n), PLM_OK);
+    assert_int_equal(plm_store_commit(s), PLM_OK);
+    plm_night *back = NULL;
+    size_t nb = 0;
+    assert_int_equal(plm_store_read_nights(p, &back, &nb), PLM_OK);
+    assert_int_equal(nb, 1);
+    for (size_t k = 0; k < plm_night_nfields; k++) {
+        const plm_night_field *f = &plm_night_fields[k];
+        if (f->type == PLM_NF_STR) assert_string_equal(plm_night_text(back, f), plm_night_text(&n, f));
+        else assert_true(plm_night_number(back, f) == plm_night_number(&n, f));
+    }
+    assert_string_equal(back->subject, "S07");
+    assert_string_equal(back->sleep_source, "actigraphy");
+    plm_nights_free(back, nb);
+    /* an unknown count reads as NaN; the default study outcomes, in their documented order */
+    plm_night_init(&n, "r", "s", "c", 1);
+    assert_true(isnan(plm_night_number(&n, plm_night_field_find("plm_count"))));
+    assert_string_equal(plm_night_text(&n, plm_night_field_find("lights_source")), "");
+    const char *d[16];
+    static const char *const want[] = {"plms_index", "plms_a_index", "plmw_index", "plm_tib_index", "se_pct",
+                                       "tst_h",      "sol_min",      "waso_min",   "lm_index",      "periodicity_index"};
+    assert_int_equal(plm_study_default_outcomes(d, 16), 10);
+    for (size_t i = 0; i < 10; i++) assert_string_equal(d[i], want[i]);
+    assert_true(plm_outcome_needs_sleep("se_pct"));
+    assert_false(plm_outcome_needs_sleep("plm_tib_index"));
+    assert_true(plm_outcome_needs_sleep("plms_rem_index"));
+}
+
 int main(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -142,6 +190,7 @@ int main(void)
         cmocka_unit_test(unwritable_outputs),
         cmocka_unit_test(commit_replaces_atomically),
         cmocka_unit_test(recording_groups),
+        cmocka_unit_test(every_nights_field_round_trips),
     };
     return cmocka_run_group_tests_name("store", tests, setup, NULL);
 }

@@ -54,8 +54,8 @@ typedef struct {
     plm_score_result score;
     plm_sleep_summary sleep;
     double lights_off_s, lights_on_s;
-    char lights_source[16];   /* "manifest", "annotations", "estimated" */
-    char sleep_source[16];    /* "annotations", "actigraphy" */
+    const char *lights_source; /* "manifest", "annotations", "estimated", "recording" (a literal) */
+    const char *sleep_source;  /* "annotations", "actigraphy" (a literal) */
     size_t nepochs;           /* 30-s epochs from lights off */
     uint8_t *epoch_sleep;
     double masked_s;          /* activity time masked as periodic movement */

@@ -20,6 +20,7 @@
 #include "filter.h"
 #include "manifest.h"
 #include "night.h"
+#include "nights.h"
 #include "process.h"
 #include "score.h"
 #include "read.h"

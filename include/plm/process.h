@@ -56,7 +56,7 @@ typedef struct {
     plm_calibration calib[2];
     double excluded_s[4];     /* by PLM_QC_* kind */
     plm_night row;            /* the /nights row written (strings point into the manifest row) */
-    char lights_source[16], sleep_source[16];
+    const char *lights_source, *sleep_source; /* literals, as in plm_night_result */
 } plm_process_result;
 
 /* Errors: those of plm_reader_open, PLM_EFORMAT for a bad manifest row or an

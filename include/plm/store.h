@@ -23,30 +23,9 @@
 #include <stdint.h>
 #include "compare.h"
 #include "detect.h"
+#include "nights.h"
 #include "read.h"
 #include "status.h"
-
-/* One row of /nights. Strings are borrowed for the call. */
-typedef struct {
-    const char *recording, *subject, *condition;
-    int32_t night;
-    double tib_h, tst_h, se_pct, sol_min, waso_min;
-    int32_t lm_count, plm_count, plms_count;
-    double lm_index, plms_index, plmw_index, plm_tib_index, plms_a_index, periodicity_index;
-    char lights_source[16];   /* "manifest", "annotations", "estimated", "recording"; "" unknown */
-    char sleep_source[16];    /* "annotations" (stages), "actigraphy" (estimated from the leg) */
-    int32_t tib_implausible;  /* 1: estimated time in bed under 4 h, or under 40 % of a recording
-                                 over 6 h; 0 otherwise; -1 unknown */
-} plm_night;
-
-/* Identity fields set, every result unknown (NaN / -1). */
-void plm_night_init(plm_night *n, const char *recording, const char *subject, const char *condition, int32_t night);
-
-/* The numeric fields of a /nights row after its identity (recording, subject, condition, night),
- * in table order: their names, and a row's values (an unknown count, -1, as NaN). */
-enum { PLM_NIGHT_NVALUES = 14 };
-extern const char *const plm_night_value_names[PLM_NIGHT_NVALUES];
-void plm_night_values(const plm_night *r, double v[PLM_NIGHT_NVALUES]);
 
 /* One row of /stats. */
 typedef struct {
@@ -125,8 +104,8 @@ plm_status plm_store_import_recording(plm_store *s, const char *src_path, const 
 /* A string attribute of an object ("/" or "/recordings/<id>") of a results file; PLM_ENODATA if absent. */
 plm_status plm_store_read_attr_str(const char *path, const char *object, const char *name, char *buf, size_t n);
 
-/* Read /nights of a results file back as plm_night rows: strings are malloc'd
- * (free each recording/subject/condition, then *rows). */
+/* Read /nights of a results file back as plm_night rows, strings malloc'd (free with
+ * plm_nights_free). Fields an older file lacks are unknown. */
 plm_status plm_store_read_nights(const char *path, plm_night **rows, size_t *n);
 
 /* Read /stats back (outcome strings malloc'd: free each, then *rows). */

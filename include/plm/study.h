@@ -19,6 +19,7 @@
 #define PLM_STUDY_H
 
 #include <stddef.h>
+#include "nights.h"
 #include "stats.h"
 #include "status.h"
 
@@ -34,8 +35,8 @@ typedef struct {
 
 plm_status plm_table_read_csv(const char *path, plm_table *out);
 
-/* The numeric /nights fields of rows[0..n) as a table (strings copied). */
-plm_status plm_table_from_nights(const void *rows, size_t n, plm_table *out);
+/* The measured /nights fields (PLM_NF_RESULT) of rows[0..n) as a table (strings copied). */
+plm_status plm_table_from_nights(const plm_night *rows, size_t n, plm_table *out);
 void plm_table_clear(plm_table *t);
 
 typedef enum { PLM_DESIGN_AUTO = 0, PLM_DESIGN_PAIRED, PLM_DESIGN_UNPAIRED } plm_design;
@@ -78,8 +79,8 @@ int plm_outcome_needs_sleep(const char *outcome);
 plm_status plm_study_analyze(const plm_table *t, const plm_study_cfg *cfg, plm_study_result *out);
 void plm_study_result_clear(plm_study_result *r);
 
-/* The default outcomes, in /nights names. */
-extern const char *const plm_default_outcomes[];
-extern const size_t plm_default_noutcomes;
+/* The default outcomes, in /nights names and in order (plm_night_fields' study_rank): up to max of
+ * them into out; returns how many. */
+size_t plm_study_default_outcomes(const char **out, size_t max);
 
 #endif

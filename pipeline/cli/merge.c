@@ -56,17 +56,12 @@ typedef struct {
 
 static void part_clear(part *p)
 {
-    for (size_t i = 0; i < p->nn; i++) {
-        free((char *)p->nights[i].recording);
-        free((char *)p->nights[i].subject);
-        free((char *)p->nights[i].condition);
-    }
     for (size_t i = 0; i < p->nf; i++) {
         free(p->fails[i].recording);
         free(p->fails[i].path);
         free(p->fails[i].error);
     }
-    free(p->nights);
+    plm_nights_free(p->nights, p->nn);
     free(p->fails);
     free(p->shard);
 }

@@ -105,12 +105,11 @@ static int reusable(const pool *p, job *j, const char *file, const char *sha)
                 j->res.row.recording = j->row->recording;
                 j->res.row.subject = j->row->subject;
                 j->res.row.condition = j->row->condition;
+                j->res.row.lights_source = plm_night_source_name(rows[i].lights_source);
+                j->res.row.sleep_source = plm_night_source_name(rows[i].sleep_source);
             }
-            free((char *)rows[i].recording);
-            free((char *)rows[i].subject);
-            free((char *)rows[i].condition);
         }
-    free(rows);
+    plm_nights_free(rows, n);
     return found;
 }
 

@@ -24,12 +24,13 @@ static void help(void)
            "  -h, --help                   this help; --version  the version\n\n"
            "Example:\n"
            "  actiplm score night01_events.csv --rules wasm2016 --json\n\n"
-           "Output fields: tib_h tst_h se_pct sol_min waso_min lm_count clm_count plm_count\n"
-           "plms_count plmw_count lm_index plms_index plmw_index plm_tib_index (PLM per hour in\n"
-           "bed) plms_nrem_index plms_rem_index (with stage rows) plms_a_index plmsnr_index\n"
-           "periodicity_index (PLMS/CLMS, WASM) periodicity_index_ferri (Ferri 2006)\n"
-           "series_count series_mean_len median_imi_s mean_lm_duration_s. NaN where not\n"
-           "computable (PLMS-A needs arousal rows, PLMSnr respiratory rows).\n\n"
+           "Output fields: those of /nights (tib_h tst_h se_pct sol_min waso_min lm_count\n"
+           "plm_count plms_count lm_index plms_index plmw_index plm_tib_index plms_a_index\n"
+           "periodicity_index: docs/hdf5-layout.md), then clm_count plmw_count\n"
+           "plms_nrem_index plms_rem_index (with stage rows) plmsnr_index\n"
+           "periodicity_index_ferri (Ferri 2006) series_count series_mean_len median_imi_s\n"
+           "mean_lm_duration_s. NaN where not computable (PLMS-A needs arousal rows,\n"
+           "PLMSnr respiratory rows).\n\n"
            "Exit status: 0 scored, 1 the file could not be read, 2 usage error.\n");
 }
 
@@ -91,21 +92,31 @@ int cmd_score(int argc, char **argv)
     if (strcmp(from, "file") && strcmp(from, "options"))
         cli_error("%s: no lights_off/lights_on rows: the night runs from the first to the last %s", path,
                   !strcmp(from, "stages") ? "stage" : "event");
+    /* the /nights fields (plm/nights.h), then what only a scored events file has */
+    plm_night row;
+    plm_night_init(&row, NULL, NULL, NULL, -1);
+    plm_night_set_results(&row, &r, &sl);
+    struct {
+        const char *k;
+        double v;
+        int is_int;
+    } f[64];
+    size_t nf = 0;
+    for (size_t k = 0; k < plm_night_nfields && nf < 40; k++)
+        if (plm_night_fields[k].flags & PLM_NF_RESULT)
+            f[nf].k = plm_night_fields[k].name, f[nf].v = plm_night_number(&row, &plm_night_fields[k]),
+            f[nf++].is_int = plm_night_fields[k].type == PLM_NF_I32;
     const struct {
         const char *k;
         double v;
         int is_int;
-    } f[] = {{"tib_h", sl.tib_h, 0}, {"tst_h", sl.tst_h, 0}, {"se_pct", sl.se_pct, 0}, {"sol_min", sl.sol_min, 0},
-             {"waso_min", sl.waso_min, 0}, {"lm_count", r.lm_count, 1}, {"clm_count", r.clm_count, 1},
-             {"plm_count", r.plm_count, 1}, {"plms_count", r.plms_count, 1}, {"plmw_count", r.plmw_count, 1},
-             {"lm_index", r.lm_index, 0}, {"plms_index", r.plms_index, 0}, {"plmw_index", r.plmw_index, 0},
-             {"plm_tib_index", r.plm_tib_index, 0}, {"plms_nrem_index", r.plms_nrem_index, 0},
-             {"plms_rem_index", r.plms_rem_index, 0}, {"plms_a_index", r.plms_a_index, 0},
-             {"plmsnr_index", r.plmsnr_index, 0},
-             {"periodicity_index", r.pi_wasm, 0}, {"periodicity_index_ferri", r.pi_ferri, 0},
-             {"series_count", r.series_count, 1}, {"series_mean_len", r.series_mean_len, 0},
-             {"median_imi_s", r.median_imi_s, 0}, {"mean_lm_duration_s", r.mean_lm_duration_s, 0}};
-    size_t nf = sizeof f / sizeof f[0];
+    } extra[] = {{"clm_count", r.clm_count, 1}, {"plmw_count", r.plmw_count, 1},
+                 {"plms_nrem_index", r.plms_nrem_index, 0}, {"plms_rem_index", r.plms_rem_index, 0},
+                 {"plmsnr_index", r.plmsnr_index, 0}, {"periodicity_index_ferri", r.pi_ferri, 0},
+                 {"series_count", r.series_count, 1}, {"series_mean_len", r.series_mean_len, 0},
+                 {"median_imi_s", r.median_imi_s, 0}, {"mean_lm_duration_s", r.mean_lm_duration_s, 0}};
+    for (size_t k = 0; k < sizeof extra / sizeof *extra; k++)
+        f[nf].k = extra[k].k, f[nf].v = extra[k].v, f[nf++].is_int = extra[k].is_int;
     if (json) {
         printf("{\"rules\":\"%s\",\"short_imi\":\"%s\"", plm_ruleset_name(rs),
                cfg.short_imi == PLM_SHORT_IMI_BREAK ? "break" : cfg.short_imi == PLM_SHORT_IMI_STARTS ? "starts" : "skip");

@@ -77,12 +77,7 @@ int cmd_stats(int argc, char **argv)
         size_t n = 0;
         st = plm_store_read_nights(path, &rows, &n);
         if (!st) st = plm_table_from_nights(rows, n, &t);
-        for (size_t i = 0; i < n; i++) {
-            free((char *)rows[i].recording);
-            free((char *)rows[i].subject);
-            free((char *)rows[i].condition);
-        }
-        free(rows);
+        plm_nights_free(rows, n);
     }
     if (st) {
         cli_error("%s", plm_last_error());
