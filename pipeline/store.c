@@ -201,6 +201,25 @@ plm_status plm_store_attr_i64(plm_store *s, const char *group, const char *name,
     return write_attr(s, group, name, H5T_NATIVE_INT64, &value);
 }
 
+plm_status plm_store_attr_f64v(plm_store *s, const char *group, const char *name, const double *v, size_t n)
+{
+    plm_status st = PLM_OK;
+    hsize_t dims[1] = {n};
+    hid_t loc = open_loc(s, group), space = H5I_INVALID_HID, attr = H5I_INVALID_HID;
+    HCHECK(loc, "attribute location");
+    if (H5Aexists(loc, name) > 0) H5Adelete(loc, name);
+    space = H5Screate_simple(1, dims, NULL);
+    HCHECK(space, "dataspace");
+    attr = H5Acreate2(loc, name, H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT);
+    HCHECK(attr, name);
+    HCHECK(H5Awrite(attr, H5T_NATIVE_DOUBLE, v), name);
+fail:
+    if (attr >= 0) H5Aclose(attr);
+    if (space >= 0) H5Sclose(space);
+    if (loc >= 0) H5Oclose(loc);
+    return st;
+}
+
 #define DUP_OR_FAIL(dst, src)                                                  \
     do {                                                                       \
         (dst) = plm__strdup((src) ? (src) : "");                               \
@@ -907,9 +926,13 @@ static herr_t copy_attr(hid_t loc, const char *name, const H5A_info_t *info, voi
         c->st = H5Aread(a, H5T_NATIVE_INT64, &v) >= 0 ? plm_store_attr_i64(c->s, NULL, name, v)
                                                       : plm__fail(PLM_EIO, "cannot read root attribute %s", name);
     } else if (cls == H5T_FLOAT) {
-        double v = 0;
-        c->st = H5Aread(a, H5T_NATIVE_DOUBLE, &v) >= 0 ? plm_store_attr_f64(c->s, NULL, name, v)
-                                                       : plm__fail(PLM_EIO, "cannot read root attribute %s", name);
+        double v[64];
+        hid_t sp = H5Aget_space(a);
+        hssize_t np = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+        if (sp >= 0) H5Sclose(sp);
+        if (np < 1 || np > 64) c->st = plm__fail(PLM_EFORMAT, "root attribute %s: %lld values", name, (long long)np);
+        else if (H5Aread(a, H5T_NATIVE_DOUBLE, v) < 0) c->st = plm__fail(PLM_EIO, "cannot read root attribute %s", name);
+        else c->st = np == 1 ? plm_store_attr_f64(c->s, NULL, name, v[0]) : plm_store_attr_f64v(c->s, NULL, name, v, (size_t)np);
     } else {
         c->st = plm__fail(PLM_EFORMAT, "root attribute %s: unsupported type", name);
     }

@@ -11,6 +11,7 @@
 #ifndef PLM_PLM_H
 #define PLM_PLM_H
 
+#include "batch.h"
 #include "calibrate.h"
 #include "compare.h"
 #include "csv.h"

@@ -62,6 +62,8 @@ plm_status plm_store_create(const char *path, plm_store **out);
 plm_status plm_store_attr_str(plm_store *s, const char *group, const char *name, const char *value);
 plm_status plm_store_attr_f64(plm_store *s, const char *group, const char *name, double value);
 plm_status plm_store_attr_i64(plm_store *s, const char *group, const char *name, int64_t value);
+/* A 1-D array of n doubles. */
+plm_status plm_store_attr_f64v(plm_store *s, const char *group, const char *name, const double *v, size_t n);
 
 plm_status plm_store_add_night(plm_store *s, const plm_night *row);
 plm_status plm_store_add_failure(plm_store *s, const char *recording, const char *path, const char *error);

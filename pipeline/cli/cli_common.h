@@ -25,10 +25,7 @@ const char *cli_command_line(void);
 /* Current UTC time, ISO 8601. */
 void cli_now_utc(char *buf, size_t n);
 
-/* Every processing parameter as a root attribute param.<stage>.<key>. */
-#include "plm/process.h"
-#include "plm/study.h"
-int cli_write_params(plm_store *s, const plm_process_cfg *cfg);
+#include "plm/batch.h"
 
 /* Options that change processing, shared by run and slurm: --block-frames, --rules,
  * --short-imi-starts-series, --sleep, --no-lm-mask. cli_process_option returns 1 when
@@ -41,21 +38,9 @@ int cli_write_params(plm_store *s, const plm_process_cfg *cfg);
 int cli_process_option(const char *cmd, int c, const char *arg, plm_process_cfg *cfg, int *starts);
 int cli_process_options_done(const char *cmd, plm_process_cfg *cfg, int starts);
 
-/* SHA-256 of the software version and every parameter that changes results (for --resume). */
-void cli_params_fingerprint(const plm_process_cfg *cfg, char fp[65]);
-
-/* Root attributes: software, version, command line, creation time, manifest and its
- * SHA-256 (manifest NULL: none), and every parameter. 0 on failure (see plm_last_error). */
-int cli_write_root(plm_store *s, const char *manifest, const plm_process_cfg *cfg);
-
-/* Study statistics: the Hornyak-style table, /stats rows, a CSV with the /stats field names. */
+/* Study statistics: the Hornyak-style table, a CSV with the /stats field names. */
 void cli_print_study(FILE *f, const plm_study_result *r, const plm_study_cfg *cfg);
-int cli_study_to_store(plm_store *s, const plm_study_result *r, const plm_study_cfg *cfg);
 int cli_write_stats_csv(const char *path, const plm_study_result *r);
-/* The study statistics over nights rows[0..n) (default configuration) into /stats of s and *sres;
- * *have = 1 when they could be computed (else a note on stderr unless quiet). 0 on a store error. */
-int cli_study_finish(plm_store *s, const plm_night *rows, size_t n, const char *label, int quiet,
-                     plm_study_result *sres, int *have);
 
 /* Subcommands. */
 int cmd_info(int argc, char **argv);
@@ -74,14 +59,6 @@ int cli_parse_shard(const char *cmd, const char *s, long *k, long *n);
 
 /* DIR -> DIR/manifest.csv; any other argument is the manifest itself. */
 void cli_manifest_path(const char *arg, char *buf, size_t n);
-
-/* What identifies a shard file (root attributes written by run --shard K/N). */
-typedef struct {
-    int64_t k, n, rows;           /* shard_index, shard_count, manifest_rows */
-    char version[64], fp[80], msha[80]; /* software_version, params_fingerprint, manifest_sha256 */
-} cli_shard_id;
-/* PLM_ENODATA when the file is not a shard file; other errors as plm_store_read_attr_*. */
-plm_status cli_read_shard_id(const char *path, cli_shard_id *id);
 
 /* The path of the running actiplm executable (for scripts that call it back). */
 int cli_self_path(char *buf, size_t n);

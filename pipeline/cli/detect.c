@@ -80,7 +80,7 @@ int cmd_detect(int argc, char **argv)
         cli_error("%s", plm_last_error());
         return 1;
     }
-    if (!cli_write_root(store, NULL, &cfg)) {
+    if (plm_batch_write_root(store, NULL, &cfg, cli_command_line())) {
         cli_error("%s", plm_last_error());
         plm_store_destroy(store);
         return 1;

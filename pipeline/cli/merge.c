@@ -39,7 +39,7 @@ static void help(void)
 
 typedef struct {
     const char *path;
-    cli_shard_id id;
+    plm_shard_id id;
     plm_night *nights;
     size_t nn;
     plm_failure *fails;
@@ -73,7 +73,7 @@ static int part_read(part *p)
         cli_error("%s: cannot open: %s", p->path, strerror(errno));
         return 0;
     }
-    plm_status st = cli_read_shard_id(p->path, &p->id);
+    plm_status st = plm_shard_id_read(p->path, &p->id);
     if (st == PLM_ENODATA) {
         cli_error("%s: not a shard file (made by actiplm run --shard K/N)", p->path);
         return 0;
@@ -240,7 +240,14 @@ int cmd_merge(int argc, char **argv)
     }
     plm_study_result sres;
     int have_stats = 0;
-    if (!cli_study_finish(store, rows, ndone, out, quiet, &sres, &have_stats)) goto store_error;
+    char note[512], control[128], treatment[128];
+    plm_study_cfg scfg = plm_study_cfg_default(); /* the conditions the shards were run with */
+    if (plm_store_read_attr_str(parts[0].path, "/", "param.stats.control", control, sizeof control) == PLM_OK)
+        scfg.control = control;
+    if (plm_store_read_attr_str(parts[0].path, "/", "param.stats.treatment", treatment, sizeof treatment) == PLM_OK)
+        scfg.treatment = treatment;
+    if (plm_batch_study(store, rows, ndone, &scfg, &sres, &have_stats, note, sizeof note)) goto store_error;
+    if (!have_stats && !quiet) cli_error("%s: no statistics: %s", out, note);
     plm_status st = plm_store_commit(store);
     store = NULL;
     if (st) {
@@ -250,10 +257,7 @@ int cmd_merge(int argc, char **argv)
     }
     printf("%s: merged %" PRId64 " shards: %zu of %" PRId64 " recordings processed, %zu failed\n", out, nshards,
            (size_t)total - failed, total, failed);
-    if (have_stats) {
-        plm_study_cfg scfg = plm_study_cfg_default();
-        cli_print_study(stdout, &sres, &scfg);
-    }
+    if (have_stats) cli_print_study(stdout, &sres, &scfg);
     plm_study_result_clear(&sres);
     rc = failed && !allow_failures ? 1 : 0;
     goto done;

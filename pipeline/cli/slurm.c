@@ -74,8 +74,8 @@ static int abs_path(const char *p, char *buf, size_t n)
 /* Is dir/shard-K-of-N.h5 a finished shard of this run (same N, manifest, parameters, version)? */
 static int shard_done(const char *path, long k, long n, const char *fp, const char *msha)
 {
-    cli_shard_id id;
-    return access(path, R_OK) == 0 && cli_read_shard_id(path, &id) == PLM_OK && id.k == k && id.n == n &&
+    plm_shard_id id;
+    return access(path, R_OK) == 0 && plm_shard_id_read(path, &id) == PLM_OK && id.k == k && id.n == n &&
            !strcmp(id.fp, fp) && !strcmp(id.msha, msha);
 }
 
@@ -241,7 +241,7 @@ int cmd_slurm(int argc, char **argv)
     }
     if ((size_t)ntasks > nrows && nrows > 0) ntasks = (long)nrows; /* no empty shards */
     char fp[65], msha[65], path[PATH_MAX + 64], sh_shard[PATH_MAX + 16], sh_merge[PATH_MAX + 16];
-    cli_params_fingerprint(&cfg, fp);
+    plm_params_fingerprint(&cfg, fp);
     if (plm_sha256_file(manifest, msha) != PLM_OK) {
         cli_error("%s", plm_last_error());
         return 1;

@@ -87,7 +87,7 @@ MID=$(sed -n 's/^merge: job \([0-9]*\) .*/\1/p' "$T/sub2.out")
 check "a second slurm submits only the missing shard (array 2 of 1-3)" sh -c "[ $rc -eq 0 ] && grep -q 'array 2 of 1-3' '$T/sub2.out'"
 wait_jobs "$JID" "$MID"
 check "the failed shard task leaves a log saying why; Slurm cancels the merge (DependencyNeverSatisfied)" sh -c "
-    [ '$(state "$JID")' = FAILED ] && grep -q 'shard-2-of-3.h5: cannot move the results into place' '$T/merged.h5.slurm/shard-2.log' &&
+    [ '$(state "$JID")' = FAILED ] && grep -q 'shard-2-of-3.h5: is a folder, not a results file' '$T/merged.h5.slurm/shard-2.log' &&
     [ '$(state "$MID")' = CANCELLED ] && scontrol -o show job '$MID' | grep -q 'Reason=DependencyNeverSatisfied'"
 check "the earlier merged results are untouched" cmp "$T/merged.before" "$T/merged.h5"
 
@@ -97,7 +97,7 @@ rmdir "$T/merged.h5.slurm/shard-2-of-3.h5"
 JID=$(sed -n 's/^shards: job \([0-9]*\) .*/\1/p' "$T/sub3.out")
 MID=$(sed -n 's/^merge: job \([0-9]*\) .*/\1/p' "$T/sub3.out")
 check "the rerun names the failed shard and its log, and resubmits only it" sh -c "
-    [ $rc -eq 0 ] && grep -q 'shard 2/3 has no shard file; its log .*shard-2.log ends: .*cannot move the results' '$T/sub3.err' &&
+    [ $rc -eq 0 ] && grep -q 'shard 2/3 has no shard file; its log .*shard-2.log ends: .*is a folder, not a results file' '$T/sub3.err' &&
     grep -q 'array 2 of 1-3' '$T/sub3.out'"
 wait_jobs "$JID" "$MID"
 check "after the rerun the merged file again equals the single-machine run" sh -c "
