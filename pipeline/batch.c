@@ -1,6 +1,5 @@
 /* batch.c -- a whole study: manifest rows -> workers -> one results file in manifest order (plm/batch.h). */
 #define _DEFAULT_SOURCE
-#include <ctype.h>
 #include <errno.h>
 #include <glob.h>
 #include <math.h>
@@ -9,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "plm/batch.h"
@@ -54,51 +52,30 @@ size_t plm_batch_remove_stale(const char *out)
 
 /* ---------- conditions ---------- */
 
-/* Levenshtein distance of a and b, case-insensitive (strings up to 63 bytes; longer: 99). */
-static int distance(const char *a, const char *b)
+plm_status plm_batch_check_conditions(const plm_manifest *m, const plm_study_cfg *study, char *note, size_t nnote)
 {
-    size_t na = strlen(a), nb = strlen(b);
-    if (na > 63 || nb > 63) return 99;
-    int d[64][64];
-    for (size_t i = 0; i <= na; i++) d[i][0] = (int)i;
-    for (size_t j = 0; j <= nb; j++) d[0][j] = (int)j;
-    for (size_t i = 1; i <= na; i++)
-        for (size_t j = 1; j <= nb; j++) {
-            int c = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
-            int v = d[i - 1][j - 1] + c;
-            if (d[i - 1][j] + 1 < v) v = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
-            d[i][j] = v;
-        }
-    return d[na][nb];
-}
-
-plm_status plm_batch_check_conditions(const plm_manifest *m, const plm_study_cfg *study)
-{
-    const plm_manifest_row *bad = NULL;
-    char found[512] = "";
-    for (size_t i = 0; i < m->nrows; i++) {
-        const char *c = m->rows[i].condition ? m->rows[i].condition : "";
-        if (strcmp(c, study->control) && strcmp(c, study->treatment) && !bad) bad = &m->rows[i];
-        int seen = 0;
-        for (size_t j = 0; j < i && !seen; j++) seen = m->rows[j].condition && !strcmp(m->rows[j].condition, c);
-        if (seen) continue;
-        size_t cnt = 0;
-        for (size_t j = i; j < m->nrows; j++) cnt += m->rows[j].condition && !strcmp(m->rows[j].condition, c);
-        size_t len = strlen(found);
-        snprintf(found + len, sizeof found - len, "%s'%s' (%zu row%s)", len ? ", " : "", c, cnt, cnt == 1 ? "" : "s");
+    const char **cond = calloc(m->nrows ? m->nrows : 1, sizeof *cond);
+    size_t *line = calloc(m->nrows ? m->nrows : 1, sizeof *line), nc = 0, nt = 0;
+    char found[1024];
+    if (!cond || !line) {
+        free(cond);
+        free(line);
+        PLM_FAIL(PLM_ENOMEM, "%s: out of memory", m->path);
     }
-    if (!bad) return PLM_OK;
-    const char *c = bad->condition ? bad->condition : "";
-    int dc = distance(c, study->control), dt = distance(c, study->treatment);
-    const char *near = dc <= dt ? study->control : study->treatment;
-    int dn = dc <= dt ? dc : dt;
-    char hint[160] = "";
-    if (dn <= 3 || !strcasecmp(c, near)) snprintf(hint, sizeof hint, " (did you mean '%s'?)", near);
-    PLM_FAIL(PLM_EFORMAT,
-             "%s:%zu: condition '%s' is neither the control '%s' nor the treatment '%s'%s; conditions found: %s "
-             "(name others with --control and --treatment)",
-             m->path, bad->line, c, study->control, study->treatment, hint, found);
+    for (size_t i = 0; i < m->nrows; i++) {
+        cond[i] = m->rows[i].condition ? m->rows[i].condition : "";
+        line[i] = m->rows[i].line;
+        nc += !strcmp(cond[i], study->control);
+        nt += !strcmp(cond[i], study->treatment);
+    }
+    plm_status st = plm_study_conditions(cond, line, m->nrows, m->path, study, found, sizeof found);
+    if (note && nnote) note[0] = '\0';
+    if (!st && note && (!nc || !nt))
+        snprintf(note, nnote, "%s: no '%s' rows, so no comparison will be made; conditions found: %s", m->path,
+                 !nc ? study->control : study->treatment, found[0] ? found : "none");
+    free(cond);
+    free(line);
+    return st;
 }
 
 /* ---------- study statistics into a store ---------- */
@@ -108,17 +85,20 @@ plm_stat_row plm_study_stat_row(const plm_outcome_result *o)
     plm_stat_row s = {o->outcome,         (int32_t)o->r.n,    o->r.control_mean, o->r.control_sd,
                       o->r.treatment_mean, o->r.treatment_sd, o->r.diff_mean,    o->r.diff_ci_low,
                       o->r.diff_ci_high,   o->r.hl_estimate,  o->r.hl_ci_low,    o->r.hl_ci_high,
-                      o->r.ttest_p,        o->r.wilcoxon_p,   o->r.cohen_dz,     o->holm_p};
+                      o->r.ttest_p,        o->r.wilcoxon_p,   o->r.cohen_dz,     o->holm_p,
+                      o->hedges_g,         o->hedges_g_ci_low, o->hedges_g_ci_high};
     return s;
 }
 
 plm_status plm_study_to_store(plm_store *s, const plm_study_result *r, const plm_study_cfg *cfg)
 {
     char holm[256] = "";
-    for (size_t k = 0; k < plm_night_nfields; k++)
-        if (plm_night_fields[k].flags & PLM_NF_PRIMARY) {
+    const char *def[64];
+    size_t nd = plm_study_default_outcomes(def, 64);
+    for (size_t k = 0; k < nd; k++)
+        if (plm_night_field_find(def[k])->flags & PLM_NF_PRIMARY) {
             size_t len = strlen(holm);
-            snprintf(holm + len, sizeof holm - len, "%s%s", len ? "," : "", plm_night_fields[k].name);
+            snprintf(holm + len, sizeof holm - len, "%s%s", len ? "," : "", def[k]);
         }
     size_t len = strlen(holm);
     snprintf(holm + len, sizeof holm - len, " (Wilcoxon p)");
@@ -318,7 +298,9 @@ plm_status plm_batch_run(const char *manifest_arg, const char *out, const plm_ba
     plm_manifest m;
     plm_status st = plm_manifest_read(res->manifest, &m);
     if (st) return st;
-    if ((st = plm_batch_check_conditions(&m, &cfg->study)) || (st = check_output(out, res->manifest, cfg->force))) {
+    char note[1300];
+    if ((st = plm_batch_check_conditions(&m, &cfg->study, note, sizeof note)) ||
+        (st = check_output(out, res->manifest, cfg->force))) {
         plm_manifest_clear(&m);
         return st;
     }
@@ -352,6 +334,10 @@ plm_status plm_batch_run(const char *manifest_arg, const char *out, const plm_ba
         }
     res->total = pl.n;
     plm_params_fingerprint(&cfg->process, pl.fp);
+    if (progress) { /* the plan, before any recording */
+        plm_batch_event ev0 = {0, pl.n, NULL, 0, NULL, 0, NULL, note[0] ? note : NULL};
+        progress(user, &ev0);
+    }
     if (jobs > (long)pl.n) jobs = (long)pl.n;
     for (long k = 0; k < jobs; k++) /* even one worker: every recording goes through its part file */
             if (pthread_create(&th[k], NULL, worker, &pl) == 0) started++;
@@ -374,7 +360,8 @@ plm_status plm_batch_run(const char *manifest_arg, const char *out, const plm_ba
             rs = plm_process_recording(row, &cfg->process, store, &j->res);
             if (rs) snprintf(j->err, sizeof j->err, "%s", plm_last_error());
         }
-        plm_batch_event ev = {i + 1, pl.n, row, rs != PLM_OK, rs ? j->err : NULL, j->reused && !rs, rs ? NULL : &j->res};
+        plm_batch_event ev = {i + 1, pl.n, row, rs != PLM_OK, rs ? j->err : NULL, j->reused && !rs, rs ? NULL : &j->res,
+                              NULL};
         if (rs) {
             res->failed++;
             if ((st = plm_store_add_failure(store, row->recording ? row->recording : "", row->path ? row->path : "",

@@ -1,5 +1,6 @@
 /* csv.c -- RFC 4180 record reader (BOM, CRLF, quotes, blank lines). */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,4 +183,17 @@ void plm_csv_destroy(plm_csv *c)
     free(c->rec);
     free(c->fields);
     free(c);
+}
+
+char *plm_csv_number(double v, char buf[32])
+{
+    buf[0] = '\0';
+    if (!isfinite(v)) return buf;
+    for (int prec = 15; prec <= 17; prec++) { /* %g drops trailing zeros: up to 15 digits always read back */
+        snprintf(buf, 32, "%.*g", prec, v);
+        for (char *p = buf; *p; p++) /* a dot, whatever the locale */
+            if (*p == ',') *p = '.';
+        if (strtod(buf, NULL) == v) break;
+    }
+    return buf;
 }

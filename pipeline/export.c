@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xlsxwriter.h>
+#include "plm/csv.h"
 #include "plm/export.h"
 #include "plm/store.h"
 #include "internal.h"
@@ -72,22 +73,26 @@ static const char *night_cols[64], *sub_cols[64];
 static const plm_night_field *sub_fields[64];
 static const char *const stat_cols[] = {"outcome", "n", "control_mean", "control_sd", "treatment_mean", "treatment_sd",
                                         "diff_mean", "diff_ci_low", "diff_ci_high", "hl_estimate", "hl_ci_low",
-                                        "hl_ci_high", "ttest_p", "wilcoxon_p", "cohen_dz", "holm_p"};
+                                        "hl_ci_high", "ttest_p", "wilcoxon_p", "cohen_dz", "holm_p",
+                                        "hedges_g", "hedges_g_ci_low", "hedges_g_ci_high"};
 static const char *const lm_cols[] = {"recording", "onset_s", "offset_s", "leg", "clm", "plm", "sleep"};
 static const char *const dict_cols[] = {"table", "column", "meaning", "unit"};
 static const char *const dict[][4] = {
+    {"(every table)", "(numbers)", "CSV: the shortest text that reads back to the same double, dot decimal separator; a missing value is an empty cell (XLSX: a blank cell)", ""},
     {"subjects", "n_nights", "nights averaged", "count"},
     {"subjects", "(other columns)", "mean over the subject's nights in the condition, as in nights", "as in nights"},
     {"stats", "outcome", "the nights column compared", ""},
-    {"stats", "n", "subjects (pairs) analysed", "count"},
+    {"stats", "n", "subjects analysed (paired: pairs; unpaired: both groups together)", "count"},
     {"stats", "control_mean, control_sd", "mean and SD over subjects, control condition", "unit of the outcome"},
     {"stats", "treatment_mean, treatment_sd", "mean and SD over subjects, treatment condition", "unit of the outcome"},
     {"stats", "diff_mean, diff_ci_low, diff_ci_high", "mean of treatment - control and its t-based 95 % CI", "unit of the outcome"},
     {"stats", "hl_estimate, hl_ci_low, hl_ci_high", "Hodges-Lehmann estimate and exact 95 % CI", "unit of the outcome"},
     {"stats", "ttest_p", "paired t test, two-sided", "p"},
     {"stats", "wilcoxon_p", "Wilcoxon signed-rank test, exact for n <= 50, two-sided", "p"},
-    {"stats", "cohen_dz", "mean difference / SD of differences", "SD units"},
-    {"stats", "holm_p", "Holm-adjusted Wilcoxon p over PLMS, PLMS-A and sleep efficiency", "p"},
+    {"stats", "ttest_p, wilcoxon_p (unpaired)", "Welch's t test; exact Wilcoxon-Mann-Whitney rank-sum test", "p"},
+    {"stats", "cohen_dz", "paired designs: mean difference / SD of differences (blank when unpaired)", "SD units"},
+    {"stats", "holm_p", "Holm-adjusted Wilcoxon p over PLMS, PLMS-A and sleep efficiency (blank for other outcomes)", "p"},
+    {"stats", "hedges_g, hedges_g_ci_low, hedges_g_ci_high", "unpaired designs: (treatment - control) / pooled SD with the small-sample correction, and its 95 % CI (Hedges & Olkin normal approximation); blank when paired", "SD units"},
     {"lm_events", "recording", "recording id", ""},
     {"lm_events", "onset_s, offset_s", "movement start and end from the recording's first sample", "s"},
     {"lm_events", "leg", "1 left, 2 right, 3 both", ""},
@@ -167,7 +172,8 @@ static plm_status build(const char *h5, table *nights, table *subjects, table *s
         cell row[] = {str(r->outcome), num(r->n), num(r->control_mean), num(r->control_sd), num(r->treatment_mean),
                       num(r->treatment_sd), num(r->diff_mean), num(r->diff_ci_low), num(r->diff_ci_high),
                       num(r->hl_estimate), num(r->hl_ci_low), num(r->hl_ci_high), num(r->ttest_p), num(r->wilcoxon_p),
-                      num(r->cohen_dz), num(r->holm_p)};
+                      num(r->cohen_dz), num(r->holm_p), num(r->hedges_g), num(r->hedges_g_ci_low),
+                      num(r->hedges_g_ci_high)};
         st = t_row(stats, row);
     }
     free(sr);
@@ -237,13 +243,10 @@ static plm_status write_csv(const table *t, const char *dir)
             const cell *x = &t->cells[r * t->ncols + c];
             if (c) fputc(',', f);
             if (x->s) csv_field(f, x->s);
-            else if (isfinite(x->v)) {
-                char b[40];
-                snprintf(b, sizeof b, "%.17g", x->v);
-                for (char *p = b; *p; p++) /* a dot, whatever the locale */
-                    if (*p == ',') *p = '.';
-                fputs(b, f);
-            } else fputs("NaN", f);
+            else { /* shortest text that reads back to the same double; missing: an empty cell */
+                char b[32];
+                fputs(plm_csv_number(x->v, b), f);
+            }
         }
         fputs("\r\n", f);
     }

@@ -357,6 +357,18 @@ plm_status plm_stats_unpaired(const double *c_in, size_t nc_in, const double *t_
     double q = gsl_cdf_tdist_Qinv((1 - cfg->conf_level) / 2, out->welch_df);
     out->diff_ci_low = out->diff_mean - q * se;
     out->diff_ci_high = out->diff_mean + q * se;
+    /* Hedges' g: the difference over the pooled SD, small-sample corrected; its CI from the
+     * large-sample variance of Hedges & Olkin (1985), (n1 + n2) / (n1 n2) + g^2 / (2 (n1 + n2)) */
+    double dfp = (double)nc + (double)nt - 2;
+    double sp = sqrt((((double)nc - 1) * out->control_sd * out->control_sd +
+                      ((double)nt - 1) * out->treatment_sd * out->treatment_sd) / dfp);
+    double J = 1 - 3 / (4 * dfp - 1);
+    out->hedges_g = sp > 0 ? J * out->diff_mean / sp : NAN;
+    double vg = ((double)nc + (double)nt) / ((double)nc * (double)nt) +
+                out->hedges_g * out->hedges_g / (2 * ((double)nc + (double)nt));
+    double zq = gsl_cdf_ugaussian_Qinv((1 - cfg->conf_level) / 2);
+    out->hedges_g_ci_low = out->hedges_g - zq * sqrt(vg);
+    out->hedges_g_ci_high = out->hedges_g + zq * sqrt(vg);
     /* ranks of (treatment, control) */
     size_t N = nt + nc;
     for (size_t i = 0; i < nt; i++) v[i] = t[i];

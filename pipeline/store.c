@@ -15,12 +15,7 @@
 
 typedef plm_failure failure_rec; /* recording, path, error */
 
-typedef struct {
-    char *outcome;
-    int32_t n;
-    double control_mean, control_sd, treatment_mean, treatment_sd, diff_mean, diff_ci_low, diff_ci_high,
-        hl_estimate, hl_ci_low, hl_ci_high, ttest_p, wilcoxon_p, cohen_dz, holm_p;
-} stat_rec;
+typedef plm_stat_row stat_rec; /* outcome owned */
 
 typedef struct {
     double onset_s, duration_s;
@@ -258,14 +253,8 @@ plm_status plm_store_add_stat(plm_store *s, const plm_stat_row *row)
     if (!grow((void **)&s->stats, &s->cap_stats, s->n_stats, sizeof *s->stats))
         PLM_FAIL(PLM_ENOMEM, "%s: out of memory", s->path);
     stat_rec *r = &s->stats[s->n_stats++];
-    memset(r, 0, sizeof *r);
-    r->n = row->n;
-    r->control_mean = row->control_mean, r->control_sd = row->control_sd;
-    r->treatment_mean = row->treatment_mean, r->treatment_sd = row->treatment_sd;
-    r->diff_mean = row->diff_mean, r->diff_ci_low = row->diff_ci_low, r->diff_ci_high = row->diff_ci_high;
-    r->hl_estimate = row->hl_estimate, r->hl_ci_low = row->hl_ci_low, r->hl_ci_high = row->hl_ci_high;
-    r->ttest_p = row->ttest_p, r->wilcoxon_p = row->wilcoxon_p, r->cohen_dz = row->cohen_dz;
-    r->holm_p = row->holm_p;
+    *r = *row;
+    r->outcome = NULL;
     DUP_OR_FAIL(r->outcome, row->outcome);
     return PLM_OK;
 }
@@ -328,7 +317,8 @@ static const field stat_fields[] = {
     F(stat_rec, treatment_mean, D), F(stat_rec, treatment_sd, D), F(stat_rec, diff_mean, D),
     F(stat_rec, diff_ci_low, D), F(stat_rec, diff_ci_high, D), F(stat_rec, hl_estimate, D),
     F(stat_rec, hl_ci_low, D), F(stat_rec, hl_ci_high, D), F(stat_rec, ttest_p, D), F(stat_rec, wilcoxon_p, D),
-    F(stat_rec, cohen_dz, D), F(stat_rec, holm_p, D)};
+    F(stat_rec, cohen_dz, D), F(stat_rec, holm_p, D), F(stat_rec, hedges_g, D), F(stat_rec, hedges_g_ci_low, D),
+    F(stat_rec, hedges_g_ci_high, D)};
 static const field lm_fields[] = {F(plm_lm_row, onset_s, D), F(plm_lm_row, offset_s, D), F(plm_lm_row, leg, U8),
                                   F(plm_lm_row, clm, U8), F(plm_lm_row, plm, U8), F(plm_lm_row, sleep, U8)};
 static const field epoch_fields[] = {F(plm_epoch_row, onset_s, D), F(plm_epoch_row, sleep, U8)};
@@ -548,7 +538,7 @@ static void free_rows(plm_store *s)
         free(s->failures[i].path);
         free(s->failures[i].error);
     }
-    for (size_t i = 0; i < s->n_stats; i++) free(s->stats[i].outcome);
+    for (size_t i = 0; i < s->n_stats; i++) free((char *)s->stats[i].outcome);
     for (size_t i = 0; i < s->n_lmms; i++) free(s->lmms[i].outcome);
     free(s->lmms);
     s->lmms = NULL;
@@ -767,23 +757,15 @@ plm_status plm_store_read_nights(const char *path, plm_night **rows, size_t *n)
     return st;
 }
 
+static void stats_unknown(void *rows, size_t n)
+{
+    plm_stat_row *r = rows;
+    for (size_t i = 0; i < n; i++) r[i].hedges_g = r[i].hedges_g_ci_low = r[i].hedges_g_ci_high = NAN;
+}
+
 plm_status plm_store_read_stats(const char *path, plm_stat_row **rows, size_t *n)
 {
-    stat_rec *r = NULL;
-    plm_status st = read_table(path, "/stats", sizeof *r, stat_fields, NF(stat_fields), NULL, (void **)&r, n);
-    if (st) return st;
-    *rows = calloc(*n ? *n : 1, sizeof **rows);
-    if (!*rows) {
-        free(r);
-        PLM_FAIL(PLM_ENOMEM, "%s: out of memory", path);
-    }
-    for (size_t i = 0; i < *n; i++)
-        (*rows)[i] = (plm_stat_row){r[i].outcome, r[i].n, r[i].control_mean, r[i].control_sd, r[i].treatment_mean,
-                                    r[i].treatment_sd, r[i].diff_mean, r[i].diff_ci_low, r[i].diff_ci_high,
-                                    r[i].hl_estimate, r[i].hl_ci_low, r[i].hl_ci_high, r[i].ttest_p, r[i].wilcoxon_p,
-                                    r[i].cohen_dz, r[i].holm_p};
-    free(r);
-    return PLM_OK;
+    return read_table(path, "/stats", sizeof **rows, stat_fields, NF(stat_fields), stats_unknown, (void **)rows, n);
 }
 
 plm_status plm_store_read_lm(const char *path, const char *id, plm_lm_row **rows, size_t *n)

@@ -48,6 +48,7 @@ void plm_table_clear(plm_table *t)
     free(t->subject);
     free(t->condition);
     free(t->night);
+    free(t->line);
     free(t->names);
     free(t->values);
     memset(t, 0, sizeof *t);
@@ -113,12 +114,14 @@ plm_status plm_table_read_csv(const char *path, plm_table *t)
         if (t->nrows == cap) {
             cap = cap ? 2 * cap : 64;
             void *a = realloc(t->subject, cap * sizeof *t->subject), *b = realloc(t->condition, cap * sizeof *t->condition),
-                 *n = realloc(t->night, cap * sizeof *t->night), *v = realloc(t->values, plm__mul(cap, (t->ncols ? t->ncols : 1) * sizeof(double)));
+                 *n = realloc(t->night, cap * sizeof *t->night), *v = realloc(t->values, plm__mul(cap, (t->ncols ? t->ncols : 1) * sizeof(double))),
+                 *l = realloc(t->line, cap * sizeof *t->line);
             if (a) t->subject = a;
             if (b) t->condition = b;
             if (n) t->night = n;
             if (v) t->values = v;
-            if (!a || !b || !n || !v) {
+            if (l) t->line = l;
+            if (!a || !b || !n || !v || !l) {
                 st = plm__fail(PLM_ENOMEM, "out of memory");
                 goto fail;
             }
@@ -128,6 +131,7 @@ plm_status plm_table_read_csv(const char *path, plm_table *t)
         t->condition[r] = plm__strdup(f[cc]);
         t->nrows++;
         t->night[r] = cn >= 0 ? atoi(f[cn]) : 1;
+        t->line[r] = line;
         if (css >= 0) t->sleep_estimated = (t->sleep_estimated < 0 ? 0 : t->sleep_estimated) + !strcmp(f[css], "actigraphy");
         for (size_t i = 0; i < nf; i++) {
             if (map[i] < 0) continue;
@@ -193,6 +197,67 @@ int plm_outcome_needs_sleep(const char *o)
     return 0;
 }
 
+/* Levenshtein distance of a and b, letters compared without case (names over 63 bytes: 99). */
+static int distance(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    if (na > 63 || nb > 63) return 99;
+    int d[64][64];
+    for (size_t i = 0; i <= na; i++) d[i][0] = (int)i;
+    for (size_t j = 0; j <= nb; j++) d[0][j] = (int)j;
+    for (size_t i = 1; i <= na; i++)
+        for (size_t j = 1; j <= nb; j++) {
+            int v = d[i - 1][j - 1] + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
+            if (d[i - 1][j] + 1 < v) v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+            d[i][j] = v;
+        }
+    return d[na][nb];
+}
+
+/* The known name that c looks like a misspelling of (same letters in another case, or at most
+ * 2 edits away for names of 6 letters or more, 1 for shorter ones), or NULL. */
+static const char *misspelling_of(const char *c, const plm_study_cfg *cfg)
+{
+    const char *known[2] = {cfg->control, cfg->treatment};
+    for (int k = 0; k < 2; k++) {
+        if (!strcmp(c, known[k])) return NULL;
+        int d = distance(c, known[k]), lim = strlen(known[k]) >= 6 ? 2 : 1;
+        if (d <= lim) return known[k];
+    }
+    return NULL;
+}
+
+plm_status plm_study_conditions(const char *const *cond, const size_t *line, size_t n, const char *source,
+                                const plm_study_cfg *cfg, char *found, size_t nfound)
+{
+    char list[1024] = "";
+    size_t nc = 0, nt = 0;
+    for (size_t i = 0; i < n; i++) {
+        nc += !strcmp(cond[i], cfg->control);
+        nt += !strcmp(cond[i], cfg->treatment);
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++) seen = !strcmp(cond[j], cond[i]);
+        if (seen) continue;
+        size_t cnt = 0;
+        for (size_t j = i; j < n; j++) cnt += !strcmp(cond[j], cond[i]);
+        size_t len = strlen(list);
+        if (len < sizeof list - 1)
+            snprintf(list + len, sizeof list - len, "%s'%s' (%zu row%s)", len ? ", " : "", cond[i], cnt, cnt == 1 ? "" : "s");
+    }
+    if (found) plm__strlcpy(found, list, nfound);
+    for (size_t i = 0; i < n; i++) {
+        const char *near = misspelling_of(cond[i], cfg);
+        if (!near) continue;
+        char where[64];
+        if (line) snprintf(where, sizeof where, ":%zu", line[i]);
+        else snprintf(where, sizeof where, ": row %zu", i + 1);
+        PLM_FAIL(PLM_EFORMAT, "%s%s: condition '%s' is neither the control '%s' nor the treatment '%s' (did you mean '%s'?); conditions found: %s",
+                 source, where, cond[i], cfg->control, cfg->treatment, near, list);
+    }
+    return PLM_OK;
+}
+
 plm_status plm_study_analyze(const plm_table *t, const plm_study_cfg *cfg, plm_study_result *out)
 {
     memset(out, 0, sizeof *out);
@@ -225,11 +290,25 @@ plm_status plm_study_analyze(const plm_table *t, const plm_study_cfg *cfg, plm_s
         only_c += hc && !ht;
         only_t += ht && !hc;
     }
-    if (!both && (!only_c || !only_t)) {
-        st = plm__fail(PLM_ENODATA, "no nights of both conditions '%s' and '%s'", cfg->control, cfg->treatment);
+    plm_study_conditions((const char *const *)t->condition, NULL, t->nrows, "", cfg, out->conditions,
+                         sizeof out->conditions);
+    int paired = cfg->design == PLM_DESIGN_PAIRED || (cfg->design == PLM_DESIGN_AUTO && both > 0);
+    size_t with_c = both + only_c, with_t = both + only_t;
+    if (!with_c || !with_t) {
+        st = plm__fail(PLM_ENODATA, "no '%s' nights; conditions found: %s", !with_c ? cfg->control : cfg->treatment,
+                       out->conditions[0] ? out->conditions : "none");
         goto done;
     }
-    int paired = cfg->design == PLM_DESIGN_PAIRED || (cfg->design == PLM_DESIGN_AUTO && both > 0);
+    if (paired && both < 2) {
+        st = plm__fail(PLM_ENODATA, "%zu subject%s both conditions ('%s' and '%s'); 2 needed for a paired comparison",
+                       both, both == 1 ? " has" : "s have", cfg->control, cfg->treatment);
+        goto done;
+    }
+    if (!paired && (with_c < 2 || with_t < 2)) {
+        st = plm__fail(PLM_ENODATA, "%zu subject%s '%s' and %zu '%s' nights; 2 per condition needed for an unpaired comparison",
+                       with_c, with_c == 1 ? " has" : "s have", cfg->control, with_t, cfg->treatment);
+        goto done;
+    }
     out->paired = paired;
     if (paired)
         for (size_t k = 0; k < ns; k++) {
@@ -265,8 +344,18 @@ plm_status plm_study_analyze(const plm_table *t, const plm_study_cfg *cfg, plm_s
     for (size_t o = 0; o < nout; o++) {
         size_t j = 0;
         while (j < t->ncols && strcmp(t->names[j], names[o])) j++;
+        if (j == t->ncols && !cfg->outcomes) { /* a default outcome the table lacks: the others are analysed */
+            size_t len = strlen(out->absent);
+            snprintf(out->absent + len, sizeof out->absent - len, "%s%s", len ? ", " : "", names[o]);
+            continue;
+        }
         if (j == t->ncols) {
-            st = plm__fail(PLM_EINVAL, "no outcome column '%s'", names[o]);
+            char cols[512] = "";
+            for (size_t k = 0; k < t->ncols; k++) {
+                size_t len = strlen(cols);
+                snprintf(cols + len, sizeof cols - len, "%s%s", k ? ", " : "", t->names[k]);
+            }
+            st = plm__fail(PLM_EINVAL, "no outcome column '%s'; the numeric columns are: %s", names[o], cols[0] ? cols : "none");
             goto done;
         }
         size_t m = 0, nc = 0, nt = 0;
@@ -291,6 +380,7 @@ plm_status plm_study_analyze(const plm_table *t, const plm_study_cfg *cfg, plm_s
         res->paired = paired;
         res->holm_p = NAN;
         res->welch_p = NAN;
+        res->hedges_g = res->hedges_g_ci_low = res->hedges_g_ci_high = NAN;
         if (paired) {
             if ((st = plm_stats_paired(c, tr, m, &cfg->stats, &res->r))) goto done;
         } else { /* two groups: Welch, exact rank-sum, Hodges-Lehmann shift */
@@ -307,6 +397,7 @@ plm_status plm_study_analyze(const plm_table *t, const plm_study_cfg *cfg, plm_s
             r->hl_estimate = u.hl_shift, r->hl_ci_low = u.hl_ci_low, r->hl_ci_high = u.hl_ci_high;
             r->perm_p = r->cohen_dz = r->hedges_gz = r->rank_biserial = NAN;
             res->welch_p = u.welch_p;
+            res->hedges_g = u.hedges_g, res->hedges_g_ci_low = u.hedges_g_ci_low, res->hedges_g_ci_high = u.hedges_g_ci_high;
         }
         if (several) { /* mixed model on all nights of the two conditions */
             size_t k = 0;

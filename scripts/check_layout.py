@@ -23,7 +23,7 @@ NIGHTS = [("recording", "S"), ("subject", "S"), ("condition", "S"), ("night", "<
 STATS = [("outcome", "S"), ("n", "<i4")] + [(k, "<f8") for k in (
     "control_mean", "control_sd", "treatment_mean", "treatment_sd", "diff_mean", "diff_ci_low",
     "diff_ci_high", "hl_estimate", "hl_ci_low", "hl_ci_high", "ttest_p", "wilcoxon_p", "cohen_dz",
-    "holm_p")]
+    "holm_p", "hedges_g", "hedges_g_ci_low", "hedges_g_ci_high")]
 FAILURES = [("recording", "S"), ("path", "S"), ("error", "S")]
 LM = [("onset_s", "<f8"), ("offset_s", "<f8"), ("leg", "|u1"), ("clm", "|u1"), ("plm", "|u1"),
       ("sleep", "|u1")]

@@ -115,26 +115,36 @@ static void unknown_conditions_are_refused_with_a_suggestion(void **state)
     assert_int_equal(plm_batch_run(manifest_with("case.csv", 1, "Control"), out, &c, NULL, NULL, &r), PLM_EFORMAT);
     assert_contains(plm_last_error(), "case.csv:2: condition 'Control'");
     assert_contains(plm_last_error(), "(did you mean 'control'?)");
-    /* a far-off name gets no suggestion; naming it the treatment makes it valid */
+    /* a far-off name is a third arm, allowed (not compared); a study without treatment rows gets a note */
     const char *pl = manifest_with("placebo.csv", 2, "placebo");
-    assert_int_equal(plm_batch_run(pl, out, &c, NULL, NULL, &r), PLM_EFORMAT);
-    assert_null(strstr(plm_last_error(), "did you mean"));
     plm_manifest m;
+    char note[1300];
     assert_int_equal(plm_manifest_read(pl, &m), PLM_OK);
-    c.study.treatment = "placebo";
-    assert_int_equal(plm_batch_check_conditions(&m, &c.study), PLM_EFORMAT); /* row 4 is still magnesium */
-    assert_contains(plm_last_error(), ":5: condition 'magnesium'");
+    assert_int_equal(plm_batch_check_conditions(&m, &c.study, note, sizeof note), PLM_OK);
+    assert_string_equal(note, "");
+    c.study.treatment = "verum";
+    assert_int_equal(plm_batch_check_conditions(&m, &c.study, note, sizeof note), PLM_OK);
+    assert_contains(note, "placebo.csv: no 'verum' rows, so no comparison will be made; conditions found: 'control' (2 rows), "
+                          "'placebo' (1 row), 'magnesium' (1 row)");
+    c.study.treatment = "Placebo"; /* now 'placebo' reads as its misspelling */
+    assert_int_equal(plm_batch_check_conditions(&m, &c.study, note, sizeof note), PLM_EFORMAT);
+    assert_contains(plm_last_error(), "placebo.csv:3: condition 'placebo' is neither the control 'control' nor the "
+                                      "treatment 'Placebo' (did you mean 'Placebo'?)");
     plm_manifest_clear(&m);
 }
 
 typedef struct {
     size_t calls, last_index;
-    int in_order;
+    int in_order, plan;
 } seen;
 
 static void count_rows(void *user, const plm_batch_event *ev)
 {
     seen *s = user;
+    if (!ev->index) { /* the plan comes first, once */
+        s->in_order &= !s->calls && !s->plan++ && ev->total == 4 && !ev->note;
+        return;
+    }
     s->in_order &= ev->index == s->last_index + 1 && ev->total == 4 && !ev->failed && ev->res;
     s->last_index = ev->index;
     s->calls++;
@@ -145,12 +155,12 @@ static void results_do_not_depend_on_workers(void **state)
     (void)state;
     plm_batch_cfg c = plm_batch_cfg_default();
     plm_batch_result r1, r3;
-    seen s = {0, 0, 1};
+    seen s = {0, 0, 1, 0};
     const char *o1 = tl_path(dir, "j1.h5"), *o3 = tl_path(dir, "j3.h5");
     c.jobs = 1;
     assert_int_equal(plm_batch_run(study, o1, &c, count_rows, &s, &r1), PLM_OK);
     assert_int_equal(s.calls, 4);
-    assert_true(s.in_order);
+    assert_true(s.in_order && s.plan == 1);
     c.jobs = 3;
     assert_int_equal(plm_batch_run(study, o3, &c, NULL, NULL, &r3), PLM_OK);
     assert_int_equal(r1.total, 4);

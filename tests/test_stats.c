@@ -135,6 +135,7 @@ static void lmm_against_nlme(void **state)
 typedef struct {
     const char *name;
     double t_p, rank_p;
+    double g, g_lo, g_hi; /* Hedges' g and its 95 % CI (unpaired cases) */
 } ref_scipy;
 static const ref_scipy scipy_paired[] = {SCIPY_PAIRED}, scipy_unpaired[] = {SCIPY_UNPAIRED};
 
@@ -163,6 +164,9 @@ static void against_scipy(void **state)
         if (!rel_ok(r.welch_p, scipy_unpaired[k].t_p) || !rel_ok(r.mw_p, scipy_unpaired[k].rank_p))
             fail_msg("%s: Welch p %.17g / %.17g, rank-sum p %.17g / %.17g", c->name, r.welch_p, scipy_unpaired[k].t_p,
                      r.mw_p, scipy_unpaired[k].rank_p);
+        assert_near(r.hedges_g, scipy_unpaired[k].g, 1e-9);
+        assert_near(r.hedges_g_ci_low, scipy_unpaired[k].g_lo, 1e-9);
+        assert_near(r.hedges_g_ci_high, scipy_unpaired[k].g_hi, 1e-9);
     }
 }
 

@@ -20,9 +20,9 @@
  * cfg.force; temporary files that a killed run left beside the output (their
  * process no longer exists) are removed first and counted.
  *
- * Conditions: every manifest row's condition must be the study's control or
- * treatment (cfg.study); otherwise nothing is processed and the error names
- * the manifest line, the conditions found and the nearest known name.
+ * Conditions: a manifest condition that looks like a misspelling of the
+ * study's control or treatment (cfg.study) stops the batch before anything is
+ * read, naming the manifest line, the conditions found and the name meant.
  *
  * Thread safety: one batch at a time per output; the progress callback runs on
  * the calling thread, once per row in manifest order.
@@ -99,14 +99,15 @@ typedef struct {
 
 plm_batch_cfg plm_batch_cfg_default(void);
 
-/* One finished row, reported in manifest order. */
+/* One finished row, reported in manifest order; first, before any row, the plan (index 0). */
 typedef struct {
-    size_t index, total;          /* index-th (1-based) of the total rows of this run */
+    size_t index, total;          /* index-th (1-based) of the total rows of this run; 0: the plan */
     const plm_manifest_row *row;
     int failed;                   /* 1: error says why; the row is in /failures */
     const char *error;
     int reused;                   /* resumed from an earlier run */
     const plm_process_result *res; /* when not failed (reused rows: only res->row) */
+    const char *note;             /* the plan: a warning (e.g. no treatment rows: no comparison), or NULL */
 } plm_batch_event;
 
 typedef void (*plm_batch_progress)(void *user, const plm_batch_event *ev);
@@ -133,9 +134,11 @@ void plm_batch_result_clear(plm_batch_result *r);
  * exist; returns how many. */
 size_t plm_batch_remove_stale(const char *out);
 
-/* The conditions of a manifest checked against the study's control and treatment: PLM_OK, or
- * PLM_EFORMAT naming the first unknown one's line, the conditions found and a did-you-mean. */
-plm_status plm_batch_check_conditions(const plm_manifest *m, const plm_study_cfg *study);
+/* The conditions of a manifest checked against the study's control and treatment
+ * (plm_study_conditions): PLM_EFORMAT for a misspelled one, naming its line, the conditions found
+ * and the name meant. note (may be NULL) gets a warning when the control or the treatment has no
+ * rows (no comparison will be made), else "". */
+plm_status plm_batch_check_conditions(const plm_manifest *m, const plm_study_cfg *study, char *note, size_t nnote);
 
 /* What identifies a shard file (root attributes written by a sharded batch). */
 typedef struct {

@@ -30,4 +30,9 @@ plm_status plm_csv_next(plm_csv *csv, char ***fields, size_t *nfields, size_t *l
 
 void plm_csv_destroy(plm_csv *csv);
 
+/* A number as the shortest text that reads back (strtod) to the same double, with a dot as
+ * the decimal separator whatever the locale ("2660.86", "0.1", "1e-07"); a missing value
+ * (NaN, infinity) as "" (an empty cell). buf holds at least 32 bytes; returns buf. */
+char *plm_csv_number(double v, char buf[32]);
+
 #endif

@@ -73,6 +73,8 @@ typedef struct {
     double mw_p;
     int mw_exact;
     double hl_shift, hl_ci_low, hl_ci_high;
+    double hedges_g;         /* (treatment - control) / pooled SD x (1 - 3 / (4 (n1 + n2 - 2) - 1)); NaN if SD 0 */
+    double hedges_g_ci_low, hedges_g_ci_high; /* normal approximation, Hedges & Olkin (1985) */
 } plm_unpaired_result;
 
 plm_status plm_stats_unpaired(const double *control, size_t nc, const double *treatment, size_t nt,

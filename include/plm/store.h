@@ -27,12 +27,13 @@
 #include "read.h"
 #include "status.h"
 
-/* One row of /stats. */
+/* One row of /stats. cohen_dz: paired designs; hedges_g and its CI: unpaired ones (NaN otherwise). */
 typedef struct {
     const char *outcome;
     int32_t n;
     double control_mean, control_sd, treatment_mean, treatment_sd, diff_mean, diff_ci_low, diff_ci_high,
         hl_estimate, hl_ci_low, hl_ci_high, ttest_p, wilcoxon_p, cohen_dz, holm_p;
+    double hedges_g, hedges_g_ci_low, hedges_g_ci_high;
 } plm_stat_row;
 
 /* Rows of /recordings/<id>/lm, epochs, activity. */
@@ -110,7 +111,8 @@ plm_status plm_store_read_attr_str(const char *path, const char *object, const c
  * plm_nights_free). Fields an older file lacks are unknown. */
 plm_status plm_store_read_nights(const char *path, plm_night **rows, size_t *n);
 
-/* Read /stats back (outcome strings malloc'd: free each, then *rows). */
+/* Read /stats back (outcome strings malloc'd: free each, then *rows). Columns an older file
+ * lacks are NaN. */
 plm_status plm_store_read_stats(const char *path, plm_stat_row **rows, size_t *n);
 
 /* Recording ids under /recordings (each malloc'd; free them and *ids). */

@@ -27,6 +27,7 @@ typedef struct {
     size_t nrows, ncols;
     char **subject, **condition;
     int *night;
+    size_t *line;      /* 1-based line of each row in its CSV; NULL for tables made from /nights */
     char **names;      /* outcome column names */
     double *values;    /* nrows x ncols, row-major */
     int sleep_estimated; /* rows whose sleep/wake was estimated from the leg (sleep_source
@@ -57,6 +58,7 @@ typedef struct {
     int paired;
     plm_paired_result r;
     double welch_p;        /* unpaired design */
+    double hedges_g, hedges_g_ci_low, hedges_g_ci_high; /* unpaired design (plm/stats.h); NaN when paired */
     int has_lmm;           /* several nights per subject and condition: the mixed model too */
     plm_lmm_result lmm;
     double holm_p;         /* NaN for non-primary outcomes */
@@ -67,7 +69,9 @@ typedef struct {
     size_t n;
     int paired;
     char missing[512];     /* subjects left out for lacking a condition, or "" */
-    char skipped[256];     /* outcomes NaN for everyone */
+    char skipped[256];     /* outcomes with too few values (fewer than 2 pairs, or 2 per group) */
+    char absent[256];      /* default outcomes the table has no column for (the others are analysed) */
+    char conditions[512];  /* the conditions found, with their row counts */
     int sleep_estimated;   /* nights with sleep/wake estimated from the leg (-1 unknown), of nrows */
     size_t nrows;
 } plm_study_result;
@@ -76,7 +80,19 @@ typedef struct {
  * leg: quiet wake reads as sleep); plm_tib_index and the counts in bed do not. */
 int plm_outcome_needs_sleep(const char *outcome);
 
+/* Errors: PLM_ENODATA when no comparison can be made, saying why (a condition without nights, with
+ * the conditions found; fewer than 2 subjects with both conditions, or with each for an unpaired
+ * design); PLM_EINVAL for an outcome named in cfg->outcomes that the table lacks (with the columns
+ * it has). Default outcomes the table lacks are listed in out->absent and the others analysed. */
 plm_status plm_study_analyze(const plm_table *t, const plm_study_cfg *cfg, plm_study_result *out);
+
+/* The conditions cond[0..n) of a study's rows checked against cfg's control and treatment:
+ * PLM_EFORMAT for one that looks like a misspelling of either (the same letters in another case,
+ * or 1-2 edits away), naming source and line[i] (or the row, when line is NULL), the conditions
+ * found and the name meant. Other names are allowed (a third arm is not compared). found (may be
+ * NULL) gets "'control' (6 rows), 'magnesium' (6 rows)". */
+plm_status plm_study_conditions(const char *const *cond, const size_t *line, size_t n, const char *source,
+                                const plm_study_cfg *cfg, char *found, size_t nfound);
 void plm_study_result_clear(plm_study_result *r);
 
 /* The default outcomes, in /nights names and in order (plm_night_fields' study_rank): up to max of

@@ -175,25 +175,43 @@ static void mean_sd(char *b, size_t n, double m, double sd)
 
 void cli_print_study(FILE *f, const plm_study_result *r, const plm_study_cfg *cfg)
 {
-    fprintf(f, "\n%s vs %s, %s design (%s within subject and condition; zero differences: %s's rule)\n",
-            cfg->treatment, cfg->control, r->paired ? "paired" : "unpaired",
-            cfg->first_night_only ? "first night" : "nights averaged", cfg->stats.zero == PLM_ZERO_PRATT ? "Pratt" : "Wilcoxon");
+    if (r->paired)
+        fprintf(f, "\n%s vs %s, paired design (%s within subject and condition; zero differences: %s's rule)\n",
+                cfg->treatment, cfg->control, cfg->first_night_only ? "first night" : "nights averaged",
+                cfg->stats.zero == PLM_ZERO_PRATT ? "Pratt" : "Wilcoxon");
+    else
+        fprintf(f, "\n%s vs %s, unpaired design (%s per subject; Welch's t, Wilcoxon-Mann-Whitney, Hedges' g)\n",
+                cfg->treatment, cfg->control, cfg->first_night_only ? "first night" : "nights averaged");
     fprintf(f, "%-20s %4s %16s %16s %26s %8s %8s %8s %8s\n", "outcome", "n", cfg->control, cfg->treatment,
-            "difference [95% CI]", "t p", "Wilc. p", "Holm p", "dz");
+            "difference [95% CI]", r->paired ? "t p" : "Welch p", r->paired ? "Wilc. p" : "WMW p", "Holm p",
+            r->paired ? "dz" : "g");
+    int any_holm = 0, any_blank = 0;
     for (size_t i = 0; i < r->n; i++) {
         const plm_outcome_result *o = &r->v[i];
         char a[32], b[32], d[64], hp[16];
         mean_sd(a, sizeof a, o->r.control_mean, o->r.control_sd);
         mean_sd(b, sizeof b, o->r.treatment_mean, o->r.treatment_sd);
         snprintf(d, sizeof d, "%.1f [%.1f, %.1f]", o->r.diff_mean, o->r.diff_ci_low, o->r.diff_ci_high);
-        if (isfinite(o->holm_p)) snprintf(hp, sizeof hp, "%.4f", o->holm_p);
-        else snprintf(hp, sizeof hp, "-");
+        if (isfinite(o->holm_p)) snprintf(hp, sizeof hp, "%.4f", o->holm_p), any_holm = 1;
+        else snprintf(hp, sizeof hp, "-"), any_blank = 1;
         char name[80];
         snprintf(name, sizeof name, "%s%s", o->outcome,
                  r->sleep_estimated > 0 && plm_outcome_needs_sleep(o->outcome) ? " *" : "");
         fprintf(f, "%-20s %4zu %16s %16s %26s %8.4f %8.4f %8s %8.2f\n", name, o->r.n, a, b, d, o->r.ttest_p,
-                o->r.wilcoxon_p, hp, o->r.cohen_dz);
+                o->r.wilcoxon_p, hp, r->paired ? o->r.cohen_dz : o->hedges_g);
     }
+    if (any_holm && any_blank) {
+        char holm[256] = "";
+        for (size_t i = 0; i < r->n; i++)
+            if (isfinite(r->v[i].holm_p)) {
+                size_t len = strlen(holm);
+                snprintf(holm + len, sizeof holm - len, "%s%s", len ? ", " : "", r->v[i].outcome);
+            }
+        fprintf(f, "Holm p: the Wilcoxon p adjusted over the primary outcomes analysed (%s); '-': not primary\n", holm);
+    }
+    if (!r->paired && r->n)
+        fprintf(f, "g: Hedges' g, (%s - %s) / pooled SD; its 95 %% CI is in the CSV and /stats\n", cfg->treatment,
+                cfg->control);
     if (r->sleep_estimated > 0)
         fprintf(f, "* sleep/wake estimated from the leg on %d of %zu nights: quiet wake reads as sleep, so PLMW\n"
                    "  counts as PLMS and TST/SE run high; plm_tib_index (PLM per hour in bed) does not depend on\n"
@@ -214,13 +232,16 @@ void cli_print_study(FILE *f, const plm_study_result *r, const plm_study_cfg *cf
         }
     }
     if (r->missing[0]) fprintf(f, "left out (a condition missing): %s\n", r->missing);
-    if (r->skipped[0]) fprintf(f, "skipped (NaN for everyone): %s\n", r->skipped);
+    if (r->skipped[0])
+        fprintf(f, "not analysed (fewer than 2 %s with a value): %s%s\n",
+                r->paired ? "subjects" : "subjects per condition", r->skipped,
+                strstr(r->skipped, "plms_a_index") ? " (PLMS-A needs arousal annotations)" : "");
 }
 
 static void csv_num(FILE *f, double v)
 {
-    if (isfinite(v)) fprintf(f, ",%.17g", v);
-    else fprintf(f, ",NaN");
+    char b[32];
+    fprintf(f, ",%s", plm_csv_number(v, b));
 }
 
 int cli_write_stats_csv(const char *path, const plm_study_result *r)
@@ -231,13 +252,14 @@ int cli_write_stats_csv(const char *path, const plm_study_result *r)
         return 0;
     }
     fprintf(f, "outcome,n,control_mean,control_sd,treatment_mean,treatment_sd,diff_mean,diff_ci_low,diff_ci_high,"
-               "hl_estimate,hl_ci_low,hl_ci_high,ttest_p,wilcoxon_p,cohen_dz,holm_p\n");
+               "hl_estimate,hl_ci_low,hl_ci_high,ttest_p,wilcoxon_p,cohen_dz,holm_p,hedges_g,hedges_g_ci_low,"
+               "hedges_g_ci_high\n");
     for (size_t i = 0; i < r->n; i++) {
         plm_stat_row s = plm_study_stat_row(&r->v[i]);
         fprintf(f, "%s,%d", s.outcome, s.n);
         const double v[] = {s.control_mean, s.control_sd, s.treatment_mean, s.treatment_sd, s.diff_mean, s.diff_ci_low,
                             s.diff_ci_high, s.hl_estimate, s.hl_ci_low, s.hl_ci_high, s.ttest_p, s.wilcoxon_p,
-                            s.cohen_dz, s.holm_p};
+                            s.cohen_dz, s.holm_p, s.hedges_g, s.hedges_g_ci_low, s.hedges_g_ci_high};
         for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) csv_num(f, v[k]);
         fprintf(f, "\n");
     }

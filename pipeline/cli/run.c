@@ -113,6 +113,10 @@ static void on_row(void *user, const plm_batch_event *ev)
 {
     run_ui *u = user;
     progress *pg = &u->pg;
+    if (!ev->index) { /* the plan */
+        if (ev->note && !u->quiet) cli_error("warning: %s", ev->note);
+        return;
+    }
     progress_wipe(pg);
     if (ev->failed) cli_error("%s", ev->error);
     else if (ev->res->warnings[0] && !u->quiet) cli_error("%s: warning: %s", ev->row->path, ev->res->warnings);

@@ -14,8 +14,12 @@ static void help(void)
            "(docs/statistics.md): per outcome n, mean and SD per condition, mean difference\n"
            "(treatment - control) with its t-based 95%% CI, paired t p, exact Wilcoxon\n"
            "signed-rank p, Hodges-Lehmann estimate with exact CI, Cohen's dz, Holm over the\n"
-           "primary outcomes (PLMS, PLMS-A, sleep efficiency). A CSV input has columns\n"
-           "subject,condition[,night] and one numeric column per outcome.\n\n"
+           "primary outcomes (PLMS, PLMS-A, sleep efficiency). Unpaired designs: Welch's t,\n"
+           "the exact Wilcoxon-Mann-Whitney test, the Hodges-Lehmann shift and Hedges' g.\n"
+           "A CSV input has columns subject,condition[,night] and one numeric column per\n"
+           "outcome; the default outcomes it lacks are named and the others analysed.\n"
+           "A condition that looks like a misspelling of the control or treatment (another\n"
+           "case, 1-2 letters off) stops the analysis, naming its line.\n\n"
            "Options:\n"
            "  --control NAME       control level (default control)\n"
            "  --treatment NAME     treatment level (default magnesium)\n"
@@ -23,11 +27,14 @@ static void help(void)
            "  --first-night        only each subject's first night per condition\n"
            "  --pratt              Pratt's rule for zero differences (default Wilcoxon's)\n"
            "  --outcomes LIST      comma-separated column names\n"
-           "  --csv FILE           also write the results (the /stats fields) as CSV ('-': stdout)\n"
+           "  --csv FILE           also write the results (the /stats fields) as CSV; '-':\n"
+           "                       the CSV alone on stdout, the table on stderr\n"
            "  -h, --help           this help; --version  the version\n\n"
            "Example:\n"
            "  actiplm stats results/results.h5 --csv stats.csv\n\n"
-           "Exit status: 0 done, 1 the input could not be read or analysed, 2 usage error.\n");
+           "Exit status: 0 done, 1 the input could not be read or no comparison could be\n"
+           "made (the reason is printed, e.g. too few subjects with both conditions),\n"
+           "2 usage error.\n");
 }
 
 int cmd_stats(int argc, char **argv)
@@ -83,15 +90,28 @@ int cmd_stats(int argc, char **argv)
         cli_error("%s", plm_last_error());
         return 1;
     }
+    /* a misspelled condition stops the analysis; the others found are listed */
+    char found[1024];
+    st = plm_study_conditions((const char *const *)t.condition, t.line, t.nrows, path, &cfg, found, sizeof found);
+    if (st) {
+        cli_error("%s", plm_last_error());
+        plm_table_clear(&t);
+        return 1;
+    }
     plm_study_result r;
     st = plm_study_analyze(&t, &cfg, &r);
     plm_table_clear(&t);
     if (st) {
-        cli_error("%s: %s", path, plm_last_error());
+        cli_error("%s: no comparison: %s", path, plm_last_error());
         return 1;
     }
+    /* with --csv -, stdout holds the CSV only; the table goes to stderr */
+    int to_stdout = csv && !strcmp(csv, "-");
+    FILE *human = to_stdout ? stderr : stdout;
     if (r.missing[0]) cli_error("%s: left out, a condition missing: %s", path, r.missing);
-    cli_print_study(stdout, &r, &cfg);
+    if (r.absent[0]) cli_error("%s: not in the table, so not analysed: %s", path, r.absent);
+    fprintf(human, "conditions found: %s\n", found);
+    cli_print_study(human, &r, &cfg);
     int ok = !csv || cli_write_stats_csv(csv, &r);
     plm_study_result_clear(&r);
     return ok ? 0 : 1;

@@ -54,7 +54,8 @@ check "simulate: 6 recordings, truth for each" sh -c "[ \$(ls '$T/s1/recordings'
 check "run on a simulated study exits 0" sh -c "[ $rc -eq 0 ] && grep -q '6 of 6 recordings processed, 0 failed' '$T/out.run'"
 check "progress when stderr is not a terminal: one line per recording, in manifest order" sh -c "[ \$(grep -c '^actiplm run: [1-6]/6 S0[1-3]_[a-z]*_n1: [0-9.]* h recorded, PLMS' '$T/err') -eq 6 ] && grep -q '^actiplm run: 1/6 S01_control_n1:' '$T/err'"
 "$A" run "$T/s1" -o "$T/rq.h5" -q >"$T/out" 2>"$T/err"
-check "-q: nothing on stderr for a clean study" [ ! -s "$T/err" ]
+check "-q: nothing on stderr for a clean study, and no table on stdout (the summary line only)" sh -c "
+    [ ! -s '$T/err' ] && [ \$(wc -l <'$T/out') -eq 1 ] && grep -q '6 of 6 recordings processed' '$T/out'"
 if command -v script >/dev/null; then
     script -qec "'$A' run '$T/s1' -o '$T/rt.h5' -j 2" /dev/null >"$T/tty" 2>&1
     check "progress on a terminal: a live bar with done/total, failures, throughput and time left" sh -c "grep -q '6/6 recordings, 0 failed, [0-9.]*/min, [0-9:]* left' '$T/tty' && ! grep -q '^actiplm run: 1/6' '$T/tty'"
@@ -155,7 +156,7 @@ import csv, h5py, sys
 s = h5py.File('$T/r1.h5', 'r')['stats'][...]
 rows = list(csv.DictReader(open('$T/st_h5.csv')))
 same = lambda a, b: (a != a and b != b) or a == b
-ok = $rc == 0 and len(s) == len(rows) > 3 and all(same(float(r[k]), float(c[k])) for r, c in zip(s, rows) for k in s.dtype.names[1:])
+ok = $rc == 0 and len(s) == len(rows) > 3 and all(same(float(r[k]), float(c[k] or 'nan')) for r, c in zip(s, rows) for k in s.dtype.names[1:])
 sys.exit(0 if ok else 1)"
 "$A" export "$T/r1.h5" --csv "$T/tables" --xlsx "$T/r1.xlsx" >/dev/null 2>&1; rc=$?
 check "export writes the five CSV tables and a workbook" sh -c "[ $rc -eq 0 ] && for t in nights subjects stats lm_events dictionary; do [ -s '$T/tables/'\$t.csv ] || exit 1; done && [ -s '$T/r1.xlsx' ]"
@@ -170,19 +171,23 @@ with h5py.File('$T/older.h5', 'r+') as f:
     del f['nights']
     f.create_dataset('nights', data=np.array([tuple(r[k] for k in keep) for r in src], dtype=[(k, src.dtype[k]) for k in keep]))"
 "$A" export "$T/older.h5" --csv "$T/older" >/dev/null 2>&1; rc=$?
-check "export of a file from before plm_tib_index: that column NaN, the others as written" /usr/bin/python3 -c "
+check "export of a file from before plm_tib_index: that column empty, the others as written" /usr/bin/python3 -c "
 import csv, sys
 a = list(csv.DictReader(open('$T/older/nights.csv')))
 b = list(csv.DictReader(open('$T/tables/nights.csv')))
-ok = $rc == 0 and len(a) == len(b) == 6 and all(r['plm_tib_index'] == 'NaN' for r in a)
+ok = $rc == 0 and len(a) == len(b) == 6 and all(r['plm_tib_index'] == '' for r in a)
 ok = ok and all(r[k] == q[k] for r, q in zip(a, b) for k in r if k != 'plm_tib_index')
 sys.exit(0 if ok else 1)"
-check "CSV is RFC 4180 with a dot decimal separator (Python's csv reads it back)" /usr/bin/python3 -c "
+check "CSV is RFC 4180, dot decimal separator, missing values as empty cells, shortest round-trip numbers" /usr/bin/python3 -c "
 import csv, sys
 rows = list(csv.reader(open('$T/tables/nights.csv', newline='')))
 ok = rows[0][:4] == ['recording', 'subject', 'condition', 'night'] and all(len(r) == len(rows[0]) for r in rows)
 text = {rows[0].index(k) for k in ('lights_source', 'sleep_source')}
-ok = ok and len(text) == 2 and all(float(x) == float(x) or x == 'NaN' for r in rows[1:] for i, x in enumerate(r) if i >= 4 and i not in text)
+ok = ok and len(text) == 2 and all(x == '' or float(x) == float(x) for r in rows[1:] for i, x in enumerate(r) if i >= 4 and i not in text)
+ok = ok and any(x == '' for r in rows[1:] for x in r) and not any(x.lower() == 'nan' for r in rows for x in r)
+# shortest: repr() is Python's shortest round-trip text; ours must be no longer and read back equal
+nums = [x for r in rows[1:] for i, x in enumerate(r) if i >= 4 and i not in text and x]
+ok = ok and len(nums) > 50 and all(len(x) <= len(repr(float(x))) for x in nums)
 ok = ok and all(r[i] in ('manifest', 'annotations', 'estimated', 'recording', 'actigraphy') for r in rows[1:] for i in text)
 sys.exit(0 if ok else 1)"
 check "XLSX: sheets, frozen header, numeric cells equal to the CSV (openpyxl)" /usr/bin/python3 -c "
@@ -196,7 +201,7 @@ text = {rows[0].index(k) + 1 for k in ('lights_source', 'sleep_source')}
 for i, r in enumerate(rows[1:], start=2):
     for j, x in enumerate(r, start=1):
         v = ws.cell(i, j).value
-        if x == 'NaN': ok = ok and v is None
+        if x == '': ok = ok and v is None
         elif j > 3 and j not in text: ok = ok and isinstance(v, (int, float)) and abs(float(v) - float(x)) <= 1e-14 * max(1, abs(float(x)))  # XLSX keeps 15-16 digits
         else: ok = ok and v == x
 sys.exit(0 if ok else 1)"
@@ -209,7 +214,7 @@ b = list(csv.reader(open('$T/tables/nights.csv', newline='')))
 ok = len(a) == len(b) and a[0] == b[0]
 for ra, rb in zip(a[1:], b[1:]):
     for x, y in zip(ra, rb):
-        if y == 'NaN': ok = ok and x == ''
+        if y == '': ok = ok and x == ''
         else:
             try: ok = ok and abs(float(x) - float(y)) <= 1e-9 * max(1, abs(float(y)))
             except ValueError: ok = ok and x == y
@@ -223,7 +228,77 @@ check "stats: a CSV without subject/condition names file and line" sh -c "[ $rc 
 "$A" stats "$T/tables/nights.csv" --outcomes plms_index,bogus 2>"$T/err"; rc=$?
 check "stats: an unknown outcome is an error" sh -c "[ $rc -eq 1 ] && grep -q \"no outcome column 'bogus'\" '$T/err'"
 "$A" stats "$T/tables/nights.csv" --treatment placebo 2>"$T/err"; rc=$?
-check "stats: a treatment level with no nights is an error" sh -c "[ $rc -eq 1 ] && grep -q \"no nights of both conditions 'control' and 'placebo'\" '$T/err'"
+check "stats: a treatment with no nights: exit 1, the conditions present listed" sh -c "[ $rc -eq 1 ] &&
+    grep -q \"no 'placebo' nights; conditions found: 'control' (3 rows), 'magnesium' (3 rows)\" '$T/err'"
+check "run: the Holm column's blanks are explained under the table" grep -q "^Holm p: the Wilcoxon p adjusted over the primary outcomes analysed (plms_index, se_pct); '-': not primary" "$T/out.run"
+
+# --- conditions: misspellings are refused with the line and the name meant -----------------
+line=$(grep -n ',magnesium,' "$T/tables/nights.csv" | head -1 | cut -d: -f1)
+sed "${line}s/,magnesium,/,magnesum,/" "$T/tables/nights.csv" >"$T/typo.csv"
+"$A" stats "$T/typo.csv" >"$T/out" 2>"$T/err"; rc=$?
+check "stats: condition 'magnesum': exit 1, file:line, did-you-mean, the conditions found" sh -c "[ $rc -eq 1 ] &&
+    grep -q \"typo.csv:$line: condition 'magnesum' is neither the control 'control' nor the treatment 'magnesium' (did you mean 'magnesium'?); conditions found: 'control' (3 rows), 'magnesum' (1 row), 'magnesium' (2 rows)\" '$T/err' && [ ! -s '$T/out' ]"
+cp -r "$T/s1" "$T/s1typo"
+sed -i '0,/,magnesium,/s//,Magnesium,/' "$T/s1typo/manifest.csv"
+mline=$(grep -n ',Magnesium,' "$T/s1typo/manifest.csv" | cut -d: -f1)
+"$A" run "$T/s1typo" -o "$T/typo.h5" >"$T/out" 2>"$T/err"; rc=$?
+check "run: condition 'Magnesium' stops the run before any recording: manifest line, did-you-mean, nothing written" sh -c "
+    [ $rc -eq 1 ] && grep -q \"manifest.csv:$mline: condition 'Magnesium' is neither the control 'control' nor the treatment 'magnesium' (did you mean 'magnesium'?)\" '$T/err' &&
+    ! grep -q 'recorded' '$T/err' && [ ! -e '$T/typo.h5' ]"
+cp -r "$T/s1" "$T/s1one"
+grep -v '^S0[23],magnesium' "$T/s1/manifest.csv" >"$T/s1one/manifest.csv"
+"$A" run "$T/s1one" -o "$T/one.h5" -q >"$T/out" 2>"$T/err"; rc=$?
+check "run where only 1 subject has both conditions: exit 1 with the real reason, the results written" sh -c "
+    [ $rc -eq 1 ] && grep -q \"no statistics: 1 subject has both conditions ('control' and 'magnesium'); 2 needed\" '$T/err' &&
+    grep -q '4 of 4 recordings processed, 0 failed' '$T/out' && [ -s '$T/one.h5' ]"
+
+# --- stats on what a spreadsheet user brings ------------------------------------------------
+cut -d, -f2,3,14 "$T/tables/nights.csv" >"$T/only_plms.csv"
+"$A" stats "$T/only_plms.csv" >"$T/out" 2>"$T/err"; rc=$?
+check "stats on a table with only plms_index: analysed, the absent default outcomes named" sh -c "[ $rc -eq 0 ] &&
+    head -1 '$T/only_plms.csv' | grep -qx 'subject,condition,plms_index' && grep -q '^plms_index ' '$T/out' &&
+    grep -q 'not in the table, so not analysed: plms_a_index, plmw_index, plm_tib_index, se_pct' '$T/err'"
+"$A" stats "$T/tables/nights.csv" --csv - >"$T/out" 2>"$T/err"; rc=$?
+check "stats --csv -: stdout is the CSV alone (the /stats columns), the table on stderr" /usr/bin/python3 -c "
+import csv, sys
+rows = list(csv.reader(open('$T/out', newline='')))
+ok = $rc == 0 and rows[0][:3] == ['outcome', 'n', 'control_mean'] and rows[0][-3:] == ['hedges_g', 'hedges_g_ci_low', 'hedges_g_ci_high']
+ok = ok and len(rows) > 5 and all(len(r) == len(rows[0]) for r in rows) and rows[1][0] == 'plms_index'
+ok = ok and 'paired design' in open('$T/err').read()
+sys.exit(0 if ok else 1)"
+/usr/bin/python3 -c "
+import csv
+rows = list(csv.DictReader(open('$T/tables/nights.csv')))
+with open('$T/unpaired.csv', 'w', newline='') as f:
+    w = csv.writer(f); w.writerow(['subject', 'condition', 'plms_index'])
+    for r in rows: w.writerow([r['subject'] + ('m' if r['condition'] == 'magnesium' else ''), r['condition'], r['plms_index']])"
+"$A" stats "$T/unpaired.csv" --csv "$T/unp.csv" >"$T/out" 2>"$T/err"; rc=$?
+check "stats, unpaired design: its own header (no zero rule), Hedges' g with its CI, no dz" /usr/bin/python3 -c "
+import csv, statistics as st, sys
+out = open('$T/out').read()
+r = list(csv.DictReader(open('$T/unp.csv')))[0]
+v = list(csv.DictReader(open('$T/unpaired.csv')))
+c = [float(x['plms_index']) for x in v if x['condition'] == 'control']; t = [float(x['plms_index']) for x in v if x['condition'] == 'magnesium']
+sp = ((2 * st.variance(c) + 2 * st.variance(t)) / 4) ** 0.5
+g = (1 - 3 / 15) * (st.mean(t) - st.mean(c)) / sp  # n 3 + 3: df 4, J = 1 - 3/(4*4-1)
+ok = $rc == 0 and 'unpaired design' in out and 'zero differences' not in out and ' g' in out.splitlines()[2]
+ok = ok and abs(float(r['hedges_g']) - g) < 1e-9 and float(r['hedges_g_ci_low']) < g < float(r['hedges_g_ci_high']) and r['cohen_dz'] == ''
+sys.exit(0 if ok else 1)"
+grep -v '^S0[23],magnesium' "$T/unpaired.csv" | sed 's/^S01m,/S01,/' >"$T/one_pair.csv"
+"$A" stats "$T/one_pair.csv" --paired 2>"$T/err"; rc=$?
+check "stats --paired with one subject having both conditions: exit 1, the real reason" sh -c "[ $rc -eq 1 ] &&
+    grep -q \"one_pair.csv: no comparison: 1 subject has both conditions ('control' and 'magnesium'); 2 needed for a paired comparison\" '$T/err'"
+
+# --- outputs are not lost by accident ------------------------------------------------------
+cp "$T/r1.h5" "$T/mine.h5"
+"$A" run "$T/s3" -o "$T/mine.h5" -q >"$T/out" 2>"$T/err"; rc=$?
+check "run into results of another manifest: refused (exit 1), the file untouched, --force named" sh -c "[ $rc -eq 1 ] &&
+    grep -q 'mine.h5: holds the results of another manifest' '$T/err' && grep -q -- '--force' '$T/err' && cmp -s '$T/r1.h5' '$T/mine.h5'"
+touch "$T/mine.h5.tmp-999999-0" "$T/mine.h5.part.S01_control_n1.tmp-999999-1"
+"$A" run "$T/s3" -o "$T/mine.h5" --force >"$T/out" 2>"$T/err"; rc=$?
+check "run --force replaces them, and removes the temporary files a killed run left (saying how many)" sh -c "[ $rc -eq 0 ] &&
+    ! cmp -s '$T/r1.h5' '$T/mine.h5' && grep -q 'removed 2 temporary files left by a run that was killed' '$T/err' &&
+    [ ! -e '$T/mine.h5.tmp-999999-0' ] && [ ! -e '$T/mine.h5.part.S01_control_n1.tmp-999999-1' ]"
 
 # --- killed runs: the previous results stay intact, --resume completes -------------------
 "$A" simulate -o "$T/sk" --subjects 4 --fs 25 --seed 9 >/dev/null 2>&1
