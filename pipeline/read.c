@@ -321,7 +321,8 @@ static plm_status open_sndfile(plm_reader *r)
                 add_warning(info, "manifest full_scale_g %g overrides the file's Scale %g", fs_g, file_scale);
         } else if (isfinite(file_scale)) {
             fs_g = file_scale;
-            plm__strlcpy(info->full_scale_source, "axivity", sizeof info->full_scale_source);
+            /* omconvert names its channels too; our simulator writes only the Scale-N lines */
+            plm__strlcpy(info->full_scale_source, ax.nnamed ? "axivity" : "comment", sizeof info->full_scale_source);
         } else {
             PLM_FAIL(PLM_EFORMAT,
                      "%s: integer samples and no full scale known: set the manifest column full_scale_g "

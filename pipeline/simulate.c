@@ -900,6 +900,17 @@ plm_status plm_simulate_study(const plm_sim_cfg *cfg, const char *dir, plm_sim_p
                 }
                 char local[48];
                 plm_time_format_local(&t_start, ' ', local, sizeof local);
+                if (!cfg->float_wav) { /* the full scale where `info` reads it: the file's comment, as omconvert writes it */
+                    char cmt[256] = "";
+                    for (int ch = 0; ch < si.channels; ch++) {
+                        size_t len = strlen(cmt);
+                        snprintf(cmt + len, sizeof cmt - len, "Scale-%d: %g\n", ch + 1, cfg->full_scale_g);
+                    }
+                    if (sf_set_string(sf, SF_STR_COMMENT, cmt) != 0) {
+                        st = plm__fail(PLM_EIO, "%s: cannot write the comment: %s", path, sf_strerror(sf));
+                        goto done;
+                    }
+                }
                 if (!cfg->flac) {
                     SF_BROADCAST_INFO bi;
                     memset(&bi, 0, sizeof bi);

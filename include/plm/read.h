@@ -64,7 +64,7 @@ typedef struct {
     char dropped[128];        /* dropped file channels, e.g. "4 (aux)" */
     int is_float;             /* samples stored as floating point (g) */
     double full_scale_g;      /* NaN for floating-point data */
-    char full_scale_source[16]; /* "manifest", "axivity", "edf", "" */
+    char full_scale_source[16]; /* "manifest", "axivity" (omconvert comment), "comment" (Scale-N lines), "edf", "" */
     int has_start;
     plm_time start;           /* valid when has_start */
     char start_source[16];    /* "bext", "axivity", "edf" */

@@ -100,10 +100,7 @@ int cmd_info(int argc, char **argv)
         }
         free(x);
     }
-    if (in->warnings[0]) {
-        printf("warning:      %s\n", in->warnings);
-        cli_error("%s: warning: %s", path, in->warnings);
-    }
+    if (in->warnings[0]) cli_error("%s: warning: %s", path, in->warnings); /* once, on stderr */
     plm_reader_destroy(r);
     return rc;
 }

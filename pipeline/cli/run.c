@@ -1,5 +1,6 @@
 /* run.c -- actiplm run: process every recording of a manifest into one HDF5 file. */
 #define _DEFAULT_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -103,11 +104,55 @@ static void progress_bar(progress *pg, size_t done, size_t total, size_t failed)
 }
 
 /* What the progress callback needs. */
+/* Warnings that recur on many recordings are printed the first time and counted after: their
+ * kind is the text with its numbers taken out. */
+enum { MAX_KINDS = 64 };
+typedef struct {
+    char kind[160], first_path[256];
+    size_t count;
+} warn_kind;
+
 typedef struct {
     progress pg;
     int quiet;
     size_t failed;
+    warn_kind kinds[MAX_KINDS];
+    size_t nkinds;
 } run_ui;
+
+static void warning_kind(const char *w, char *kind, size_t n)
+{
+    size_t k = 0;
+    for (const char *p = w; *p && k + 1 < n; p++) {
+        if (isdigit((unsigned char)*p) || ((*p == '.' || *p == '-') && isdigit((unsigned char)p[1]))) {
+            while (isdigit((unsigned char)p[1]) || ((p[1] == '.' || p[1] == '-') && isdigit((unsigned char)p[2]))) p++;
+            kind[k++] = '#';
+        } else kind[k++] = *p;
+    }
+    kind[k] = '\0';
+}
+
+/* Print the recording's warnings whose kind is new; count the others. */
+static void report_warnings(run_ui *u, const char *path, const char *warnings)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", warnings);
+    for (char *w = buf, *next; w && *w; w = next) {
+        next = strstr(w, "; ");
+        if (next) *next = '\0', next += 2;
+        char kind[160];
+        warning_kind(w, kind, sizeof kind);
+        size_t i = 0;
+        while (i < u->nkinds && strcmp(u->kinds[i].kind, kind)) i++;
+        if (i == u->nkinds && i < MAX_KINDS) {
+            snprintf(u->kinds[i].kind, sizeof u->kinds[i].kind, "%s", kind);
+            snprintf(u->kinds[i].first_path, sizeof u->kinds[i].first_path, "%s", path);
+            u->nkinds++;
+        }
+        if (i < MAX_KINDS && u->kinds[i].count++) continue; /* seen before: counted, summarised at the end */
+        cli_error("%s: warning: %s", path, w);
+    }
+}
 
 static void on_row(void *user, const plm_batch_event *ev)
 {
@@ -119,7 +164,7 @@ static void on_row(void *user, const plm_batch_event *ev)
     }
     progress_wipe(pg);
     if (ev->failed) cli_error("%s", ev->error);
-    else if (ev->res->warnings[0] && !u->quiet) cli_error("%s: warning: %s", ev->row->path, ev->res->warnings);
+    else if (ev->res->warnings[0] && !u->quiet) report_warnings(u, ev->row->path, ev->res->warnings);
     if (!ev->failed && pg->lines) {
         if (ev->reused)
             fprintf(stderr, "actiplm run: %zu/%zu %s: reused (same input and parameters)\n", ev->index, ev->total,
@@ -190,7 +235,9 @@ int cmd_run(int argc, char **argv)
             return 1;
         }
     }
-    run_ui ui = {{0, 0, 0, {0, 0}}, quiet, 0};
+    static run_ui ui; /* large: not on the stack */
+    memset(&ui, 0, sizeof ui);
+    ui.quiet = quiet;
     if (!quiet) {
         ui.pg.bar = isatty(STDERR_FILENO) && !verbose;
         ui.pg.lines = !ui.pg.bar;
@@ -199,9 +246,13 @@ int cmd_run(int argc, char **argv)
     plm_batch_result br;
     plm_status st = plm_batch_run(argv[optind], out, &bc, on_row, &ui, &br);
     progress_wipe(&ui.pg);
+    for (size_t i = 0; i < ui.nkinds; i++)
+        if (ui.kinds[i].count > 1)
+            cli_error("warning on %zu of %zu recordings (shown above for the first, %s): %s", ui.kinds[i].count,
+                      br.total, ui.kinds[i].first_path, ui.kinds[i].kind);
     if (br.stale_removed && !quiet)
-        fprintf(stderr, "actiplm run: removed %zu temporary file%s left by a run that was killed\n", br.stale_removed,
-                br.stale_removed == 1 ? "" : "s");
+        cli_error("%s: removed %zu temporary file%s left by a run that was killed", out, br.stale_removed,
+                  br.stale_removed == 1 ? "" : "s");
     if (st) {
         cli_error("%s", plm_last_error());
         plm_batch_result_clear(&br);

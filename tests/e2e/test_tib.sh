@@ -31,6 +31,9 @@ import h5py, sys
 n = h5py.File('$T/r.h5', 'r')['nights'][...]
 sys.exit(0 if all(r['lights_source'] == b'estimated' and r['sleep_source'] == b'actigraphy' and r['tib_implausible'] == 0 for r in n) else 1)"
 check "... the warning reads as English" has "$T/err" "lights off/on estimated from the leg:"
+check "... a warning on every night is printed once, then summarised once with the count" sh -c "
+    [ \$(grep -c 'warning: lights off/on estimated from the leg' '$T/err') -eq 1 ] &&
+    grep -q '^actiplm: warning on 12 of 12 recordings (shown above for the first, .*S01_control_n1.wav): lights off/on estimated from the leg: # .. # s$' '$T/err'"
 check "... the table marks the outcomes that need sleep/wake and says why" sh -c "grep -q '^plms_index \*' '$T/out' && grep -q '^se_pct \*' '$T/out' && grep -q '^plm_tib_index  ' '$T/out' && grep -q '^\* sleep/wake estimated from the leg on 12 of 12 nights' '$T/out'"
 "$A" export "$T/r.h5" --csv "$T/x" >/dev/null 2>&1
 "$A" stats "$T/x/nights.csv" >"$T/st" 2>&1
