@@ -232,13 +232,8 @@ static plm_status still_push(plm__still *w, const double v[3], int bad)
     w->n = 0;
     w->bad = 0;
     if (!still || w->ncal >= w->max) return PLM_OK;
-    if (w->ncal == w->capcal) {
-        size_t nc = w->capcal ? 2 * w->capcal : 256;
-        double *p = realloc(w->cal, plm__mul(nc, 3 * sizeof *p));
-        if (!p) PLM_FAIL(PLM_ENOMEM, "detect: out of memory");
-        w->cal = p;
-        w->capcal = nc;
-    }
+    if (!plm__grow((void **)&w->cal, &w->capcal, w->ncal + 1, 3 * sizeof *w->cal, 256))
+        PLM_FAIL(PLM_ENOMEM, "detect: out of memory");
     memcpy(w->cal + 3 * w->ncal++, mean, sizeof mean);
     return PLM_OK;
 }

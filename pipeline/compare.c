@@ -76,14 +76,9 @@ plm_status plm_compare_spans(const plm_span *det, size_t nd, const plm_span *ref
             for (size_t d = j0; d < kd && D[d]->onset_s < R[r]->offset_s; d++) {
                 double ov = fmin(D[d]->offset_s, R[r]->offset_s) - fmax(D[d]->onset_s, R[r]->onset_s);
                 if (ov <= 0) continue;
-                if (np == cap) {
-                    cap = cap ? 2 * cap : 256;
-                    pair *p = realloc(pairs, cap * sizeof *p);
-                    if (!p) {
-                        st = plm__fail(PLM_ENOMEM, "compare: out of memory");
-                        goto done;
-                    }
-                    pairs = p;
+                if (!plm__grow((void **)&pairs, &cap, np + 1, sizeof *pairs, 256)) {
+                    st = plm__fail(PLM_ENOMEM, "compare: out of memory");
+                    goto done;
                 }
                 pairs[np++] = (pair){ov, d, r};
             }

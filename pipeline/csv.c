@@ -55,14 +55,10 @@ plm_status plm_csv_open(const char *path, plm_csv **out)
                 st = plm__fail(PLM_EFORMAT, "%s: larger than 256 MiB, not a table", path);
                 goto done;
             }
-            size_t ncap = cap ? cap * 2 : 65536;
-            char *d = realloc(data, ncap);
-            if (!d) {
+            if (!plm__grow((void **)&data, &cap, n + 1, 1, 65536)) {
                 st = plm__fail(PLM_ENOMEM, "%s: out of memory", path);
                 goto done;
             }
-            data = d;
-            cap = ncap;
         }
         size_t k = fread(data + n, 1, cap - n, f);
         n += k;
@@ -79,20 +75,6 @@ done:
     return st;
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap) return 1;
-    size_t ncap = *cap ? *cap : 64;
-    while (ncap < need) ncap *= 2;
-    size_t bytes = plm__mul(ncap, elem);
-    if (!bytes) return 0;
-    void *q = realloc(*p, bytes);
-    if (!q) return 0;
-    *p = q;
-    *cap = ncap;
-    return 1;
-}
-
 plm_status plm_csv_next(plm_csv *c, char ***fields, size_t *nfields, size_t *line)
 {
     /* skip blank lines */
@@ -106,13 +88,13 @@ plm_status plm_csv_next(plm_csv *c, char ***fields, size_t *nfields, size_t *lin
     }
     size_t start_line = c->line;
     /* worst case the record is as long as the rest of the buffer */
-    if (!grow((void **)&c->rec, &c->rec_cap, c->n - c->pos + 2, 1))
+    if (!plm__grow((void **)&c->rec, &c->rec_cap, c->n - c->pos + 2, 1, 64))
         PLM_FAIL(PLM_ENOMEM, "%s: out of memory", c->name);
     size_t w = 0, nf = 0;
     size_t *offs = NULL, offs_cap = 0;
     plm_status st = PLM_OK;
     for (;;) {
-        if (!grow((void **)&offs, &offs_cap, nf + 1, sizeof *offs)) {
+        if (!plm__grow((void **)&offs, &offs_cap, nf + 1, sizeof *offs, 64)) {
             st = plm__fail(PLM_ENOMEM, "%s: out of memory", c->name);
             goto done;
         }
@@ -163,7 +145,7 @@ plm_status plm_csv_next(plm_csv *c, char ***fields, size_t *nfields, size_t *lin
         c->line++;
         break;
     }
-    if (!grow((void **)&c->fields, &c->fields_cap, nf, sizeof *c->fields)) {
+    if (!plm__grow((void **)&c->fields, &c->fields_cap, nf, sizeof *c->fields, 64)) {
         st = plm__fail(PLM_ENOMEM, "%s: out of memory", c->name);
         goto done;
     }

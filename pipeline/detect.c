@@ -160,13 +160,7 @@ struct plm_detector {
 static plm_status push_lm(plm_detect_result *r, plm_lm m)
 {
     plm_lm_list *l = &r->lm;
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? 2 * l->cap : 256;
-        plm_lm *p = realloc(l->v, plm__mul(nc, sizeof *p));
-        if (!p) PLM_FAIL(PLM_ENOMEM, "detect: out of memory");
-        l->v = p;
-        l->cap = nc;
-    }
+    if (!plm__grow((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v, 256)) PLM_FAIL(PLM_ENOMEM, "detect: out of memory");
     l->v[l->n++] = m;
     return PLM_OK;
 }
@@ -570,13 +564,7 @@ static plm_status emit_env(plm_detector *d, plm_leg *L, int64_t k)
 /* the squared norm e2 of the filtered axes for index j */
 static int push_float(float **v, size_t *n, size_t *cap, float x)
 {
-    if (*n == *cap) {
-        size_t nc = *cap ? 2 * *cap : 1024;
-        float *p = realloc(*v, plm__mul(nc, sizeof *p));
-        if (!p) return 0;
-        *v = p;
-        *cap = nc;
-    }
+    if (!plm__grow((void **)v, cap, *n + 1, sizeof **v, 1024)) return 0;
     (*v)[(*n)++] = x;
     return 1;
 }
@@ -965,7 +953,10 @@ plm_status plm_detector_finish(plm_detector *d, plm_detect_result *out)
     }
     if (d->res.nqc > 1) /* onset order, whatever found them when */
         qsort(d->res.qc, d->res.nqc, sizeof *d->res.qc, cmp_interval);
-    for (int k = 1; k <= 3; k++) d->res.excluded_s[k] = plm__qc_union(&d->res, (uint8_t)k) / d->fs;
+    for (int k = 1; k <= 3; k++) {
+        int64_t u = plm__qc_union(&d->res, (uint8_t)k);
+        d->res.excluded_s[k] = u < 0 ? NAN : plm_samples_to_s(u, d->fs);
+    }
     d->res.nlegs = d->nlegs;
     size_t nsec = SIZE_MAX, ngrav = SIZE_MAX;
     for (int l = 0; l < d->nlegs; l++) {

@@ -114,15 +114,9 @@ plm_status plm_events_read_csv(const char *path, plm_event_list *out)
             goto fail;
         }
         e.leg = e.type == PLM_EV_LM ? (uint8_t)leg : 0;
-        if (out->n == out->cap) {
-            size_t ncap = out->cap ? 2 * out->cap : 256;
-            plm_event *v = realloc(out->v, plm__mul(ncap, sizeof *v));
-            if (!v) {
-                st = plm__fail(PLM_ENOMEM, "%s: out of memory", path);
-                goto fail;
-            }
-            out->v = v;
-            out->cap = ncap;
+        if (!plm__grow((void **)&out->v, &out->cap, out->n + 1, sizeof *out->v, 256)) {
+            st = plm__fail(PLM_ENOMEM, "%s: out of memory", path);
+            goto fail;
         }
         out->v[out->n++] = e;
     }
@@ -193,14 +187,9 @@ plm_status plm_events_add_annotations(plm_event_list *l, const int64_t *onset, c
             }
             continue;
         }
-        if (l->n == l->cap) {
-            size_t nc = l->cap ? 2 * l->cap : 256;
-            plm_event *v = realloc(l->v, plm__mul(nc, sizeof *v));
-            if (!v) PLM_FAIL(PLM_ENOMEM, "annotations: out of memory");
-            l->v = v;
-            l->cap = nc;
-        }
-        l->v[l->n++] = (plm_event){(double)onset[i] * 1e-7, duration[i] > 0 ? (double)duration[i] * 1e-7 : 0,
+        if (!plm__grow((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v, 256))
+            PLM_FAIL(PLM_ENOMEM, "annotations: out of memory");
+        l->v[l->n++] = (plm_event){plm_100ns_to_s(onset[i]), duration[i] > 0 ? plm_100ns_to_s(duration[i]) : 0,
                                    (plm_event_type)type, leg};
     }
     return PLM_OK;

@@ -30,13 +30,8 @@ typedef struct {
 
 static plm_status t_row(table *t, const cell *row)
 {
-    if (t->nrows == t->cap) {
-        size_t nc = t->cap ? 2 * t->cap : 256;
-        cell *c = realloc(t->cells, plm__mul(plm__mul(nc, t->ncols), sizeof *c));
-        if (!c) PLM_FAIL(PLM_ENOMEM, "export: out of memory");
-        t->cells = c;
-        t->cap = nc;
-    }
+    if (!plm__grow((void **)&t->cells, &t->cap, t->nrows + 1, plm__mul(t->ncols, sizeof *t->cells), 256))
+        PLM_FAIL(PLM_ENOMEM, "export: out of memory");
     memcpy(t->cells + t->nrows * t->ncols, row, t->ncols * sizeof *row);
     t->nrows++;
     return PLM_OK;
@@ -45,15 +40,9 @@ static plm_status t_row(table *t, const cell *row)
 static const char *t_own(table *t, char *s)
 {
     if (!s) return NULL;
-    if (t->nowned == t->capowned) {
-        size_t nc = t->capowned ? 2 * t->capowned : 64;
-        char **o = realloc(t->owned, nc * sizeof *o);
-        if (!o) {
-            free(s);
-            return NULL;
-        }
-        t->owned = o;
-        t->capowned = nc;
+    if (!plm__grow((void **)&t->owned, &t->capowned, t->nowned + 1, sizeof *t->owned, 64)) {
+        free(s);
+        return NULL;
     }
     t->owned[t->nowned++] = s;
     return s;

@@ -28,6 +28,11 @@ void plm__appendf(char *buf, size_t size, const char *fmt, ...) __attribute__((f
 void plm__edf_lock(void);
 void plm__edf_unlock(void);
 
+/* Room for need elements of elem bytes in *p, whose capacity is *cap elements: the capacity
+ * doubles (from min_cap) until it holds need. 1 on success; 0 without memory or on overflow, *p
+ * and *cap unchanged. The one realloc-doubling helper of the library. */
+int plm__grow(void **p, size_t *cap, size_t need, size_t elem, size_t min_cap);
+
 /* strdup that returns NULL for NULL. */
 char *plm__strdup(const char *s);
 

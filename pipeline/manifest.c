@@ -256,15 +256,9 @@ plm_status plm_manifest_read(const char *path, plm_manifest *out)
         st = plm_csv_next(csv, &f, &nf, &line);
         if (st == PLM_ENODATA) break;
         if (st) goto fail;
-        if (out->nrows == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            plm_manifest_row *rows = realloc(out->rows, plm__mul(ncap, sizeof *rows));
-            if (!rows) {
-                st = plm__fail(PLM_ENOMEM, "out of memory");
-                goto fail;
-            }
-            out->rows = rows;
-            cap = ncap;
+        if (!plm__grow((void **)&out->rows, &cap, out->nrows + 1, sizeof *out->rows, 16)) {
+            st = plm__fail(PLM_ENOMEM, "out of memory");
+            goto fail;
         }
         plm_manifest_row *r = &out->rows[out->nrows++];
         memset(r, 0, sizeof *r);

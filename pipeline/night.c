@@ -269,7 +269,7 @@ plm_status plm_night_analyze(const plm_night_cfg *c, const plm_detect_result *de
         goto done;
     }
     for (size_t i = 0; i < nl; i++)
-        legs[i] = (plm_leg_event){plm_us((double)det->lm.v[i].onset / fs), plm_us((double)det->lm.v[i].end / fs),
+        legs[i] = (plm_leg_event){plm_us(plm_samples_to_s(det->lm.v[i].onset, fs)), plm_us(plm_samples_to_s(det->lm.v[i].end, fs)),
                                   det->lm.v[i].leg};
     na = nr = 0;
     for (size_t i = 0; ann && i < ann->n; i++) {
@@ -299,7 +299,7 @@ plm_status plm_night_analyze(const plm_night_cfg *c, const plm_detect_result *de
         }
         for (size_t i = 0; i < pre.n; i++) {
             if (!pre.lm[i].plm) continue;
-            double a = (double)pre.lm[i].onset_us * 1e-6 - c->mask_pad_s, b = (double)pre.lm[i].offset_us * 1e-6 + c->mask_pad_s;
+            double a = plm_us_to_s(pre.lm[i].onset_us) - c->mask_pad_s, b = plm_us_to_s(pre.lm[i].offset_us) + c->mask_pad_s;
             for (size_t s = a < 0 ? 0 : (size_t)a; s < det->nsec && (double)s < b; s++) masked[s] = 1;
         }
         plm_score_result_clear(&pre);

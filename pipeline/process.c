@@ -53,6 +53,7 @@ plm_status plm_sha256_file(const char *path, char hex[65])
     return PLM_OK;
 }
 
+/* Warnings are "; "-separated (the CLI splits them to summarise repeats): one never holds "; ". */
 #define warn(res, ...) plm__appendf((res)->warnings, sizeof (res)->warnings, __VA_ARGS__)
 
 /* Per-leg accumulator of one activity epoch. */
@@ -75,7 +76,7 @@ static double mad(const double *v, int64_t n)
 /* The activity row of one finished epoch; resets the accumulators. */
 static plm_activity_row epoch_row(leg_acc acc[2], const int nlegch[2], int64_t epoch_index, int64_t epoch_len, double fs_hz)
 {
-    plm_activity_row a = {.onset_s = (double)(epoch_index * epoch_len) / fs_hz};
+    plm_activity_row a = {.onset_s = plm_samples_to_s(epoch_index * epoch_len, fs_hz)};
     a.left_mad_g = nlegch[0] && !acc[0].bad && acc[0].n ? mad(acc[0].mag, acc[0].n) : NAN;
     a.right_mad_g = nlegch[1] && !acc[1].bad && acc[1].n ? mad(acc[1].mag, acc[1].n) : NAN;
     acc[0].n = acc[1].n = 0;
@@ -192,56 +193,60 @@ static plm_status write_detect_attrs(plm_store *store, const char *grp, const pl
     return PLM_OK;
 }
 
-plm_status plm_process_recording(const plm_manifest_row *row, const plm_process_cfg *cfg, plm_store *store,
-                                 plm_process_result *res)
-{
-    memset(res, 0, sizeof *res);
-    res->lights_off_s = res->lights_on_s = NAN;
-    if (row->error) PLM_FAIL(PLM_EFORMAT, "%s", row->error);
-    if (!(cfg->activity_epoch_s > 0)) PLM_FAIL(PLM_EINVAL, "activity_epoch_s=%g must be > 0", cfg->activity_epoch_s);
-    plm_reader *rd = NULL;
-    plm_detector *det = NULL;
+/* One recording on its way through plm_process_recording: what each step needs from the others. */
+typedef struct {
+    const plm_manifest_row *row;
+    const plm_process_cfg *cfg;
+    plm_store *store;
+    plm_process_result *res;
+    plm_reader *rd;
+    const plm_reader_info *info;
+    plm_detector *det;
     plm_detect_result dres;
-    memset(&dres, 0, sizeof dres);
+    plm_store_rec *rec;
+    int64_t finite;            /* finite samples read */
+    int flat, zero;            /* every channel held one value; every value was 0 */
     plm_event_list ann;
-    memset(&ann, 0, sizeof ann);
+    int have_ann;
     plm_night_result nres;
-    memset(&nres, 0, sizeof nres);
-    plm_lm_row *lmrows = NULL;
-    plm_epoch_row *eprows = NULL;
-    plm_store_rec *rec = NULL;
-    double *block = NULL;
-    plm_activity_row *act = NULL;
-    leg_acc acc[2] = {{0}, {0}};
-    double *lo = NULL;
-    unsigned char *seen = NULL;
-    plm_status st;
+    int tib_implausible;
+} recording;
 
-    plm_read_cfg rc = cfg->read;
+/* Open the file, check its rate, checksum it. */
+static plm_status open_recording(recording *r)
+{
+    const plm_manifest_row *row = r->row;
+    plm_read_cfg rc = r->cfg->read;
     rc.full_scale_g = row->full_scale_g;
     rc.channels = row->channels;
     rc.timezone = row->timezone;
-    if ((st = plm_reader_open(row->path, &rc, &rd))) goto fail;
-    const plm_reader_info *info = plm_reader_get_info(rd);
-    if (info->fs_hz < cfg->min_fs_hz || info->fs_hz > cfg->max_fs_hz) {
-        st = plm__fail(PLM_EFORMAT, "%s: sample rate %g Hz is outside %g .. %g Hz", row->path, info->fs_hz,
-                       cfg->min_fs_hz, cfg->max_fs_hz);
-        goto fail;
-    }
-    if (info->warnings[0]) warn(res, "%s", info->warnings);
-    if ((st = plm_sha256_file(row->path, res->sha256))) goto fail;
+    plm_status st = plm_reader_open(row->path, &rc, &r->rd);
+    if (st) return st;
+    r->info = plm_reader_get_info(r->rd);
+    if (r->info->fs_hz < r->cfg->min_fs_hz || r->info->fs_hz > r->cfg->max_fs_hz)
+        PLM_FAIL(PLM_EFORMAT, "%s: sample rate %g Hz is outside %g .. %g Hz", row->path, r->info->fs_hz,
+                 r->cfg->min_fs_hz, r->cfg->max_fs_hz);
+    if (r->info->warnings[0]) warn(r->res, "%s", r->info->warnings);
+    return plm_sha256_file(row->path, r->res->sha256);
+}
 
-    /* start: the manifest overrides the file */
+/* The start (the manifest overrides the file) and lights off/on in seconds from the first sample. */
+static plm_status resolve_times(recording *r)
+{
+    const plm_manifest_row *row = r->row;
+    plm_process_result *res = r->res;
+    const plm_reader_info *info = r->info;
+    plm_status st;
     if (row->start) {
         if ((st = plm_time_parse_iso(row->start, row->timezone, &res->start))) {
             plm__error_prefix(row->path);
-            goto fail;
+            return st;
         }
         res->has_start = 1;
         plm__strlcpy(res->start_source, "manifest", sizeof res->start_source);
         if (info->has_start) {
             double d = (double)(res->start.utc_s - info->start.utc_s) + (res->start.nsec - info->start.nsec) * 1e-9;
-            if (fabs(d) > 1.0) warn(res, "manifest start differs from the file's (%s) by %.0f s; using the manifest",
+            if (fabs(d) > 1.0) warn(res, "manifest start differs from the file's (%s) by %.0f s: the manifest's is used",
                                     info->start_source, d);
         }
     } else if (info->has_start) {
@@ -253,48 +258,56 @@ plm_status plm_process_recording(const plm_manifest_row *row, const plm_process_
     if ((st = plm_tspec_resolve(&row->lights_off, start, row->timezone, 0.0, &res->lights_off_s))) {
         plm__error_prefix("lights_off");
         plm__error_prefix(row->path);
-        goto fail;
+        return st;
     }
     double nb = isfinite(res->lights_off_s) ? res->lights_off_s : 0.0;
     if ((st = plm_tspec_resolve(&row->lights_on, start, row->timezone, nb, &res->lights_on_s))) {
         plm__error_prefix("lights_on");
         plm__error_prefix(row->path);
-        goto fail;
+        return st;
     }
-    if (isfinite(res->lights_off_s) && isfinite(res->lights_on_s) && res->lights_on_s <= res->lights_off_s) {
-        st = plm__fail(PLM_EFORMAT, "%s: lights_on is not after lights_off", row->path);
-        goto fail;
-    }
+    if (isfinite(res->lights_off_s) && isfinite(res->lights_on_s) && res->lights_on_s <= res->lights_off_s)
+        PLM_FAIL(PLM_EFORMAT, "%s: lights_on is not after lights_off", row->path);
+    return PLM_OK;
+}
 
-    /* stream the samples */
+/* One pass over the samples, block by block: the detector, the activity trace (written as it
+ * comes) and what the checks need (finite samples, each channel's range). */
+static plm_status stream_pass(recording *r)
+{
+    const plm_process_cfg *cfg = r->cfg;
+    const plm_reader_info *info = r->info;
+    plm_process_result *res = r->res;
     int64_t cap = cfg->read.block_frames;
     int nch = info->nchan;
     int64_t epoch_len = (int64_t)llround(cfg->activity_epoch_s * info->fs_hz);
     if (epoch_len < 1) epoch_len = 1;
-    block = malloc(plm__mul(plm__mul((size_t)cap, (size_t)nch), sizeof *block));
     size_t act_cap = (size_t)(cap / epoch_len) + 2;
-    act = malloc(plm__mul(act_cap, sizeof *act));
+    double *block = malloc(plm__mul(plm__mul((size_t)cap, (size_t)nch), sizeof *block));
+    plm_activity_row *act = malloc(plm__mul(act_cap, sizeof *act));
+    leg_acc acc[2] = {{0}, {0}};
     for (int l = 0; l < 2; l++) acc[l].mag = malloc(plm__mul((size_t)epoch_len, sizeof(double)));
-    lo = malloc(plm__mul((size_t)nch, 2 * sizeof *lo)); /* per channel: lowest, then highest finite value */
-    seen = calloc((size_t)nch, 1);
+    double *lo = malloc(plm__mul((size_t)nch, 2 * sizeof *lo)); /* per channel: lowest, then highest finite value */
+    unsigned char *seen = calloc((size_t)nch, 1);
+    plm_status st = PLM_OK;
     if (!block || !act || !acc[0].mag || !acc[1].mag || !lo || !seen) {
-        st = plm__fail(PLM_ENOMEM, "%s: out of memory", row->path);
-        goto fail;
+        st = plm__fail(PLM_ENOMEM, "%s: out of memory", r->row->path);
+        goto done;
     }
     int legch[2][3], nlegch[2] = {0, 0};
     for (int c = 0; c < nch; c++) {
         int l = info->chan_leg[c] == PLM_LEG_RIGHT;
         if (nlegch[l] < 3) legch[l][nlegch[l]++] = c;
     }
-    if ((st = plm_detector_create(&cfg->detect, info->fs_hz, nch, info->chan_leg, info->full_scale_g, &det))) {
-        plm__error_prefix(row->path);
-        goto fail;
+    if ((st = plm_detector_create(&cfg->detect, info->fs_hz, nch, info->chan_leg, info->full_scale_g, &r->det))) {
+        plm__error_prefix(r->row->path);
+        goto done;
     }
-    if ((st = plm_store_recording_begin(store, row->recording, &rec))) goto fail;
-    int64_t total = 0, finite = 0, epoch_index = 0, in_epoch = 0;
+    if ((st = plm_store_recording_begin(r->store, r->row->recording, &r->rec))) goto done;
+    int64_t total = 0, epoch_index = 0, in_epoch = 0;
     for (;;) {
         int64_t got;
-        if ((st = plm_reader_read(rd, block, cap, &got))) goto fail;
+        if ((st = plm_reader_read(r->rd, block, cap, &got))) goto done;
         if (!got) break;
         size_t nact = 0;
         for (int64_t i = 0; i < got; i++) {
@@ -319,7 +332,7 @@ plm_status plm_process_recording(const plm_manifest_row *row, const plm_process_
                 if (!seen[c]) lo[c] = lo[nch + c] = v, seen[c] = 1;
                 else if (v < lo[c]) lo[c] = v;
                 else if (v > lo[nch + c]) lo[nch + c] = v;
-                finite++;
+                r->finite++;
             }
             if (++in_epoch == epoch_len) {
                 act[nact++] = epoch_row(acc, nlegch, epoch_index, epoch_len, info->fs_hz);
@@ -328,142 +341,198 @@ plm_status plm_process_recording(const plm_manifest_row *row, const plm_process_
             }
         }
         total += got;
-        if ((st = plm_detector_push(det, block, got, cap))) goto fail;
-        if ((st = plm_store_rec_append_activity(rec, act, nact))) goto fail;
+        if ((st = plm_detector_push(r->det, block, got, cap))) goto done;
+        if ((st = plm_store_rec_append_activity(r->rec, act, nact))) goto done;
     }
     if (in_epoch) { /* partial last epoch */
         plm_activity_row a = epoch_row(acc, nlegch, epoch_index, epoch_len, info->fs_hz);
-        if ((st = plm_store_rec_append_activity(rec, &a, 1))) goto fail;
+        if ((st = plm_store_rec_append_activity(r->rec, &a, 1))) goto done;
     }
-    info = plm_reader_get_info(rd); /* truncation may be found while reading */
-    if (info->truncated && !info->warnings[0])
-        warn(res, "truncated: the file ended after %lld of %lld frames; read as far as it goes",
-             (long long)total, (long long)info->frames_header);
-    if (!finite) {
-        st = plm__fail(PLM_ENODATA, "%s: no finite samples (all NaN or Inf)", row->path);
-        goto fail;
-    }
-    int flat = 1, zero = 1;
+    res->frames = total;
+    res->duration_s = plm_samples_to_s(total, info->fs_hz);
+    r->flat = r->zero = 1;
     for (int c = 0; c < nch; c++) {
         if (!seen[c]) continue;
-        flat &= lo[c] == lo[nch + c];
-        zero &= lo[c] == 0 && lo[nch + c] == 0;
+        r->flat &= lo[c] == lo[nch + c];
+        r->zero &= lo[c] == 0 && lo[nch + c] == 0;
     }
-    if (zero) {
-        st = plm__fail(PLM_ENODATA, "%s: every sample is zero (no signal: sensor off, or an empty export)", row->path);
-        goto fail;
-    }
-    if (flat) {
-        st = plm__fail(PLM_ENODATA, "%s: flat: every channel holds one value for the whole recording (sensor stuck "
-                                    "or not recording)", row->path);
-        goto fail;
-    }
-    if ((double)total / info->fs_hz < cfg->min_duration_s) {
-        st = plm__fail(PLM_ENODATA, "%s: too short to score: %.1f s recorded, at least %g s needed", row->path,
-                       (double)total / info->fs_hz, cfg->min_duration_s);
-        goto fail;
-    }
-    if (res->nonfinite_samples)
-        warn(res, "%lld NaN/Inf samples treated as missing", (long long)res->nonfinite_samples);
-    res->frames = total;
-    res->duration_s = (double)total / info->fs_hz;
-    if (isfinite(res->lights_on_s) && res->lights_on_s > res->duration_s)
-        warn(res, "lights_on (%.1f s) is after the end of the recording (%.1f s)", res->lights_on_s, res->duration_s);
-    if (isfinite(res->lights_off_s) && res->lights_off_s >= res->duration_s) {
-        st = plm__fail(PLM_EFORMAT, "%s: lights_off (%.1f s) is after the end of the recording (%.1f s)", row->path,
-                       res->lights_off_s, res->duration_s);
-        goto fail;
-    }
-    if ((st = plm_detector_finish(det, &dres))) goto fail;
-    for (size_t i = 0; i < dres.lm.n; i++) res->lm_count[dres.lm.v[i].leg == PLM_LEG_RIGHT]++;
-    memcpy(res->calib, dres.calib, sizeof res->calib);
-    memcpy(res->excluded_s, dres.excluded_s, sizeof res->excluded_s);
-    if (dres.excluded_s[PLM_QC_NONWEAR] > 0) warn(res, "%.0f s flagged as non-wear", dres.excluded_s[PLM_QC_NONWEAR]);
-    if (dres.excluded_s[PLM_QC_CLIPPING] > 0) warn(res, "%.1f s clipped", dres.excluded_s[PLM_QC_CLIPPING]);
-    size_t nann;
-    const plm_annotation *rann = plm_reader_annotations(rd, &nann);
-    /* annotations: the manifest's file, else the recording's own EDF+ annotations */
-    int have_ann = 0;
-    if (row->annotations) {
-        if ((st = plm_events_read_file(row->annotations, &ann))) goto fail;
-        have_ann = 1;
-    } else if (nann) {
-        for (size_t i = 0; i < nann && !st; i++) {
-            const char *t = rann[i].text;
-            st = plm_events_add_annotations(&ann, &rann[i].onset_100ns, &rann[i].duration_100ns, &t, 1);
-        }
-        if (st) goto fail;
-        have_ann = ann.n > 0;
-    }
-    if (ann.unknown_types[0]) warn(res, "annotations not used: %s", ann.unknown_types);
-    if ((st = plm_night_analyze(&cfg->night, &dres, info->fs_hz, res->duration_s, res->lights_off_s, res->lights_on_s,
-                                have_ann ? &ann : NULL, &nres))) {
-        plm__error_prefix(row->path);
-        goto fail;
-    }
-    if (!strcmp(nres.lights_source, "estimated"))
-        warn(res, "lights off/on estimated from the leg: %.0f .. %.0f s", nres.lights_off_s, nres.lights_on_s);
-    else if (!strcmp(nres.lights_source, "recording"))
-        warn(res, "no lights off/on and none found in the leg: the whole recording is taken as time in bed");
-    else if (strcmp(nres.lights_source, "manifest"))
-        warn(res, "lights off/on from the %s: %.0f .. %.0f s", nres.lights_source, nres.lights_off_s, nres.lights_on_s);
-    /* an estimate of time in bed that cannot be a night: say so and flag it in /nights */
-    double tib_h = nres.sleep.tib_h;
-    int tib_implausible = !strcmp(nres.lights_source, "estimated") &&
-                          (tib_h < cfg->tib_min_plausible_h ||
-                           (res->duration_s > 6 * 3600 && tib_h * 3600 < cfg->tib_min_plausible_frac * res->duration_s));
-    if (tib_implausible)
-        warn(res, "estimated time in bed %.1f h of a %.1f-h recording is implausible: give lights_off/lights_on", tib_h,
-             res->duration_s / 3600);
-    res->lights_off_s = nres.lights_off_s;
-    res->lights_on_s = nres.lights_on_s;
-    res->lights_source = nres.lights_source;
-    res->sleep_source = nres.sleep_source;
-    const plm_score_result *sc = &nres.score;
-    lmrows = calloc(sc->n ? sc->n : 1, sizeof *lmrows);
-    eprows = calloc(nres.nepochs ? nres.nepochs : 1, sizeof *eprows);
-    if (!lmrows || !eprows) {
-        st = plm__fail(PLM_ENOMEM, "%s: out of memory", row->path);
-        goto fail;
-    }
-    for (size_t i = 0; i < sc->n; i++)
-        lmrows[i] = (plm_lm_row){(double)sc->lm[i].onset_us * 1e-6, (double)sc->lm[i].offset_us * 1e-6, sc->lm[i].leg,
-                                 sc->lm[i].clm, sc->lm[i].plm, sc->lm[i].sleep};
-    for (size_t k = 0; k < nres.nepochs; k++)
-        eprows[k] = (plm_epoch_row){nres.lights_off_s + (double)k * cfg->night.score.epoch_s, nres.epoch_sleep[k]};
-    char grp[1024];
-    snprintf(grp, sizeof grp, "/recordings/%s", row->recording);
-    if ((st = plm_store_rec_write_lm(rec, lmrows, sc->n)) || (st = plm_store_rec_write_epochs(rec, eprows, nres.nepochs)) ||
-        (st = plm_store_rec_write_annotations(rec, rann, nann)) ||
-        (st = plm_store_rec_write_lm_leg(rec, dres.lm.v, dres.lm.n, info->fs_hz)) ||
-        (st = plm_store_rec_write_qc(rec, dres.qc, dres.nqc, info->fs_hz)) ||
-        (st = plm_store_rec_write_imi_histogram(rec, sc->imi_hist, PLM_IMI_BINS)) || (st = write_attrs(store, grp, row, info, res)) ||
-        (st = write_detect_attrs(store, grp, &dres)) || (st = write_night_attrs(store, grp, &cfg->night, &nres)))
-        goto fail;
-    st = plm_store_recording_end(rec);
-    rec = NULL;
-    if (st) goto fail;
-    plm_night *nr = &res->row;
-    plm_night_init(nr, row->recording, row->subject, row->condition, row->night);
-    plm_night_set_results(nr, sc, &nres.sleep);
-    nr->lights_source = nres.lights_source;
-    nr->sleep_source = nres.sleep_source;
-    nr->tib_implausible = tib_implausible;
-    st = plm_store_add_night(store, nr);
-fail:
-    plm_store_recording_abort(rec);
-    plm_detector_destroy(det);
-    plm_detect_result_clear(&dres);
-    plm_event_list_clear(&ann);
-    plm_night_result_clear(&nres);
-    free(lmrows);
-    free(eprows);
-    plm_reader_destroy(rd);
+done:
     free(block);
     free(act);
     free(acc[0].mag);
     free(acc[1].mag);
     free(lo);
     free(seen);
+    return st;
+}
+
+/* Is there a signal worth scoring, and do the lights fall inside it? */
+static plm_status check_signal(recording *r)
+{
+    const plm_manifest_row *row = r->row;
+    plm_process_result *res = r->res;
+    r->info = plm_reader_get_info(r->rd); /* truncation may be found while reading */
+    if (r->info->truncated && !r->info->warnings[0])
+        warn(res, "truncated: the file ended after %lld of %lld frames, read as far as it goes", (long long)res->frames,
+             (long long)r->info->frames_header);
+    if (!r->finite) PLM_FAIL(PLM_ENODATA, "%s: no finite samples (all NaN or Inf)", row->path);
+    if (r->zero)
+        PLM_FAIL(PLM_ENODATA, "%s: every sample is zero (no signal: sensor off, or an empty export)", row->path);
+    if (r->flat)
+        PLM_FAIL(PLM_ENODATA,
+                 "%s: flat: every channel holds one value for the whole recording (sensor stuck or not recording)",
+                 row->path);
+    if (res->duration_s < r->cfg->min_duration_s)
+        PLM_FAIL(PLM_ENODATA, "%s: too short to score: %.1f s recorded, at least %g s needed", row->path,
+                 res->duration_s, r->cfg->min_duration_s);
+    if (res->nonfinite_samples) warn(res, "%lld NaN/Inf samples treated as missing", (long long)res->nonfinite_samples);
+    if (isfinite(res->lights_on_s) && res->lights_on_s > res->duration_s)
+        warn(res, "lights_on (%.1f s) is after the end of the recording (%.1f s)", res->lights_on_s, res->duration_s);
+    if (isfinite(res->lights_off_s) && res->lights_off_s >= res->duration_s)
+        PLM_FAIL(PLM_EFORMAT, "%s: lights_off (%.1f s) is after the end of the recording (%.1f s)", row->path,
+                 res->lights_off_s, res->duration_s);
+    return PLM_OK;
+}
+
+/* The detector's result, and what it says about the recording. */
+static plm_status finish_detection(recording *r)
+{
+    plm_process_result *res = r->res;
+    plm_status st = plm_detector_finish(r->det, &r->dres);
+    if (st) return st;
+    for (size_t i = 0; i < r->dres.lm.n; i++) res->lm_count[r->dres.lm.v[i].leg == PLM_LEG_RIGHT]++;
+    memcpy(res->calib, r->dres.calib, sizeof res->calib);
+    memcpy(res->excluded_s, r->dres.excluded_s, sizeof res->excluded_s);
+    if (r->dres.excluded_s[PLM_QC_NONWEAR] > 0) warn(res, "%.0f s flagged as non-wear", r->dres.excluded_s[PLM_QC_NONWEAR]);
+    if (r->dres.excluded_s[PLM_QC_CLIPPING] > 0) warn(res, "%.1f s clipped", r->dres.excluded_s[PLM_QC_CLIPPING]);
+    return PLM_OK;
+}
+
+/* Annotations: the manifest's file, else the recording's own EDF+ annotations. */
+static plm_status load_annotations(recording *r)
+{
+    size_t nann;
+    const plm_annotation *rann = plm_reader_annotations(r->rd, &nann);
+    plm_status st = PLM_OK;
+    if (r->row->annotations) {
+        if ((st = plm_events_read_file(r->row->annotations, &r->ann))) return st;
+        r->have_ann = 1;
+    } else if (nann) {
+        for (size_t i = 0; i < nann && !st; i++) {
+            const char *t = rann[i].text;
+            st = plm_events_add_annotations(&r->ann, &rann[i].onset_100ns, &rann[i].duration_100ns, &t, 1);
+        }
+        if (st) return st;
+        r->have_ann = r->ann.n > 0;
+    }
+    if (r->ann.unknown_types[0]) warn(r->res, "annotations not used: %s", r->ann.unknown_types);
+    return PLM_OK;
+}
+
+/* Time in bed, sleep/wake and scoring; where the lights came from, and whether an estimated
+ * time in bed can be a night. */
+static plm_status analyse_night(recording *r)
+{
+    plm_process_result *res = r->res;
+    const plm_process_cfg *cfg = r->cfg;
+    plm_night_result *n = &r->nres;
+    plm_status st = plm_night_analyze(&cfg->night, &r->dres, r->info->fs_hz, res->duration_s, res->lights_off_s,
+                                      res->lights_on_s, r->have_ann ? &r->ann : NULL, n);
+    if (st) {
+        plm__error_prefix(r->row->path);
+        return st;
+    }
+    if (!strcmp(n->lights_source, "estimated"))
+        warn(res, "lights off/on estimated from the leg: %.0f .. %.0f s", n->lights_off_s, n->lights_on_s);
+    else if (!strcmp(n->lights_source, "recording"))
+        warn(res, "no lights off/on and none found in the leg: the whole recording is taken as time in bed");
+    else if (strcmp(n->lights_source, "manifest"))
+        warn(res, "lights off/on from the %s: %.0f .. %.0f s", n->lights_source, n->lights_off_s, n->lights_on_s);
+    double tib_h = n->sleep.tib_h;
+    r->tib_implausible = !strcmp(n->lights_source, "estimated") &&
+                         (tib_h < cfg->tib_min_plausible_h ||
+                          (res->duration_s > 6 * 3600 && tib_h * 3600 < cfg->tib_min_plausible_frac * res->duration_s));
+    if (r->tib_implausible)
+        warn(res, "estimated time in bed %.1f h of a %.1f-h recording is implausible: give lights_off/lights_on", tib_h,
+             res->duration_s / 3600);
+    res->lights_off_s = n->lights_off_s;
+    res->lights_on_s = n->lights_on_s;
+    res->lights_source = n->lights_source;
+    res->sleep_source = n->sleep_source;
+    return PLM_OK;
+}
+
+/* The rest of /recordings/<id>: scored movements, epochs, annotations, per-leg detections, QC,
+ * the IMI histogram and the attributes; then the group is closed. */
+static plm_status write_recording(recording *r)
+{
+    const plm_score_result *sc = &r->nres.score;
+    const plm_night_result *n = &r->nres;
+    size_t nann;
+    const plm_annotation *rann = plm_reader_annotations(r->rd, &nann);
+    plm_lm_row *lmrows = calloc(sc->n ? sc->n : 1, sizeof *lmrows);
+    plm_epoch_row *eprows = calloc(n->nepochs ? n->nepochs : 1, sizeof *eprows);
+    plm_status st = PLM_OK;
+    if (!lmrows || !eprows) {
+        st = plm__fail(PLM_ENOMEM, "%s: out of memory", r->row->path);
+        goto done;
+    }
+    for (size_t i = 0; i < sc->n; i++)
+        lmrows[i] = (plm_lm_row){plm_us_to_s(sc->lm[i].onset_us), plm_us_to_s(sc->lm[i].offset_us), sc->lm[i].leg,
+                                 sc->lm[i].clm, sc->lm[i].plm, sc->lm[i].sleep};
+    for (size_t k = 0; k < n->nepochs; k++)
+        eprows[k] = (plm_epoch_row){n->lights_off_s + (double)k * r->cfg->night.score.epoch_s, n->epoch_sleep[k]};
+    char grp[1024];
+    snprintf(grp, sizeof grp, "/recordings/%s", r->row->recording);
+    double fs = r->info->fs_hz;
+    if ((st = plm_store_rec_write_lm(r->rec, lmrows, sc->n)) || (st = plm_store_rec_write_epochs(r->rec, eprows, n->nepochs)) ||
+        (st = plm_store_rec_write_annotations(r->rec, rann, nann)) ||
+        (st = plm_store_rec_write_lm_leg(r->rec, r->dres.lm.v, r->dres.lm.n, fs)) ||
+        (st = plm_store_rec_write_qc(r->rec, r->dres.qc, r->dres.nqc, fs)) ||
+        (st = plm_store_rec_write_imi_histogram(r->rec, sc->imi_hist, PLM_IMI_BINS)) ||
+        (st = write_attrs(r->store, grp, r->row, r->info, r->res)) || (st = write_detect_attrs(r->store, grp, &r->dres)) ||
+        (st = write_night_attrs(r->store, grp, &r->cfg->night, n)))
+        goto done;
+    st = plm_store_recording_end(r->rec);
+    r->rec = NULL;
+done:
+    free(lmrows);
+    free(eprows);
+    return st;
+}
+
+/* The /nights row. */
+static plm_status add_night_row(recording *r)
+{
+    plm_night *nr = &r->res->row;
+    plm_night_init(nr, r->row->recording, r->row->subject, r->row->condition, r->row->night);
+    plm_night_set_results(nr, &r->nres.score, &r->nres.sleep);
+    nr->lights_source = r->nres.lights_source;
+    nr->sleep_source = r->nres.sleep_source;
+    nr->tib_implausible = r->tib_implausible;
+    return plm_store_add_night(r->store, nr);
+}
+
+plm_status plm_process_recording(const plm_manifest_row *row, const plm_process_cfg *cfg, plm_store *store,
+                                 plm_process_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->lights_off_s = res->lights_on_s = NAN;
+    if (row->error) PLM_FAIL(PLM_EFORMAT, "%s", row->error);
+    if (!(cfg->activity_epoch_s > 0)) PLM_FAIL(PLM_EINVAL, "activity_epoch_s=%g must be > 0", cfg->activity_epoch_s);
+    recording r;
+    memset(&r, 0, sizeof r);
+    r.row = row, r.cfg = cfg, r.store = store, r.res = res;
+    plm_status st;
+    if (!(st = open_recording(&r)) && !(st = resolve_times(&r)) && !(st = stream_pass(&r)) && !(st = check_signal(&r)) &&
+        !(st = finish_detection(&r)) && !(st = load_annotations(&r)) && !(st = analyse_night(&r)) &&
+        !(st = write_recording(&r)))
+        st = add_night_row(&r);
+    plm_store_recording_abort(r.rec); /* a failed recording leaves no group behind */
+    plm_detector_destroy(r.det);
+    plm_detect_result_clear(&r.dres);
+    plm_event_list_clear(&r.ann);
+    plm_night_result_clear(&r.nres);
+    plm_reader_destroy(r.rd);
     return st;
 }

@@ -10,13 +10,7 @@
 plm_status plm__qc_add(plm_detect_result *r, int64_t a, int64_t b, uint8_t kind, uint8_t leg)
 {
     if (b <= a) return PLM_OK;
-    if (r->nqc == r->capqc) {
-        size_t nc = r->capqc ? 2 * r->capqc : 16;
-        plm_interval *p = realloc(r->qc, plm__mul(nc, sizeof *p));
-        if (!p) PLM_FAIL(PLM_ENOMEM, "detect: out of memory");
-        r->qc = p;
-        r->capqc = nc;
-    }
+    if (!plm__grow((void **)&r->qc, &r->capqc, r->nqc + 1, sizeof *r->qc, 16)) PLM_FAIL(PLM_ENOMEM, "detect: out of memory");
     r->qc[r->nqc++] = (plm_interval){a, b, kind, leg};
     return PLM_OK;
 }
@@ -67,14 +61,10 @@ static plm_status runs_sample(plm__qc_leg *q, int64_t i, const double *v, int cl
 static plm_status step_open(plm__qc_leg *q, size_t b)
 {
     if (b < q->nblk) return PLM_OK;
-    if (b >= q->capblk) {
-        size_t nc = q->capblk ? 2 * q->capblk : 64;
-        void *p = realloc(q->blk, plm__mul(nc, sizeof *q->blk)), *pn = realloc(q->blk_n, plm__mul(nc, sizeof *q->blk_n));
-        if (p) q->blk = p;
-        if (pn) q->blk_n = pn;
-        if (!p || !pn) PLM_FAIL(PLM_ENOMEM, "detect: out of memory");
-        q->capblk = nc;
-    }
+    size_t cap_n = q->capblk; /* two arrays of one capacity */
+    if (!plm__grow((void **)&q->blk_n, &cap_n, b + 1, sizeof *q->blk_n, 64) ||
+        !plm__grow((void **)&q->blk, &q->capblk, b + 1, sizeof *q->blk, 64))
+        PLM_FAIL(PLM_ENOMEM, "detect: out of memory");
     for (; q->nblk <= b; q->nblk++) {
         q->blk_n[q->nblk] = 0;
         for (int x = 0; x < 3; x++) {
@@ -179,14 +169,14 @@ plm_status plm__qc_finish(plm__qc_leg *q, int64_t n, const plm_detect_cfg *c, pl
     return q->nax == 3 ? nonwear(q, c, res) : PLM_OK;
 }
 
-double plm__qc_union(const plm_detect_result *res, uint8_t kind)
+int64_t plm__qc_union(const plm_detect_result *res, uint8_t kind)
 {
     /* intervals of one kind: sort a copy by onset and merge */
     const plm_interval *v = res->qc;
     size_t n = res->nqc;
     int64_t total = 0, cur_a = 0, cur_b = -1;
     plm_interval *w = malloc((n ? n : 1) * sizeof *w);
-    if (!w) return NAN;
+    if (!w) return -1;
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
         if (v[i].kind == kind) w[m++] = v[i];
@@ -205,5 +195,5 @@ double plm__qc_union(const plm_detect_result *res, uint8_t kind)
     }
     if (cur_b > cur_a) total += cur_b - cur_a;
     free(w);
-    return (double)total;
+    return total;
 }

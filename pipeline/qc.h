@@ -33,8 +33,8 @@ void plm__qc_free(plm__qc_leg *q);
 
 /* Append [a, b) of kind for leg (0 = whole recording) to res->qc. */
 plm_status plm__qc_add(plm_detect_result *res, int64_t a, int64_t b, uint8_t kind, uint8_t leg);
-/* Total length (samples) of the union of res's intervals of one kind; NAN without memory. */
-double plm__qc_union(const plm_detect_result *res, uint8_t kind);
+/* Total length (samples) of the union of res's intervals of one kind; -1 without memory. */
+int64_t plm__qc_union(const plm_detect_result *res, uint8_t kind);
 
 /* Still windows for the calibration (calibrate.c). */
 typedef struct {

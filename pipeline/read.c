@@ -242,7 +242,7 @@ static void sf_check_truncation(plm_reader *r, const SF_INFO *si)
     }
     free(log);
     if (r->info.truncated)
-        add_warning(&r->info, "truncated: the header promises %lld frames, the file holds %lld; read as far as it goes",
+        add_warning(&r->info, "truncated: the header promises %lld frames, the file holds %lld, read as far as it goes",
                     (long long)r->info.frames_header, (long long)r->info.frames);
 }
 

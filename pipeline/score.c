@@ -283,7 +283,7 @@ plm_status plm_score_night(const plm_score_cfg *c, const plm_leg_event *legs, si
         out->plmsnr_count += plm2[i] && g->sleep;
         out->plms_rem_count += g->plm && g->sleep && rem_at(hyp, g->onset_us, epoch);
     }
-    double tib_s = (double)(ln_us - lo_us) * 1e-6, tst_s = tib_s, rem_s = 0;
+    double tib_s = plm_us_to_s(ln_us - lo_us), tst_s = tib_s, rem_s = 0;
     if (hyp) {
         tst_s = 0;
         for (size_t ep = 0; ep < hyp->n; ep++) {
@@ -292,8 +292,8 @@ plm_status plm_score_night(const plm_score_cfg *c, const plm_leg_event *legs, si
             if (a < lo_us) a = lo_us;
             if (b > ln_us) b = ln_us;
             if (b <= a) continue;
-            tst_s += (double)(b - a) * 1e-6;
-            if (hyp->rem && hyp->rem[ep]) rem_s += (double)(b - a) * 1e-6;
+            tst_s += plm_us_to_s(b - a);
+            if (hyp->rem && hyp->rem[ep]) rem_s += plm_us_to_s(b - a);
         }
     }
     out->tib_h = tib_s / 3600;
@@ -316,7 +316,7 @@ plm_status plm_score_night(const plm_score_cfg *c, const plm_leg_event *legs, si
     double s_ln = 0, s_ln2 = 0;
     int n_ln = 0;
     for (size_t i = 1; i < m; i++) {
-        double imi = (double)(out->lm[i].onset_us - out->lm[i - 1].onset_us) * 1e-6;
+        double imi = plm_us_to_s(out->lm[i].onset_us - out->lm[i - 1].onset_us);
         tmp[ni++] = imi;
         int b = (int)floor(log10(fmax(imi, 1.0)) / 0.15);
         out->imi_hist[b < 0 ? 0 : b >= PLM_IMI_BINS ? PLM_IMI_BINS - 1 : b]++;
@@ -337,7 +337,7 @@ plm_status plm_score_night(const plm_score_cfg *c, const plm_leg_event *legs, si
     out->ln_imi_sd = n_ln > 1 ? sqrt(fmax(0, (s_ln2 - s_ln * s_ln / n_ln) / (n_ln - 1))) : NAN;
     out->median_imi_s = median(tmp, ni);
     double sd = 0;
-    for (size_t i = 0; i < m; i++) sd += (double)(out->lm[i].offset_us - out->lm[i].onset_us) * 1e-6;
+    for (size_t i = 0; i < m; i++) sd += plm_us_to_s(out->lm[i].offset_us - out->lm[i].onset_us);
     out->mean_lm_duration_s = m ? sd / (double)m : NAN;
 done:
     free(e);
@@ -351,7 +351,7 @@ done:
 
 void plm_hypno_summary(const plm_hypno_view *hyp, double epoch_s, int64_t lo_us, int64_t ln_us, plm_sleep_summary *out)
 {
-    double tib = (double)(ln_us - lo_us) * 1e-6;
+    double tib = plm_us_to_s(ln_us - lo_us);
     out->tib_h = tib / 3600;
     if (!hyp) {
         out->tst_h = out->tib_h;
@@ -366,9 +366,9 @@ void plm_hypno_summary(const plm_hypno_view *hyp, double epoch_s, int64_t lo_us,
         if (a < lo_us) a = lo_us;
         if (b > ln_us) b = ln_us;
         if (b <= a || !hyp->sleep[e]) continue;
-        tst += (double)(b - a) * 1e-6;
-        if (isnan(first)) first = (double)(a - lo_us) * 1e-6;
-        last = (double)(b - lo_us) * 1e-6;
+        tst += plm_us_to_s(b - a);
+        if (isnan(first)) first = plm_us_to_s(a - lo_us);
+        last = plm_us_to_s(b - lo_us);
     }
     out->tst_h = tst / 3600;
     out->se_pct = tib > 0 ? 100 * tst / tib : NAN;

@@ -84,13 +84,8 @@ typedef struct {
 
 #define PUSH(arr, cnt, cap, val)                                                      \
     do {                                                                              \
-        if ((cnt) == (cap)) {                                                         \
-            size_t nc_ = (cap) ? (cap) * 2 : 64;                                      \
-            void *p_ = realloc((arr), plm__mul(nc_, sizeof *(arr)));                  \
-            if (!p_) return plm__fail(PLM_ENOMEM, "simulate: out of memory");         \
-            (arr) = p_;                                                               \
-            (cap) = nc_;                                                              \
-        }                                                                             \
+        if (!plm__grow((void **)&(arr), &(cap), (cnt) + 1, sizeof *(arr), 64))      \
+            return plm__fail(PLM_ENOMEM, "simulate: out of memory");                 \
         (arr)[(cnt)++] = (val);                                                       \
     } while (0)
 

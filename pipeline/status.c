@@ -63,6 +63,22 @@ void plm__appendf(char *buf, size_t size, const char *fmt, ...)
     va_end(ap);
 }
 
+int plm__grow(void **p, size_t *cap, size_t need, size_t elem, size_t min_cap)
+{
+    if (need <= *cap) return 1;
+    size_t ncap = *cap ? *cap : (min_cap ? min_cap : 1);
+    while (ncap < need) {
+        if (ncap > SIZE_MAX / 2) return 0;
+        ncap *= 2;
+    }
+    size_t bytes = plm__mul(ncap, elem);
+    void *q = bytes ? realloc(*p, bytes) : NULL;
+    if (!q) return 0;
+    *p = q;
+    *cap = ncap;
+    return 1;
+}
+
 char *plm__strdup(const char *s)
 {
     if (!s) return NULL;

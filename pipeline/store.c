@@ -1,8 +1,7 @@
-/* store.c -- HDF5 results file: tables, recording groups, atomic commit. */
+/* store.c -- writing a results file: tables, recording groups, atomic commit (reading: store_read.c). */
 #define _DEFAULT_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <hdf5.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -10,42 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "plm/store.h"
 #include "internal.h"
-
-typedef plm_failure failure_rec; /* recording, path, error */
-
-typedef plm_stat_row stat_rec; /* outcome owned */
-
-typedef struct {
-    double onset_s, duration_s;
-    char *text;
-} annot_rec;
-
-typedef struct {
-    char *outcome;
-    int32_t n_nights, n_subjects;
-    double estimate, se, df, ci_low, ci_high, p, sd_subject, sd_residual;
-} lmm_rec;
-
-typedef struct {
-    double onset_s, offset_s;
-    uint8_t leg;
-    double peak_g, area_g_s;
-} lmleg_rec;
-
-typedef struct {
-    double onset_s, offset_s;
-    char *kind;
-    uint8_t leg;
-} qc_rec;
-
-typedef struct {
-    double lo_s, hi_s;
-    int32_t count;
-} hist_rec;
-
-typedef plm_shard_row shard_rec;
+#include "store_internal.h"
 
 struct plm_store {
     char *path, *tmp;
@@ -78,7 +43,7 @@ struct plm_store_rec {
         }                                                                     \
     } while (0)
 
-static hid_t str_type(void)
+hid_t plm__h5_str_type(void)
 {
     hid_t t = H5Tcopy(H5T_C_S1);
     H5Tset_size(t, H5T_VARIABLE);
@@ -86,23 +51,19 @@ static hid_t str_type(void)
     return t;
 }
 
+hid_t plm__h5_open_ro(const char *path)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) plm__fail(PLM_EIO, "%s: not a readable HDF5 file", path);
+    return f;
+}
+
 static hid_t obj_plist(hid_t cls)
 {
     hid_t p = H5Pcreate(cls);
     if (p >= 0) H5Pset_obj_track_times(p, 0);
     return p;
-}
-
-static int grow(void **p, size_t *cap, size_t n, size_t elem)
-{
-    if (n < *cap) return 1;
-    size_t ncap = *cap ? *cap * 2 : 32;
-    size_t bytes = plm__mul(ncap, elem);
-    void *q = bytes ? realloc(*p, bytes) : NULL;
-    if (!q) return 0;
-    *p = q;
-    *cap = ncap;
-    return 1;
 }
 
 static atomic_uint tmp_counter;
@@ -179,7 +140,7 @@ fail:
 
 plm_status plm_store_attr_str(plm_store *s, const char *group, const char *name, const char *value)
 {
-    hid_t t = str_type();
+    hid_t t = plm__h5_str_type();
     const char *v = value ? value : "";
     plm_status st = write_attr(s, group, name, t, &v);
     H5Tclose(t);
@@ -223,7 +184,7 @@ fail:
 
 plm_status plm_store_add_night(plm_store *s, const plm_night *row)
 {
-    if (!grow((void **)&s->nights, &s->cap_nights, s->n_nights, sizeof *s->nights))
+    if (!plm__grow((void **)&s->nights, &s->cap_nights, s->n_nights + 1, sizeof *s->nights, 32))
         PLM_FAIL(PLM_ENOMEM, "%s: out of memory", s->path);
     plm_night *r = &s->nights[s->n_nights];
     *r = *row;
@@ -238,7 +199,7 @@ plm_status plm_store_add_night(plm_store *s, const plm_night *row)
 
 plm_status plm_store_add_failure(plm_store *s, const char *recording, const char *path, const char *error)
 {
-    if (!grow((void **)&s->failures, &s->cap_failures, s->n_failures, sizeof *s->failures))
+    if (!plm__grow((void **)&s->failures, &s->cap_failures, s->n_failures + 1, sizeof *s->failures, 32))
         PLM_FAIL(PLM_ENOMEM, "%s: out of memory", s->path);
     failure_rec *r = &s->failures[s->n_failures++];
     memset(r, 0, sizeof *r);
@@ -250,7 +211,7 @@ plm_status plm_store_add_failure(plm_store *s, const char *recording, const char
 
 plm_status plm_store_add_stat(plm_store *s, const plm_stat_row *row)
 {
-    if (!grow((void **)&s->stats, &s->cap_stats, s->n_stats, sizeof *s->stats))
+    if (!plm__grow((void **)&s->stats, &s->cap_stats, s->n_stats + 1, sizeof *s->stats, 32))
         PLM_FAIL(PLM_ENOMEM, "%s: out of memory", s->path);
     stat_rec *r = &s->stats[s->n_stats++];
     *r = *row;
@@ -261,7 +222,7 @@ plm_status plm_store_add_stat(plm_store *s, const plm_stat_row *row)
 
 plm_status plm_store_add_lmm(plm_store *s, const plm_lmm_row *row)
 {
-    if (!grow((void **)&s->lmms, &s->cap_lmms, s->n_lmms, sizeof *s->lmms))
+    if (!plm__grow((void **)&s->lmms, &s->cap_lmms, s->n_lmms + 1, sizeof *s->lmms, 32))
         PLM_FAIL(PLM_ENOMEM, "%s: out of memory", s->path);
     lmm_rec *r = &s->lmms[s->n_lmms++];
     *r = (lmm_rec){NULL, row->n_nights, row->n_subjects, row->estimate, row->se, row->df, row->ci_low, row->ci_high,
@@ -273,7 +234,7 @@ plm_status plm_store_add_lmm(plm_store *s, const plm_lmm_row *row)
 
 plm_status plm_store_add_shard_row(plm_store *s, int32_t manifest_row, int failed)
 {
-    if (!grow((void **)&s->shard, &s->cap_shard, s->n_shard, sizeof *s->shard))
+    if (!plm__grow((void **)&s->shard, &s->cap_shard, s->n_shard + 1, sizeof *s->shard, 32))
         PLM_FAIL(PLM_ENOMEM, "%s: out of memory", s->path);
     s->shard[s->n_shard++] = (plm_shard_row){manifest_row, (uint8_t)(failed != 0)};
     return PLM_OK;
@@ -281,19 +242,11 @@ plm_status plm_store_add_shard_row(plm_store *s, int32_t manifest_row, int faile
 
 /* ---------- compound types ---------- */
 
-enum { FT_STR, FT_D, FT_I32, FT_U8 };
-
-typedef struct {
-    const char *name;
-    size_t offset;
-    int type; /* FT_* */
-} field;
-
-static hid_t compound(size_t size, const field *f, size_t nf)
+hid_t plm__h5_compound(size_t size, const field *f, size_t nf)
 {
     hid_t t = H5Tcreate(H5T_COMPOUND, size);
     if (t < 0) return t;
-    hid_t s = str_type();
+    hid_t s = plm__h5_str_type();
     for (size_t i = 0; i < nf; i++) {
         hid_t ft = f[i].type == FT_D ? H5T_NATIVE_DOUBLE
                  : f[i].type == FT_I32 ? H5T_NATIVE_INT32
@@ -310,16 +263,16 @@ static hid_t compound(size_t size, const field *f, size_t nf)
 #define I32 FT_I32
 #define U8 FT_U8
 
-static const field failure_fields[] = {F(failure_rec, recording, STR), F(failure_rec, path, STR),
+const field plm__failure_fields[] = {F(failure_rec, recording, STR), F(failure_rec, path, STR),
                                        F(failure_rec, error, STR)};
-static const field stat_fields[] = {
+const field plm__stat_fields[] = {
     F(stat_rec, outcome, STR), F(stat_rec, n, I32), F(stat_rec, control_mean, D), F(stat_rec, control_sd, D),
     F(stat_rec, treatment_mean, D), F(stat_rec, treatment_sd, D), F(stat_rec, diff_mean, D),
     F(stat_rec, diff_ci_low, D), F(stat_rec, diff_ci_high, D), F(stat_rec, hl_estimate, D),
     F(stat_rec, hl_ci_low, D), F(stat_rec, hl_ci_high, D), F(stat_rec, ttest_p, D), F(stat_rec, wilcoxon_p, D),
     F(stat_rec, cohen_dz, D), F(stat_rec, holm_p, D), F(stat_rec, hedges_g, D), F(stat_rec, hedges_g_ci_low, D),
     F(stat_rec, hedges_g_ci_high, D)};
-static const field lm_fields[] = {F(plm_lm_row, onset_s, D), F(plm_lm_row, offset_s, D), F(plm_lm_row, leg, U8),
+const field plm__lm_fields[] = {F(plm_lm_row, onset_s, D), F(plm_lm_row, offset_s, D), F(plm_lm_row, leg, U8),
                                   F(plm_lm_row, clm, U8), F(plm_lm_row, plm, U8), F(plm_lm_row, sleep, U8)};
 static const field epoch_fields[] = {F(plm_epoch_row, onset_s, D), F(plm_epoch_row, sleep, U8)};
 static const field activity_fields[] = {F(plm_activity_row, onset_s, D), F(plm_activity_row, left_mad_g, D),
@@ -328,20 +281,22 @@ static const field lmm_fields[] = {F(lmm_rec, outcome, STR), F(lmm_rec, n_nights
                                    F(lmm_rec, estimate, D), F(lmm_rec, se, D), F(lmm_rec, df, D), F(lmm_rec, ci_low, D),
                                    F(lmm_rec, ci_high, D), F(lmm_rec, p, D), F(lmm_rec, sd_subject, D),
                                    F(lmm_rec, sd_residual, D)};
-static const field lmleg_fields[] = {F(lmleg_rec, onset_s, D), F(lmleg_rec, offset_s, D), F(lmleg_rec, leg, U8),
+const field plm__lmleg_fields[] = {F(lmleg_rec, onset_s, D), F(lmleg_rec, offset_s, D), F(lmleg_rec, leg, U8),
                                      F(lmleg_rec, peak_g, D), F(lmleg_rec, area_g_s, D)};
 static const field qc_fields[] = {F(qc_rec, onset_s, D), F(qc_rec, offset_s, D), F(qc_rec, kind, STR), F(qc_rec, leg, U8)};
 static const field hist_fields[] = {F(hist_rec, lo_s, D), F(hist_rec, hi_s, D), F(hist_rec, count, I32)};
-static const field shard_fields[] = {F(shard_rec, manifest_row, I32), F(shard_rec, failed, U8)};
+const field plm__shard_fields[] = {F(shard_rec, manifest_row, I32), F(shard_rec, failed, U8)};
 static const field annot_fields[] = {F(annot_rec, onset_s, D), F(annot_rec, duration_s, D), F(annot_rec, text, STR)};
 #define NF(a) (sizeof(a) / sizeof(a[0]))
+const size_t plm__failure_nfields = NF(plm__failure_fields), plm__stat_nfields = NF(plm__stat_fields),
+             plm__lm_nfields = NF(plm__lm_fields), plm__lmleg_nfields = NF(plm__lmleg_fields),
+             plm__shard_nfields = NF(plm__shard_fields);
 
 /* The /nights fields (plm/nights.h) as this file's field list. */
-enum { NIGHT_MAXF = 64 };
-static size_t night_fields(field out[NIGHT_MAXF])
+size_t plm__night_fields(field out[PLM__NIGHT_MAXF])
 {
     static const int ft[] = {[PLM_NF_STR] = FT_STR, [PLM_NF_I32] = FT_I32, [PLM_NF_F64] = FT_D};
-    size_t n = plm_night_nfields < NIGHT_MAXF ? plm_night_nfields : NIGHT_MAXF;
+    size_t n = plm_night_nfields < PLM__NIGHT_MAXF ? plm_night_nfields : PLM__NIGHT_MAXF;
     for (size_t i = 0; i < n; i++)
         out[i] = (field){plm_night_fields[i].name, plm_night_fields[i].offset, ft[plm_night_fields[i].type]};
     return n;
@@ -351,7 +306,7 @@ static size_t night_fields(field out[NIGHT_MAXF])
 static hid_t write_table(hid_t loc, const char *name, size_t rowsize, const field *f, size_t nf, const void *rows,
                          size_t n)
 {
-    hid_t mt = compound(rowsize, f, nf), ft = H5I_INVALID_HID, space = H5I_INVALID_HID, dcpl = H5I_INVALID_HID,
+    hid_t mt = plm__h5_compound(rowsize, f, nf), ft = H5I_INVALID_HID, space = H5I_INVALID_HID, dcpl = H5I_INVALID_HID,
           ds = H5I_INVALID_HID;
     if (mt < 0) goto fail;
     ft = H5Tcopy(mt);
@@ -415,7 +370,7 @@ plm_status plm_store_rec_append_activity(plm_store_rec *r, const plm_activity_ro
     plm_store *s = r->store;
     if (!n) return PLM_OK;
     plm_status st = PLM_OK;
-    hid_t mt = compound(sizeof *rows, activity_fields, NF(activity_fields));
+    hid_t mt = plm__h5_compound(sizeof *rows, activity_fields, NF(activity_fields));
     hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
     HCHECK(mt, "activity type");
     if (r->activity < 0) {
@@ -442,7 +397,7 @@ fail:
 
 plm_status plm_store_rec_write_lm(plm_store_rec *r, const plm_lm_row *rows, size_t n)
 {
-    return table(r->store, r->group, "lm", sizeof *rows, lm_fields, NF(lm_fields), rows, n);
+    return table(r->store, r->group, "lm", sizeof *rows, plm__lm_fields, NF(plm__lm_fields), rows, n);
 }
 
 plm_status plm_store_rec_write_epochs(plm_store_rec *r, const plm_epoch_row *rows, size_t n)
@@ -455,8 +410,8 @@ plm_status plm_store_rec_write_annotations(plm_store_rec *r, const plm_annotatio
     annot_rec *rows = calloc(n ? n : 1, sizeof *rows);
     if (!rows) PLM_FAIL(PLM_ENOMEM, "%s: out of memory", r->store->path);
     for (size_t i = 0; i < n; i++) {
-        rows[i].onset_s = (double)a[i].onset_100ns * 1e-7;
-        rows[i].duration_s = a[i].duration_100ns < 0 ? NAN : (double)a[i].duration_100ns * 1e-7;
+        rows[i].onset_s = plm_100ns_to_s(a[i].onset_100ns);
+        rows[i].duration_s = a[i].duration_100ns < 0 ? NAN : plm_100ns_to_s(a[i].duration_100ns);
         rows[i].text = a[i].text ? a[i].text : "";
     }
     plm_status st = table(r->store, r->group, "annotations", sizeof *rows, annot_fields, NF(annot_fields), rows, n);
@@ -469,8 +424,8 @@ plm_status plm_store_rec_write_lm_leg(plm_store_rec *r, const plm_lm *v, size_t 
     lmleg_rec *rows = calloc(n ? n : 1, sizeof *rows);
     if (!rows) PLM_FAIL(PLM_ENOMEM, "%s: out of memory", r->store->path);
     for (size_t i = 0; i < n; i++)
-        rows[i] = (lmleg_rec){(double)v[i].onset / fs_hz, (double)v[i].end / fs_hz, v[i].leg, v[i].peak_g, v[i].area_g_s};
-    plm_status st = table(r->store, r->group, "lm_leg", sizeof *rows, lmleg_fields, NF(lmleg_fields), rows, n);
+        rows[i] = (lmleg_rec){plm_samples_to_s(v[i].onset, fs_hz), plm_samples_to_s(v[i].end, fs_hz), v[i].leg, v[i].peak_g, v[i].area_g_s};
+    plm_status st = table(r->store, r->group, "lm_leg", sizeof *rows, plm__lmleg_fields, NF(plm__lmleg_fields), rows, n);
     free(rows);
     return st;
 }
@@ -481,7 +436,7 @@ plm_status plm_store_rec_write_qc(plm_store_rec *r, const plm_interval *v, size_
     qc_rec *rows = calloc(n ? n : 1, sizeof *rows);
     if (!rows) PLM_FAIL(PLM_ENOMEM, "%s: out of memory", r->store->path);
     for (size_t i = 0; i < n; i++)
-        rows[i] = (qc_rec){(double)v[i].onset / fs_hz, (double)v[i].end / fs_hz, kinds[v[i].kind <= 3 ? v[i].kind : 0], v[i].leg};
+        rows[i] = (qc_rec){plm_samples_to_s(v[i].onset, fs_hz), plm_samples_to_s(v[i].end, fs_hz), kinds[v[i].kind <= 3 ? v[i].kind : 0], v[i].leg};
     plm_status st = table(r->store, r->group, "qc", sizeof *rows, qc_fields, NF(qc_fields), rows, n);
     free(rows);
     return st;
@@ -567,14 +522,14 @@ plm_status plm_store_commit(plm_store *s)
         st = plm__fail(PLM_EINTERNAL, "%s: commit with a recording group still open", s->path);
         goto fail;
     }
-    field nf[NIGHT_MAXF];
-    size_t nnf = night_fields(nf);
+    field nf[PLM__NIGHT_MAXF];
+    size_t nnf = plm__night_fields(nf);
     if ((st = table(s, s->file, "nights", sizeof(plm_night), nf, nnf, s->nights, s->n_nights)) ||
-        (st = table(s, s->file, "failures", sizeof(failure_rec), failure_fields, NF(failure_fields), s->failures,
+        (st = table(s, s->file, "failures", sizeof(failure_rec), plm__failure_fields, NF(plm__failure_fields), s->failures,
                     s->n_failures)) ||
-        (st = table(s, s->file, "stats", sizeof(stat_rec), stat_fields, NF(stat_fields), s->stats, s->n_stats)) ||
+        (st = table(s, s->file, "stats", sizeof(stat_rec), plm__stat_fields, NF(plm__stat_fields), s->stats, s->n_stats)) ||
         (s->n_lmms && (st = table(s, s->file, "stats_lmm", sizeof(lmm_rec), lmm_fields, NF(lmm_fields), s->lmms, s->n_lmms))) ||
-        (s->n_shard && (st = table(s, s->file, "shard", sizeof(shard_rec), shard_fields, NF(shard_fields), s->shard, s->n_shard))))
+        (s->n_shard && (st = table(s, s->file, "shard", sizeof(shard_rec), plm__shard_fields, NF(plm__shard_fields), s->shard, s->n_shard))))
         goto fail;
     H5Gclose(s->recordings);
     s->recordings = H5I_INVALID_HID;
@@ -616,268 +571,19 @@ void plm_store_destroy(plm_store *s)
     free(s);
 }
 
-/* ---------- reading back ---------- */
-
-plm_status plm_store_read_lm_leg(const char *path, const char *recording, plm_span **out, size_t *n, char *rec_out,
-                                 size_t rec_n)
-{
-    *out = NULL;
-    *n = 0;
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    plm_status st = PLM_OK;
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT), ds = H5I_INVALID_HID, sp = H5I_INVALID_HID, mt = H5I_INVALID_HID;
-    char *names[2] = {NULL, NULL}, dsname[1200];
-    lmleg_rec *rows = NULL;
-    if (f < 0) PLM_FAIL(PLM_EIO, "%s: not a readable HDF5 file", path);
-    if (!recording) {
-        hid_t g = H5Gopen2(f, "recordings", H5P_DEFAULT);
-        H5G_info_t gi;
-        if (g >= 0 && H5Gget_info(g, &gi) >= 0)
-            for (hsize_t i = 0; i < gi.nlinks && i < 2; i++) {
-                ssize_t len = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, NULL, 0, H5P_DEFAULT);
-                if (len < 0 || !(names[i] = malloc((size_t)len + 1))) break;
-                H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, names[i], (size_t)len + 1, H5P_DEFAULT);
-            }
-        if (g >= 0) H5Gclose(g);
-        if (!names[0] || names[1]) {
-            st = plm__fail(PLM_EINVAL, "%s: %s; name the recording (--recording ID)", path,
-                           names[0] ? "holds several recordings" : "holds no recording");
-            goto done;
-        }
-        recording = names[0];
-    }
-    if (rec_out) plm__strlcpy(rec_out, recording, rec_n);
-    snprintf(dsname, sizeof dsname, "/recordings/%s/lm_leg", recording);
-    ds = H5Dopen2(f, dsname, H5P_DEFAULT);
-    if (ds < 0) {
-        st = plm__fail(PLM_EFORMAT, "%s: no %s (run actiplm detect or run first)", path, dsname);
-        goto done;
-    }
-    sp = H5Dget_space(ds);
-    hsize_t dims[1] = {0};
-    H5Sget_simple_extent_dims(sp, dims, NULL);
-    rows = calloc(dims[0] ? dims[0] : 1, sizeof *rows);
-    *out = calloc(dims[0] ? dims[0] : 1, sizeof **out);
-    mt = compound(sizeof *rows, lmleg_fields, NF(lmleg_fields));
-    if (!rows || !*out || mt < 0) {
-        st = plm__fail(PLM_ENOMEM, "%s: out of memory", path);
-        goto done;
-    }
-    if (dims[0] && H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) < 0) {
-        st = plm__fail(PLM_EIO, "%s: cannot read %s", path, dsname);
-        goto done;
-    }
-    for (hsize_t i = 0; i < dims[0]; i++) (*out)[i] = (plm_span){rows[i].onset_s, rows[i].offset_s, rows[i].leg};
-    *n = (size_t)dims[0];
-done:
-    if (st) {
-        free(*out);
-        *out = NULL;
-    }
-    free(rows);
-    free(names[0]);
-    free(names[1]);
-    if (mt >= 0) H5Tclose(mt);
-    if (sp >= 0) H5Sclose(sp);
-    if (ds >= 0) H5Dclose(ds);
-    H5Fclose(f);
-    return st;
-}
-
-/* Read a whole 1-D compound table into rows of rowsize bytes (malloc'd). init, when given, fills the
- * rows first: HDF5 leaves members that the file lacks (an older layout) alone. */
-static plm_status read_table(const char *path, const char *dset, size_t rowsize, const field *f, size_t nf,
-                             void (*init)(void *rows, size_t n), void **rows, size_t *n)
-{
-    *rows = NULL;
-    *n = 0;
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (file < 0) PLM_FAIL(PLM_EIO, "%s: not a readable HDF5 file", path);
-    plm_status st = PLM_OK;
-    hid_t ds = H5Dopen2(file, dset, H5P_DEFAULT), sp = H5I_INVALID_HID, mt = H5I_INVALID_HID;
-    if (ds < 0) {
-        st = plm__fail(PLM_EFORMAT, "%s: no %s", path, dset);
-        goto done;
-    }
-    sp = H5Dget_space(ds);
-    hsize_t dims[1] = {0};
-    H5Sget_simple_extent_dims(sp, dims, NULL);
-    *rows = calloc(dims[0] ? dims[0] : 1, rowsize);
-    mt = compound(rowsize, f, nf);
-    if (!*rows || mt < 0) {
-        st = plm__fail(PLM_ENOMEM, "%s: out of memory", path);
-        goto done;
-    }
-    if (init) init(*rows, (size_t)dims[0]);
-    if (dims[0] && H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, *rows) < 0) {
-        st = plm__fail(PLM_EIO, "%s: cannot read %s", path, dset);
-        goto done;
-    }
-    *n = (size_t)dims[0];
-done:
-    if (st) {
-        free(*rows);
-        *rows = NULL;
-    }
-    if (mt >= 0) H5Tclose(mt);
-    if (sp >= 0) H5Sclose(sp);
-    if (ds >= 0) H5Dclose(ds);
-    H5Fclose(file);
-    return st;
-}
-
-/* Every field unknown, strings NULL (set to owned "" after reading when the file lacks them). */
-static void nights_unknown(void *rows, size_t n)
-{
-    plm_night *r = rows;
-    for (size_t i = 0; i < n; i++) {
-        plm_night_init(&r[i], NULL, NULL, NULL, -1);
-        for (size_t k = 0; k < plm_night_nfields; k++)
-            if (plm_night_fields[k].type == PLM_NF_STR) *(char **)((char *)&r[i] + plm_night_fields[k].offset) = NULL;
-    }
-}
-
-plm_status plm_store_read_nights(const char *path, plm_night **rows, size_t *n)
-{
-    field nf[NIGHT_MAXF];
-    size_t nnf = night_fields(nf);
-    plm_status st = read_table(path, "/nights", sizeof **rows, nf, nnf, nights_unknown, (void **)rows, n);
-    if (st == PLM_EFORMAT) return plm__fail(st, "%s: no /nights table (not an actiplm results file?)", path);
-    for (size_t i = 0; !st && i < *n; i++)
-        for (size_t k = 0; k < plm_night_nfields; k++) {
-            char **p = (char **)((char *)&(*rows)[i] + plm_night_fields[k].offset);
-            if (plm_night_fields[k].type == PLM_NF_STR && !*p && !(*p = plm__strdup(""))) {
-                plm_nights_free(*rows, *n);
-                *rows = NULL;
-                *n = 0;
-                PLM_FAIL(PLM_ENOMEM, "%s: out of memory", path);
-            }
-        }
-    return st;
-}
-
-static void stats_unknown(void *rows, size_t n)
-{
-    plm_stat_row *r = rows;
-    for (size_t i = 0; i < n; i++) r[i].hedges_g = r[i].hedges_g_ci_low = r[i].hedges_g_ci_high = NAN;
-}
-
-plm_status plm_store_read_stats(const char *path, plm_stat_row **rows, size_t *n)
-{
-    return read_table(path, "/stats", sizeof **rows, stat_fields, NF(stat_fields), stats_unknown, (void **)rows, n);
-}
-
-plm_status plm_store_read_lm(const char *path, const char *id, plm_lm_row **rows, size_t *n)
-{
-    char name[1100];
-    snprintf(name, sizeof name, "/recordings/%s/lm", id);
-    return read_table(path, name, sizeof **rows, lm_fields, NF(lm_fields), NULL, (void **)rows, n);
-}
-
-plm_status plm_store_list_recordings(const char *path, char ***ids, size_t *n)
-{
-    *ids = NULL;
-    *n = 0;
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) PLM_FAIL(PLM_EIO, "%s: not a readable HDF5 file", path);
-    hid_t g = H5Gopen2(f, "recordings", H5P_DEFAULT);
-    H5G_info_t gi;
-    plm_status st = PLM_OK;
-    if (g < 0 || H5Gget_info(g, &gi) < 0) {
-        st = plm__fail(PLM_EFORMAT, "%s: no /recordings", path);
-        goto done;
-    }
-    *ids = calloc(gi.nlinks ? gi.nlinks : 1, sizeof **ids);
-    if (!*ids) {
-        st = plm__fail(PLM_ENOMEM, "%s: out of memory", path);
-        goto done;
-    }
-    for (hsize_t i = 0; i < gi.nlinks; i++) { /* creation order: the manifest's order */
-        ssize_t len = H5Lget_name_by_idx(g, ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, i, NULL, 0, H5P_DEFAULT);
-        if (len < 0 || !((*ids)[i] = malloc((size_t)len + 1))) {
-            st = plm__fail(PLM_EIO, "%s: cannot list /recordings", path);
-            goto done;
-        }
-        H5Lget_name_by_idx(g, ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, i, (*ids)[i], (size_t)len + 1, H5P_DEFAULT);
-        (*n)++;
-    }
-done:
-    if (st && *ids) {
-        for (size_t i = 0; i < *n; i++) free((*ids)[i]);
-        free(*ids);
-        *ids = NULL;
-        *n = 0;
-    }
-    if (g >= 0) H5Gclose(g);
-    H5Fclose(f);
-    return st;
-}
-
 plm_status plm_store_import_recording(plm_store *s, const char *src_path, const char *id)
 {
     if (!id || !*id || strchr(id, '/')) PLM_FAIL(PLM_EINVAL, "recording id '%s' is not a valid group name", id ? id : "");
     if (H5Lexists(s->recordings, id, H5P_DEFAULT) > 0)
         PLM_FAIL(PLM_EINVAL, "%s: recording '%s' is already in the results", s->path, id);
-    hid_t src = H5Fopen(src_path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (src < 0) PLM_FAIL(PLM_EIO, "%s: not a readable HDF5 file", src_path);
+    hid_t src = plm__h5_open_ro(src_path);
+    if (src < 0) return PLM_EIO;
     char name[1100];
     snprintf(name, sizeof name, "/recordings/%s", id);
     herr_t rc = H5Ocopy(src, name, s->recordings, id, H5P_DEFAULT, H5P_DEFAULT);
     H5Fclose(src);
     if (rc < 0) PLM_FAIL(PLM_EIO, "%s: cannot copy recording '%s' from %s", s->path, id, src_path);
     return PLM_OK;
-}
-
-/* Read attribute name of object in the file at path as mtype into out (PLM_ENODATA if absent). */
-static plm_status read_attr(const char *path, const char *object, const char *name, hid_t mtype, void *out)
-{
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) PLM_FAIL(PLM_EIO, "%s: not a readable HDF5 file", path);
-    plm_status st = PLM_OK;
-    hid_t o = H5Oopen(f, object, H5P_DEFAULT), a = H5I_INVALID_HID;
-    if (o < 0 || H5Aexists(o, name) <= 0) st = plm__fail(PLM_ENODATA, "%s: %s has no attribute %s", path, object, name);
-    else if ((a = H5Aopen(o, name, H5P_DEFAULT)) < 0 || H5Aread(a, mtype, out) < 0)
-        st = plm__fail(PLM_EIO, "%s: cannot read %s of %s", path, name, object);
-    if (a >= 0) H5Aclose(a);
-    if (o >= 0) H5Oclose(o);
-    H5Fclose(f);
-    return st;
-}
-
-plm_status plm_store_read_attr_str(const char *path, const char *object, const char *name, char *buf, size_t n)
-{
-    buf[0] = '\0';
-    hid_t t = str_type();
-    char *v = NULL;
-    plm_status st = read_attr(path, object, name, t, &v);
-    H5Tclose(t);
-    if (!st) plm__strlcpy(buf, v ? v : "", n);
-    free(v);
-    return st;
-}
-
-plm_status plm_store_read_attr_i64(const char *path, const char *object, const char *name, int64_t *value)
-{
-    return read_attr(path, object, name, H5T_NATIVE_INT64, value);
-}
-
-plm_status plm_store_read_failures(const char *path, plm_failure **rows, size_t *n)
-{
-    return read_table(path, "/failures", sizeof **rows, failure_fields, NF(failure_fields), NULL, (void **)rows, n);
-}
-
-plm_status plm_store_read_shard_rows(const char *path, plm_shard_row **rows, size_t *n)
-{
-    plm_status st = read_table(path, "/shard", sizeof **rows, shard_fields, NF(shard_fields), NULL, (void **)rows, n);
-    if (st == PLM_EFORMAT) { /* a shard of no rows has no /shard table */
-        *n = 0;
-        *rows = calloc(1, sizeof **rows);
-        return *rows ? PLM_OK : plm__fail(PLM_ENOMEM, "%s: out of memory", path);
-    }
-    return st;
 }
 
 /* Copy one scalar attribute (string, integer or floating point) of the source root. */
@@ -897,7 +603,7 @@ static herr_t copy_attr(hid_t loc, const char *name, const H5A_info_t *info, voi
     hid_t a = H5Aopen(loc, name, H5P_DEFAULT), t = a >= 0 ? H5Aget_type(a) : H5I_INVALID_HID;
     H5T_class_t cls = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
     if (cls == H5T_STRING) {
-        hid_t mt = str_type();
+        hid_t mt = plm__h5_str_type();
         char *v = NULL;
         if (H5Tis_variable_str(t) > 0 && H5Aread(a, mt, &v) >= 0) c->st = plm_store_attr_str(c->s, NULL, name, v);
         else c->st = plm__fail(PLM_EFORMAT, "root attribute %s: not a variable-length string", name);
@@ -925,9 +631,8 @@ static herr_t copy_attr(hid_t loc, const char *name, const H5A_info_t *info, voi
 
 plm_status plm_store_copy_root_attrs(plm_store *s, const char *src_path, const char *const *skip, size_t nskip)
 {
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    hid_t f = H5Fopen(src_path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) PLM_FAIL(PLM_EIO, "%s: not a readable HDF5 file", src_path);
+    hid_t f = plm__h5_open_ro(src_path);
+    if (f < 0) return PLM_EIO;
     copy_ctx c = {s, skip, nskip, PLM_OK};
     hsize_t idx = 0;
     herr_t rc = H5Aiterate_by_name(f, "/", H5_INDEX_NAME, H5_ITER_INC, &idx, copy_attr, &c, H5P_DEFAULT);

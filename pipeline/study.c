@@ -111,17 +111,13 @@ plm_status plm_table_read_csv(const char *path, plm_table *t)
             st = plm__fail(PLM_EFORMAT, "%s:%zu: %zu fields, the header has %zu", path, line, nf, ncol);
             goto fail;
         }
-        if (t->nrows == cap) {
-            cap = cap ? 2 * cap : 64;
-            void *a = realloc(t->subject, cap * sizeof *t->subject), *b = realloc(t->condition, cap * sizeof *t->condition),
-                 *n = realloc(t->night, cap * sizeof *t->night), *v = realloc(t->values, plm__mul(cap, (t->ncols ? t->ncols : 1) * sizeof(double))),
-                 *l = realloc(t->line, cap * sizeof *t->line);
-            if (a) t->subject = a;
-            if (b) t->condition = b;
-            if (n) t->night = n;
-            if (v) t->values = v;
-            if (l) t->line = l;
-            if (!a || !b || !n || !v || !l) {
+        if (t->nrows == cap) { /* five arrays of one capacity */
+            size_t need = t->nrows + 1, c1 = cap, c2 = cap, c3 = cap, c4 = cap;
+            if (!plm__grow((void **)&t->subject, &c1, need, sizeof *t->subject, 64) ||
+                !plm__grow((void **)&t->condition, &c2, need, sizeof *t->condition, 64) ||
+                !plm__grow((void **)&t->night, &c3, need, sizeof *t->night, 64) ||
+                !plm__grow((void **)&t->line, &c4, need, sizeof *t->line, 64) ||
+                !plm__grow((void **)&t->values, &cap, need, (t->ncols ? t->ncols : 1) * sizeof *t->values, 64)) {
                 st = plm__fail(PLM_ENOMEM, "out of memory");
                 goto fail;
             }

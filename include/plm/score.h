@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "status.h"
+#include "types.h"
 
 typedef enum { PLM_RULES_WASM2016 = 0, PLM_RULES_AASM2007, PLM_RULES_LEGACY1998 } plm_ruleset;
 typedef enum { PLM_SHORT_IMI_BREAK = 0, PLM_SHORT_IMI_STARTS, PLM_SHORT_IMI_SKIP } plm_short_imi;
@@ -60,7 +61,6 @@ const char *plm_ruleset_name(plm_ruleset rules);
 /* "wasm2016", "aasm2007", "legacy1998" -> rule set; PLM_EINVAL otherwise. */
 plm_status plm_ruleset_parse(const char *name, plm_ruleset *out);
 
-static inline int64_t plm_us(double seconds) { return (int64_t)(seconds * 1e6 + (seconds >= 0 ? 0.5 : -0.5)); }
 
 typedef struct {
     int64_t onset_us, offset_us;

@@ -44,7 +44,13 @@ typedef struct {
     double fs_hz;
 } plm_lm_list;
 
-/* Sample index -> seconds from the first sample. */
+/* The time bases. Inside a recording time is an integer: a sample index (detection), whole
+ * microseconds (scoring, from plm_us) or 100-ns ticks (EDF+ annotations); seconds appear only at
+ * the edges (files, tables, messages), converted here and nowhere else. */
 static inline double plm_samples_to_s(int64_t i, double fs_hz) { return (double)i / fs_hz; }
+static inline double plm_us_to_s(int64_t us) { return (double)us * 1e-6; }
+static inline double plm_100ns_to_s(int64_t t) { return (double)t * 1e-7; }
+/* Seconds -> whole microseconds, rounded to nearest. */
+static inline int64_t plm_us(double seconds) { return (int64_t)(seconds * 1e6 + (seconds >= 0 ? 0.5 : -0.5)); }
 
 #endif
