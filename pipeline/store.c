@@ -120,13 +120,15 @@ static hid_t open_loc(plm_store *s, const char *group)
     return H5Oopen(s->file, group, H5P_DEFAULT);
 }
 
-static plm_status write_attr(plm_store *s, const char *group, const char *name, hid_t type, const void *val)
+/* A scalar attribute (n 0) or a 1-D array of n values. */
+static plm_status write_attr(plm_store *s, const char *group, const char *name, hid_t type, const void *val, size_t n)
 {
     plm_status st = PLM_OK;
     hid_t loc = open_loc(s, group), space = H5I_INVALID_HID, attr = H5I_INVALID_HID;
     HCHECK(loc, "attribute location");
     if (H5Aexists(loc, name) > 0) H5Adelete(loc, name);
-    space = H5Screate(H5S_SCALAR);
+    hsize_t dims[1] = {n};
+    space = n ? H5Screate_simple(1, dims, NULL) : H5Screate(H5S_SCALAR);
     HCHECK(space, "dataspace");
     attr = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
     HCHECK(attr, name);
@@ -142,38 +144,24 @@ plm_status plm_store_attr_str(plm_store *s, const char *group, const char *name,
 {
     hid_t t = plm__h5_str_type();
     const char *v = value ? value : "";
-    plm_status st = write_attr(s, group, name, t, &v);
+    plm_status st = write_attr(s, group, name, t, &v, 0);
     H5Tclose(t);
     return st;
 }
 
 plm_status plm_store_attr_f64(plm_store *s, const char *group, const char *name, double value)
 {
-    return write_attr(s, group, name, H5T_NATIVE_DOUBLE, &value);
+    return write_attr(s, group, name, H5T_NATIVE_DOUBLE, &value, 0);
 }
 
 plm_status plm_store_attr_i64(plm_store *s, const char *group, const char *name, int64_t value)
 {
-    return write_attr(s, group, name, H5T_NATIVE_INT64, &value);
+    return write_attr(s, group, name, H5T_NATIVE_INT64, &value, 0);
 }
 
 plm_status plm_store_attr_f64v(plm_store *s, const char *group, const char *name, const double *v, size_t n)
 {
-    plm_status st = PLM_OK;
-    hsize_t dims[1] = {n};
-    hid_t loc = open_loc(s, group), space = H5I_INVALID_HID, attr = H5I_INVALID_HID;
-    HCHECK(loc, "attribute location");
-    if (H5Aexists(loc, name) > 0) H5Adelete(loc, name);
-    space = H5Screate_simple(1, dims, NULL);
-    HCHECK(space, "dataspace");
-    attr = H5Acreate2(loc, name, H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT);
-    HCHECK(attr, name);
-    HCHECK(H5Awrite(attr, H5T_NATIVE_DOUBLE, v), name);
-fail:
-    if (attr >= 0) H5Aclose(attr);
-    if (space >= 0) H5Sclose(space);
-    if (loc >= 0) H5Oclose(loc);
-    return st;
+    return write_attr(s, group, name, H5T_NATIVE_DOUBLE, v, n);
 }
 
 #define DUP_OR_FAIL(dst, src)                                                  \

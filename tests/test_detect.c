@@ -117,10 +117,11 @@ static void block_size_does_not_change_results(void **state)
     }
     assert_int_equal(a.nqc, b.nqc);
     assert_int_equal(a.nqc, c.nqc);
+    assert_true(a.nqc > 0); /* the NaN sample makes a dropout interval */
     for (size_t i = 0; i < a.nqc; i++) { /* field by field: the struct has padding */
-        assert_int_equal(a.qc[i].onset, c.qc[i].onset);
-        assert_int_equal(a.qc[i].end, c.qc[i].end);
-        assert_int_equal(a.qc[i].kind, c.qc[i].kind);
+        const plm_interval *x = &a.qc[i], *y = &b.qc[i], *z = &c.qc[i];
+        assert_true(x->onset == y->onset && x->end == y->end && x->kind == y->kind && x->leg == y->leg);
+        assert_true(x->onset == z->onset && x->end == z->end && x->kind == z->kind && x->leg == z->leg);
     }
     plm_detect_result_clear(&a);
     plm_detect_result_clear(&b);

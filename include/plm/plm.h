@@ -34,9 +34,9 @@
 #include "timeutil.h"
 #include "types.h"
 
-#define PLM_VERSION_STRING "0.3.0"
+#define PLM_VERSION_STRING "0.4.0"
 
-/* Library version, "0.3.0". */
+/* Library version, "0.4.0". */
 const char *plm_version(void);
 
 #endif
