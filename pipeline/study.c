@@ -228,10 +228,7 @@ plm_status plm_study_conditions(const char *const *cond, const size_t *line, siz
                                 const plm_study_cfg *cfg, char *found, size_t nfound)
 {
     char list[1024] = "";
-    size_t nc = 0, nt = 0;
     for (size_t i = 0; i < n; i++) {
-        nc += !strcmp(cond[i], cfg->control);
-        nt += !strcmp(cond[i], cfg->treatment);
         int seen = 0;
         for (size_t j = 0; j < i && !seen; j++) seen = !strcmp(cond[j], cond[i]);
         if (seen) continue;
