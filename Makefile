@@ -67,7 +67,7 @@ $(SAMPLE)/manifest.csv: $(BUILD)/actiplm pipeline/simulate.c
 run: deps
 	@$(MAKE) --no-print-directory all $(SAMPLE)/manifest.csv
 	@mkdir -p results
-	$(BUILD)/actiplm run $(SAMPLE) -o results/results.h5
+	$(BUILD)/actiplm run $(SAMPLE) -o results/results.h5 --force
 
 test check:
 	@scripts/deps.sh test
