@@ -1,8 +1,10 @@
 /* plm/read.h -- streaming reader of leg-accelerometer recordings.
  *
- * Formats: everything libsndfile opens (WAV, W64, RF64, FLAC, AIFF, CAF, ...)
- * and EDF, EDF+ and BDF(+) through EDFlib. Samples come out in blocks as
- * planar doubles in g: x[c * cap + i] is channel c, frame i.
+ * Formats, chosen by content (never by extension): Axivity CWA (AX3, AX6),
+ * GENEActiv .bin, ActiGraph .gt3x, EDF, EDF+ and BDF(+) through EDFlib, and
+ * everything libsndfile opens (WAV, W64, RF64, FLAC, AIFF, CAF, ...). Samples
+ * come out in blocks as planar doubles in g: x[c * cap + i] is channel c,
+ * frame i.
  *
  * Units: floating-point sound files hold g. Integer sound files hold
  * fractions of a full scale: g = sample / 2^(bits-1) * full_scale_g, the full
@@ -45,7 +47,13 @@ typedef struct {
 
 plm_read_cfg plm_read_cfg_default(void);
 
-typedef enum { PLM_FORMAT_SNDFILE = 1, PLM_FORMAT_EDF = 2 } plm_format_family;
+typedef enum {
+    PLM_FORMAT_SNDFILE = 1,
+    PLM_FORMAT_EDF = 2,
+    PLM_FORMAT_CWA = 3,       /* Axivity AX3/AX6 .cwa */
+    PLM_FORMAT_GENEACTIV = 4, /* GENEActiv .bin */
+    PLM_FORMAT_GT3X = 5       /* ActiGraph .gt3x (zip) */
+} plm_format_family;
 
 typedef struct {
     plm_format_family family;
@@ -70,7 +78,22 @@ typedef struct {
     char start_source[16];    /* "bext", "axivity", "edf" */
     int truncated;
     char warnings[512];       /* "; "-separated, "" if none */
+    /* devices' own formats (CWA, GENEActiv, GT3X); "" or equal to fs_hz for the others */
+    char device[48];          /* e.g. "Axivity AX3", "GENEActiv", "ActiGraph GT3X+" */
+    char serial[48];          /* device id or serial number */
+    double fs_nominal_hz;     /* the rate the device was set to; fs_hz is the rate observed from the
+                                 file's own sample times (they differ by the device clock's error) */
+    int zone_known;           /* 1: local times were read in a zone the file or the caller gave;
+                                 0: device-local clock read in the machine's zone */
+    int64_t gap_frames;       /* frames delivered as NaN for missing or corrupt data */
 } plm_reader_info;
+
+/* A stretch the device did not record, or whose data failed its checksum: delivered as NaN
+ * frames so that frame i stays at about start + i / fs_hz. */
+typedef struct {
+    double onset_s, duration_s;  /* from info.start */
+    const char *reason;          /* e.g. "corrupt block (checksum)", "missing blocks", "idle sleep mode" */
+} plm_gap;
 
 /* An EDF+ annotation: onset and duration in 100-ns ticks from the first
  * sample (EDFlib's integer clock); duration -1 when absent. */
@@ -95,6 +118,14 @@ const plm_annotation *plm_reader_annotations(const plm_reader *r, size_t *n);
 /* Read up to cap frames into x (nchan * cap doubles, planar, g). *got = 0 at
  * the end. A read error after the header is PLM_EIO. */
 plm_status plm_reader_read(plm_reader *r, double *x, int64_t cap, int64_t *got);
+
+/* The same, and each frame's time in t_s (cap doubles): seconds from info.start, from the file's
+ * own sample times where the format has them (CWA block anchors, GENEActiv page times, GT3X
+ * record times), else frame / fs_hz. NaN frames of a gap get their expected times. */
+plm_status plm_reader_read_t(plm_reader *r, double *x, double *t_s, int64_t cap, int64_t *got);
+
+/* Gaps found (CWA: all of them, known at open; others: those read so far). Owned by the reader. */
+const plm_gap *plm_reader_gaps(const plm_reader *r, size_t *n);
 
 void plm_reader_destroy(plm_reader *r);
 
