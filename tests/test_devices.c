@@ -117,6 +117,36 @@ static void ax6_sample(void **state)
     against_truth("axivity/ax6_sample.cwa", 37); /* a block size that splits the device's blocks */
 }
 
+static void geneactiv_sample(void **state)
+{
+    (void)state;
+    against_truth("geneactiv/gnactv_sample.bin", 128);
+}
+
+/* A GENEActiv file cut at 64 KiB whose header promises 222,048 pages at "85.7 Hz": the 16 whole
+ * pages are read, the cut one is not, and the header's page count is reported, not believed. */
+static void geneactiv_cut_file(void **state)
+{
+    (void)state;
+    const char *p = tl_shared("geneactiv/GENEActiv_testfile.bin");
+    if (!p) skip();
+    double *x, *t;
+    plm_reader_info info;
+    size_t n = read_all(p, NULL, 1000, &x, &t, &info);
+    assert_int_equal(n, 16 * 300);
+    assert_true(info.truncated);
+    assert_contains(info.warnings, "the header says 222048 pages, the file holds 16");
+    assert_near(info.fs_nominal_hz, 85.7, 1e-12);
+    assert_true(info.zone_known); /* "Time Zone:GMT +01:00" in the header */
+    assert_int_equal(info.start.offset_s, 3600);
+    /* page k starts 3.5 s after page k-1 (its "Page Time"), samples 1/85.7 s apart inside */
+    assert_near(t[300] - t[0], 3.5, 1e-6);
+    assert_near(t[1] - t[0], 1 / 85.7, 1e-6); /* unix seconds in a double: 0.2 us resolution */
+    for (size_t i = 0; i < 3 * n; i++) assert_true(fabs(x[i]) < 8);
+    free(x);
+    free(t);
+}
+
 /* The file with data blocks 0, 13, 14, 142, 143 and 144 corrupted on purpose: those are reported as
  * gaps with their times and delivered as NaN, every other sample equals the clean file's. */
 static void cwa_corrupt_blocks_are_gaps(void **state)
@@ -209,6 +239,8 @@ int main(void)
         cmocka_unit_test(ax6_sample),
         cmocka_unit_test(cwa_corrupt_blocks_are_gaps),
         cmocka_unit_test(cwa_clock_has_no_zone),
+        cmocka_unit_test(geneactiv_sample),
+        cmocka_unit_test(geneactiv_cut_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
