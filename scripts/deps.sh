@@ -10,7 +10,7 @@ EXTRA=""
 OPTIONAL=""
 [ "${1:-}" = test ] && OPTIONAL="slurmctld slurmd slurm-client munge"
 PKGS="$EXTRA gcc make pkg-config libsndfile1-dev libfftw3-dev libgsl-dev libhdf5-dev libedf-dev nettle-dev
-libcmocka-dev libxlsxwriter-dev hdf5-tools python3 python3-h5py python3-numpy python3-openpyxl tzdata"
+libcmocka-dev libxlsxwriter-dev libzip-dev hdf5-tools python3 python3-h5py python3-numpy python3-openpyxl tzdata"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

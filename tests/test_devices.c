@@ -147,6 +147,81 @@ static void geneactiv_cut_file(void **state)
     free(t);
 }
 
+/* The older GT3X layout (activity.bin) against the vendor's CSV export, which rounds to 3 decimals. */
+static void gt3x_older_layout_against_actilife(void **state)
+{
+    (void)state;
+    const char *p = tl_shared("actigraph/neo.gt3x");
+    if (!p) skip();
+    char gt[512];
+    snprintf(gt, sizeof gt, "%s", p);
+    const char *c = tl_shared("actigraph/neo.csv");
+    assert_non_null(c);
+    FILE *f = fopen(c, "r");
+    assert_non_null(f);
+    char line[256];
+    for (int i = 0; i < 11; i++) assert_non_null(fgets(line, sizeof line, f)); /* 10 header lines, the column names */
+    double *x, *t;
+    plm_reader_info info;
+    size_t n = read_all(gt, NULL, 999, &x, &t, &info), rows = 0;
+    double worst = 0, v[3];
+    while (fgets(line, sizeof line, f) && sscanf(line, "%lf,%lf,%lf", &v[0], &v[1], &v[2]) == 3) {
+        assert_true(rows < n);
+        for (int a = 0; a < 3; a++) worst = fmax(worst, fabs(x[3 * rows + (size_t)a] - v[a]));
+        rows++;
+    }
+    fclose(f);
+    print_message("neo.gt3x: %zu samples, %zu CSV rows, worst |error| %.4f g\n", n, rows, worst);
+    assert_int_equal(n, 18004); /* 81,018 bytes of 36-bit samples */
+    assert_int_equal(rows, n);
+    assert_true(worst <= 0.0005 + 1e-12);
+    assert_string_equal(info.serial, "NEO1C04110003");
+    assert_int_equal(info.start.offset_s, -6 * 3600); /* TimeZone: -06:00:00 */
+    assert_true(info.zone_known);
+    free(x);
+    free(t);
+}
+
+/* The current layout with idle sleep mode: seconds without an activity record are NaN frames and
+ * gaps; the 73 one-second records are read, checksums hold. */
+static void gt3x_idle_sleep_is_a_gap(void **state)
+{
+    (void)state;
+    const char *p = tl_shared("actigraph/ISM_Enabled.gt3x");
+    if (!p) skip();
+    char path[512];
+    snprintf(path, sizeof path, "%s", p);
+    double *x, *t;
+    plm_reader_info info;
+    size_t n = read_all(path, "UTC", 700, &x, &t, &info), nan = 0;
+    assert_int_equal(n, 300 * 30); /* Start Date to Last Sample Time at 30 Hz */
+    for (size_t i = 0; i < n; i++) nan += isnan(x[3 * i]);
+    assert_int_equal(nan, (300 - 73) * 30);
+    assert_int_equal(info.gap_frames, 0); /* info was copied at open: gaps are found while reading */
+    plm_read_cfg cfg = plm_read_cfg_default();
+    plm_reader *r = NULL;
+    assert_int_equal(plm_reader_open(path, &cfg, &r), PLM_OK);
+    double *b = malloc(3 * 9000 * sizeof *b);
+    int64_t got;
+    assert_int_equal(plm_reader_read(r, b, 9000, &got), PLM_OK);
+    assert_int_equal(got, 9000);
+    size_t ng;
+    const plm_gap *g = plm_reader_gaps(r, &ng);
+    double total = 0;
+    int idle = 0;
+    for (size_t k = 0; k < ng; k++) total += g[k].duration_s, idle += !strcmp(g[k].reason, "idle sleep mode");
+    assert_near(total, 300 - 73, 1e-9);
+    assert_true(idle >= 1);
+    assert_near(g[0].onset_s, 24, 1.0); /* the first idle event is 24 s after the start */
+    assert_int_equal(plm_reader_get_info(r)->gap_frames, (300 - 73) * 30);
+    assert_null(strstr(plm_reader_get_info(r)->warnings, "checksum"));
+    print_message("ISM_Enabled.gt3x: %zu gaps, %.0f s in all, %d after idle-sleep events\n", ng, total, idle);
+    free(b);
+    plm_reader_destroy(r);
+    free(x);
+    free(t);
+}
+
 /* The file with data blocks 0, 13, 14, 142, 143 and 144 corrupted on purpose: those are reported as
  * gaps with their times and delivered as NaN, every other sample equals the clean file's. */
 static void cwa_corrupt_blocks_are_gaps(void **state)
@@ -241,6 +316,8 @@ int main(void)
         cmocka_unit_test(cwa_clock_has_no_zone),
         cmocka_unit_test(geneactiv_sample),
         cmocka_unit_test(geneactiv_cut_file),
+        cmocka_unit_test(gt3x_older_layout_against_actilife),
+        cmocka_unit_test(gt3x_idle_sleep_is_a_gap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
