@@ -125,6 +125,12 @@ static plm_status write_attrs(plm_store *store, const char *grp, const plm_manif
     N("lights_on_s", res->lights_on_s);
     I("nonfinite_samples", res->nonfinite_samples);
     S("annotations_path", row->annotations ? row->annotations : "");
+    S("device", info->device);
+    S("serial", info->serial);
+    N("fs_nominal_hz", info->fs_nominal_hz);
+    I("zone_known", info->zone_known);
+    I("gap_count", (int64_t)res->gap_count);
+    N("gap_s", res->gap_s);
     S("warnings", res->warnings);
 #undef S
 #undef N
@@ -371,7 +377,12 @@ static plm_status check_signal(recording *r)
 {
     const plm_manifest_row *row = r->row;
     plm_process_result *res = r->res;
-    r->info = plm_reader_get_info(r->rd); /* truncation may be found while reading */
+    r->info = plm_reader_get_info(r->rd); /* truncation and gaps may be found while reading */
+    const plm_gap *g = plm_reader_gaps(r->rd, &res->gap_count);
+    for (size_t k = 0; k < res->gap_count; k++) res->gap_s += g[k].duration_s;
+    if (res->gap_count)
+        warn(res, "%zu gap%s, %.1f s in all (%s%s): read as missing samples", res->gap_count, res->gap_count == 1 ? "" : "s",
+             res->gap_s, g[0].reason, res->gap_count > 1 ? ", ..." : "");
     if (r->info->truncated && !r->info->warnings[0])
         warn(res, "truncated: the file ended after %lld of %lld frames, read as far as it goes", (long long)res->frames,
              (long long)r->info->frames_header);

@@ -271,8 +271,6 @@ static plm_status open_cwa(plm_reader *r)
     if (!info->zone_known)
         plm__read_warn(info, "the device clock has no time zone: times are device-local, read in the machine's "
                              "zone (set the manifest column timezone)");
-    for (size_t g = 0; g < r->n_gaps; g++)
-        plm__read_warn(info, "gap at %.2f s for %.2f s: %s", r->gaps[g].onset_s, r->gaps[g].duration_s, r->gaps[g].reason);
     c->next_file = c->first;
     return PLM_OK;
 }

@@ -270,7 +270,6 @@ static void cwa_corrupt_blocks_are_gaps(void **state)
         assert_near(g[k].duration_s, want[k][1] / fs, 1e-9);
         assert_string_equal(g[k].reason, "corrupt block (checksum)");
     }
-    assert_contains(plm_reader_get_info(r)->warnings, "gap at 15.78 s for 2.43 s: corrupt block (checksum)");
     plm_reader_destroy(r);
     print_message("corrupt CWA: %zu samples equal the clean file's, %zu NaN in 3 gaps\n", equal, nan_frames);
     free(xa);

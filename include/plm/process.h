@@ -55,6 +55,8 @@ typedef struct {
     size_t lm_count[2];       /* detected per-leg movements, left and right */
     plm_calibration calib[2];
     double excluded_s[4];     /* by PLM_QC_* kind */
+    size_t gap_count;         /* stretches the file lacks (device formats: missing or corrupt data) */
+    double gap_s;             /* their total length */
     plm_night row;            /* the /nights row written (strings point into the manifest row) */
     const char *lights_source, *sleep_source; /* literals, as in plm_night_result */
 } plm_process_result;

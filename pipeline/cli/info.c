@@ -11,7 +11,10 @@ static void help(void)
 {
     printf("Usage: actiplm info [options] FILE\n\n"
            "Print a recording's format, channel map, sample rate, frames and duration,\n"
-           "start time, full scale and any warning (e.g. a truncated file).\n\n"
+           "start time, full scale and any warning (e.g. a truncated file). For the\n"
+           "devices' own files (Axivity CWA, GENEActiv .bin, ActiGraph .gt3x) also the\n"
+           "device and serial, the rate observed from the file's sample times beside the\n"
+           "nominal one, the time zone status and every gap (missing or corrupt data).\n\n"
            "Options:\n"
            "  --full-scale-g G   full scale of integer samples in g (as the manifest column)\n"
            "  --channels MAP     channel map, e.g. L=1,2,3;R=4,5,6 or R=1,2,3\n"
@@ -63,7 +66,12 @@ int cmd_info(int argc, char **argv)
     printf("format:       %s\n", in->format);
     printf("channels:     %d in file; using %d: %s (%s)\n", in->file_channels, in->nchan, in->channel_map, in->labels);
     if (in->dropped[0]) printf("dropped:      %s\n", in->dropped);
-    printf("sample rate:  %g Hz\n", in->fs_hz);
+    if (in->device[0]) printf("device:       %s%s%s\n", in->device, in->serial[0] ? ", serial " : "", in->serial);
+    if (in->fs_nominal_hz > 0 && fabs(in->fs_hz - in->fs_nominal_hz) > 1e-9 * in->fs_hz)
+        printf("sample rate:  %.4f Hz observed from the file's sample times (nominal %g Hz, %+.2f %%)\n", in->fs_hz,
+               in->fs_nominal_hz, 100 * (in->fs_hz / in->fs_nominal_hz - 1));
+    else
+        printf("sample rate:  %g Hz\n", in->fs_hz);
     if (in->frames_header != in->frames)
         printf("frames:       %lld (header promises %lld)\n", (long long)in->frames, (long long)in->frames_header);
     else
@@ -76,6 +84,11 @@ int cmd_info(int argc, char **argv)
         plm_time_format_utc(&in->start, utc, sizeof utc);
         /* "2018-03-18 17:24:47.536+01:00" -> "2018-03-18 17:24:47.536 +01:00" */
         printf("start:        %.23s %s (%s; from %s)\n", local, local + 23, utc, in->start_source);
+        if (in->family >= PLM_FORMAT_CWA && !in->zone_known)
+            printf("time zone:    none in the file: device-local clock, read in this machine's zone (--timezone)\n");
+        else if (in->family >= PLM_FORMAT_CWA)
+            printf("time zone:    UTC%+03d:%02d%s\n", in->start.offset_s / 3600, abs(in->start.offset_s) / 60 % 60,
+                   cfg.timezone ? " (--timezone)" : " (from the file)");
     } else {
         printf("start:        unknown (set the manifest column start)\n");
     }
@@ -99,6 +112,23 @@ int cmd_info(int argc, char **argv)
             printf("\n");
         }
         free(x);
+    }
+    /* the devices' own formats: read to the end, so that every gap is known */
+    if (!rc && in->family >= PLM_FORMAT_CWA) {
+        int64_t cap = 65536, got = 0;
+        double *x = malloc(sizeof(double) * (size_t)cap * (size_t)in->nchan);
+        while (x && plm_reader_read(r, x, cap, &got) == PLM_OK && got) {}
+        free(x);
+        in = plm_reader_get_info(r);
+        size_t ng;
+        const plm_gap *g = plm_reader_gaps(r, &ng);
+        double total = 0;
+        for (size_t k = 0; k < ng; k++) total += g[k].duration_s;
+        printf("gaps:         %zu%s", ng, ng ? "" : " (no missing or corrupt data)\n");
+        if (ng) printf(", %.2f s in all (delivered as missing samples)\n", total);
+        for (size_t k = 0; k < ng && k < 20; k++)
+            printf("  at %10.2f s for %8.2f s: %s\n", g[k].onset_s, g[k].duration_s, g[k].reason);
+        if (ng > 20) printf("  ... and %zu more\n", ng - 20);
     }
     if (in->warnings[0]) cli_error("%s: warning: %s", path, in->warnings); /* once, on stderr */
     plm_reader_destroy(r);
