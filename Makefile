@@ -57,7 +57,7 @@ $(BUILD)/tests/%: tests/gen/%.c $(BUILD)/libplm.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libplm.a $(PKG_LIBS)
 
 # fuzz targets linked with a plain driver: `make test` replays tests/fuzz/corpus/<target>/
-$(BUILD)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/driver.c tests/fuzz/fuzz_common.h $(BUILD)/libplm.a
+$(BUILD)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/driver.c tests/fuzz/fuzz_common.h tests/fuzz/fuzz_device.h $(BUILD)/libplm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/fuzz -o $@ $< tests/fuzz/driver.c $(BUILD)/libplm.a $(PKG_LIBS)
 

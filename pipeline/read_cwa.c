@@ -162,7 +162,7 @@ static plm_status open_cwa(plm_reader *r)
     snprintf(info->serial, sizeof info->serial, "%u", id);
     /* the scan: the first and last readable blocks, and the gaps between */
     block k, first = {0}, last = {0}, prev = {0};
-    int64_t bad_run = 0, prev_file = -1;
+    int64_t bad_run = 0, prev_file = -1, old_format = 0;
     c->first = c->last = -1;
     unsigned char *raw = c->raw;
     if (fseeko(c->f, HDR, SEEK_SET) != 0) PLM_FAIL(PLM_EIO, "%s: cannot seek", r->path);
@@ -177,6 +177,7 @@ static plm_status open_cwa(plm_reader *r)
         }
         if (!k.ok) {
             bad_run++;
+            old_format += raw[0] == 'A' && raw[1] == 'X' && !(raw[24] & 0x0F);
             continue;
         }
         if (c->first < 0) {
@@ -200,9 +201,14 @@ static plm_status open_cwa(plm_reader *r)
         last = k;
         c->last = i;
     }
+    if (!c->nblocks)
+        PLM_FAIL(PLM_EFORMAT, "%s: a CWA header and no whole data block (%lld bytes after it)", r->path,
+                 (long long)(size - HDR));
+    if (c->first < 0 && old_format == c->nblocks)
+        PLM_FAIL(PLM_EFORMAT, "%s: the old CWA format (rate code 0, no checksums) is not supported", r->path);
     if (c->first < 0)
-        PLM_FAIL(PLM_EFORMAT, "%s: no readable CWA data block (%lld blocks, every one fails its checksum)", r->path,
-                 (long long)c->nblocks);
+        PLM_FAIL(PLM_EFORMAT, "%s: no readable CWA data block (%lld blocks, every one fails its checksum or format checks)",
+                 r->path, (long long)c->nblocks);
     if (c->lead) { /* unreadable blocks before the first readable one: NaN frames at the start */
         plm_status st = plm__read_add_gap(r, 0, (double)(c->lead * c->spb), "corrupt block (checksum)");
         if (st) return st;

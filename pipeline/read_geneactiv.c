@@ -170,7 +170,7 @@ static plm_status open_geneactiv(plm_reader *r)
         else if ((v = value_of(g->line, "Time Zone"))) {
             int hh = 0, mm = 0;
             char sign = '+';
-            if (sscanf(v, "GMT %c%d:%d", &sign, &hh, &mm) >= 2 && (sign == '+' || sign == '-') && hh <= 14 && mm < 60) {
+            if (sscanf(v, "GMT %c%d:%d", &sign, &hh, &mm) >= 2 && (sign == '+' || sign == '-') && hh >= 0 && hh <= 14 && mm >= 0 && mm < 60) {
                 tz_ok = 1;
                 tz_min = (sign == '-' ? -1 : 1) * (hh * 60 + mm);
             }

@@ -168,7 +168,7 @@ static plm_status open_gt3x(plm_reader *r)
         else if (!strcmp(line, "TimeZone")) {
             int hh = 0, mm = 0, ss = 0;
             char sign = v[0] == '-' ? '-' : '+';
-            if (sscanf(v + (v[0] == '-' || v[0] == '+'), "%d:%d:%d", &hh, &mm, &ss) >= 2 && hh <= 14) {
+            if (sscanf(v + (v[0] == '-' || v[0] == '+'), "%d:%d:%d", &hh, &mm, &ss) >= 2 && hh >= 0 && hh <= 14 && mm >= 0 && mm < 60 && ss >= 0 && ss < 60) {
                 tz_ok = 1;
                 tz_s = (sign == '-' ? -1 : 1) * (hh * 3600 + mm * 60 + ss);
             }

@@ -140,7 +140,10 @@ static plm_status open_sndfile(plm_reader *r)
     ((sf_state *)r->state)->sf = sf_open(r->path, SFM_READ, &si);
     if (!((sf_state *)r->state)->sf) {
         const char *why = sf_strerror(NULL);
-        PLM_FAIL(PLM_EFORMAT, "%s: not a readable recording: %s", r->path, why);
+        PLM_FAIL(PLM_EFORMAT,
+                 "%s: not a readable recording: %s (supported: WAV, FLAC and the other formats libsndfile reads, "
+                 "EDF/EDF+/BDF, Axivity CWA, GENEActiv .bin, ActiGraph .gt3x)",
+                 r->path, why);
     }
     info->family = PLM_FORMAT_SNDFILE;
     sf_format_name(si.format, info->format, sizeof info->format);

@@ -72,6 +72,93 @@ wav("short.wav", 10, 3, 200)                                    # 20 s
 wav("allnan.wav", 10, 3, 4000, kind="float", signal="nan")
 wav("gaps.wav", 10, 3, 4000, kind="float", signal="gaps")       # a 1-s NaN run and a 1-s Inf run
 
+
+
+def cwa(name, blocks, rate_code=0x4A, bad_checksum=False, tail=b""):
+    """An AX3 .cwa: the 1,024-byte header, `blocks` packed data blocks of 120 samples (1 g on z)
+    with correct checksums unless bad_checksum, then `tail` bytes."""
+    h = bytearray(b"\xff" * 1024)
+    h[0:2] = b"MD"
+    h[2:4] = struct.pack("<H", 1020)
+    h[4] = 0x17
+    h[36] = rate_code
+    data = bytes(h)
+    for b in range(blocks):
+        k = bytearray(512)
+        k[0:4] = b"AX" + struct.pack("<H", 508)
+        ts = (24 << 26) | (3 << 22) | (28 << 17) | (21 << 12) | (0 << 6) | (b * 120 // 100 % 60)
+        k[6:14] = struct.pack("<II", 1, b)
+        k[14:18] = struct.pack("<I", ts)
+        k[24] = rate_code
+        k[25] = 0x30
+        k[28:30] = struct.pack("<H", 120)
+        for i in range(120):
+            k[30 + 4 * i:34 + 4 * i] = struct.pack("<I", (256 & 0x3FF) << 20 | (1 << 30) * 0)
+        s = sum(struct.unpack("<255H", bytes(k[:510]))) & 0xFFFF
+        k[510:512] = struct.pack("<H", (-s if not bad_checksum else 1 - s) & 0xFFFF)
+        data += bytes(k)
+    with open(os.path.join(HERE, name), "wb") as f:
+        f.write(data + tail)
+
+
+def zipfile_with(name, files):
+    """A zip (deflated) holding files: {name: bytes}."""
+    import zipfile
+    with zipfile.ZipFile(os.path.join(HERE, name), "w", zipfile.ZIP_DEFLATED) as z:
+        for n, b in files.items():
+            z.writestr(n, b)
+
+
+GT3X_INFO = ("Serial Number: TAS0000000001\r\nDevice Type: Link\r\nSample Rate: 30\r\n"
+             "Start Date: 637517662200000000\r\nLast Sample Time: 637517666200000000\r\n"
+             "TimeZone: -05:00:00\r\nAcceleration Scale: 256.0\r\n")
+
+
+def geneactiv(name, pages, header_pages, hexline=None):
+    """A GENEActiv .bin: the header (gain 25000, offset 0 per axis, 50 Hz) and `pages` pages of
+    300 samples (1 g on z), the header claiming header_pages; hexline replaces every data line."""
+    lines = ["Device Identity", "Device Unique Serial Code:000001", "Device Type:GENEActiv", "",
+             "Configuration Info", "Measurement Frequency:50 Hz", "Time Zone:GMT +01:00", "", "Calibration Data",
+             "x gain:25000", "x offset:0", "y gain:25000", "y offset:0", "z gain:25000", "z offset:0", "Volts:300",
+             "Lux:800", "", "Memory Status", "Number of Pages:%d" % header_pages, ""]
+    out = "\r\n".join(lines) + "\r\n"
+    for p in range(pages):
+        out += ("Recorded Data\r\nDevice Unique Serial Code:000001\r\nSequence Number:%d\r\n"
+                "Page Time:2024-03-28 21:00:%02d:000\r\nUnassigned:\r\nTemperature:25.0\r\n"
+                "Battery voltage:4.0\r\nDevice Status:Recording\r\nMeasurement Frequency:50.0\r\n") % (p, 6 * p)
+        noise = lcg(p + 3)
+        out += (hexline if hexline is not None else
+                "".join("%03X%03X%03X000" % (int(next(noise) * 9) & 0xFFF, int(next(noise) * 9) & 0xFFF, 250)
+                        for _ in range(300))) + "\r\n"
+    with open(os.path.join(HERE, name), "w", newline="") as f:
+        f.write(out)
+
+
+cwa("cwa_cut.cwa", 0, tail=b"AX" + b"\0" * 298)                   # a header and 300 bytes: no whole block
+cwa("cwa_badsum.cwa", 4, bad_checksum=True)                        # every block fails its checksum
+cwa("cwa_rate0.cwa", 4, rate_code=0x00)                            # the old format (rate code 0)
+zipfile_with("gt3x_noinfo.gt3x", {"log.bin": b"\x1e" * 10})        # a zip without info.txt
+
+
+def gt3x_records(seconds, t0=1616169420):
+    """log.bin records: `seconds` ACTIVITY2 records of 30 samples (1 g on z, LCG noise), checksummed."""
+    noise, out = lcg(5), bytearray()
+    for s in range(seconds):
+        payload = b"".join(struct.pack("<hhh", int(next(noise) * 3), int(next(noise) * 3), 256 + int(next(noise) * 3))
+                           for _ in range(30))
+        h = bytes([0x1E, 0x1A]) + struct.pack("<IH", t0 + s, len(payload)) + payload
+        x = 0
+        for b in h:
+            x ^= b
+        out += h + bytes([~x & 0xFF])
+    return bytes(out)
+
+
+zipfile_with("gt3x_bomb.gt3x", {"info.txt": GT3X_INFO.encode(),   # log.bin: 50 MB of zeros, then 400 s
+                                "log.bin": bytes(50_000_000) + gt3x_records(400)})
+geneactiv("ga_pages.bin", 1, 1_000_000_000)                        # the header claims 10^9 pages
+geneactiv("ga_text.bin", 2, 2, hexline="this is text, not hex digits")
+
 # The study manifest: UTF-8 BOM, CRLF line ends, a blank line, quoted fields (one with a comma),
 # a path with a space and non-ASCII letters.
 rows = [
@@ -92,6 +179,13 @@ rows = [
     "S13,control,allnan.wav,allnan,",
     "S14,control,gaps.wav,gaps,",
     "S15,control,missing.wav,missing,8",
+    "S16,control,cwa_cut.cwa,cwa_cut,",
+    "S17,control,cwa_badsum.cwa,cwa_badsum,",
+    "S18,control,cwa_rate0.cwa,cwa_rate0,",
+    "S19,control,gt3x_noinfo.gt3x,gt3x_noinfo,",
+    "S20,control,gt3x_bomb.gt3x,gt3x_bomb,",
+    "S21,control,ga_pages.bin,ga_pages,",
+    "S22,control,ga_text.bin,ga_text,",
 ]
 with open(os.path.join(HERE, "manifest.csv"), "wb") as f:
     f.write(b"\xef\xbb\xbf" + "\r\n".join(rows).encode() + b"\r\n")
