@@ -9,7 +9,7 @@
  *   interpolation), starting --delay seconds after the recording's first sample.
  * --synthetic: 1 g on z, a 2-Hz 0.1-g wobble on x and LCG noise, at --rate (default 100 Hz).
  * Block timestamps are the true times of each block's first sample (device wall clock, given by
- * --start, default 2024-03-28 21:00:00), written with the fractional-second field and its offset
+ * --start, else the WAV's bext origination time, else 2024-03-28 21:00:00), written with the fractional-second field and its offset
  * shim as the firmware does. --corrupt flips bytes in the named data blocks (checksum fails).
  */
 #define _DEFAULT_SOURCE
@@ -106,7 +106,7 @@ int main(int argc, char **argv)
     }
     const char *out = argv[1], *wav = NULL, *start = "2024-03-28 21:00:00", *corrupt = "";
     double seconds = 0, rate = 0, clock_err = 0, delay = 0;
-    int leg = 0;
+    int leg = 0, start_given = 0;
     unsigned id = 12345;
     for (int i = 2; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--wav")) wav = argv[i + 1];
@@ -115,7 +115,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--rate")) rate = atof(argv[i + 1]);
         else if (!strcmp(argv[i], "--clock-error")) clock_err = atof(argv[i + 1]);
         else if (!strcmp(argv[i], "--delay")) delay = atof(argv[i + 1]);
-        else if (!strcmp(argv[i], "--start")) start = argv[i + 1];
+        else if (!strcmp(argv[i], "--start")) start = argv[i + 1], start_given = 1;
         else if (!strcmp(argv[i], "--corrupt")) corrupt = argv[i + 1];
         else if (!strcmp(argv[i], "--device-id")) id = (unsigned)atoi(argv[i + 1]);
         else {
@@ -141,6 +141,14 @@ int main(int argc, char **argv)
         int sub = si.format & SF_FORMAT_SUBMASK;
         const char *cmt = sf_get_string(w.sf, SF_STR_COMMENT);
         w.g = sub == SF_FORMAT_FLOAT || sub == SF_FORMAT_DOUBLE ? 1 : cmt && strstr(cmt, "Scale-1:") ? atof(strstr(cmt, "Scale-1:") + 8) : 8;
+        /* the device clock starts at the recording's start (BWF bext), unless --start says otherwise */
+        static char bext_start[32];
+        SF_BROADCAST_INFO bi;
+        memset(&bi, 0, sizeof bi);
+        if (!start_given && sf_command(w.sf, SFC_GET_BROADCAST_INFO, &bi, sizeof bi) == SF_TRUE && bi.origination_date[0]) {
+            snprintf(bext_start, sizeof bext_start, "%.10s %.8s", bi.origination_date, bi.origination_time);
+            start = bext_start;
+        }
     }
     if (!rate) rate = 100;
     int code = (int)lround(15 - log2(3200.0 / rate));
