@@ -231,7 +231,7 @@ static plm_status open_sndfile(plm_reader *r)
             return st;
         }
         info->has_start = 1;
-        plm__strlcpy(info->start_source, "axivity", sizeof info->start_source);
+        plm__strlcpy(info->start_source, ax.nnamed ? "axivity" : "comment", sizeof info->start_source);
     } else {
         SF_BROADCAST_INFO bi;
         memset(&bi, 0, sizeof bi);

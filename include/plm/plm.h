@@ -14,6 +14,7 @@
 #include "batch.h"
 #include "calibrate.h"
 #include "compare.h"
+#include "convert.h"
 #include "csv.h"
 #include "detect.h"
 #include "events.h"

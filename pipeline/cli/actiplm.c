@@ -14,6 +14,7 @@ static const struct {
     {"detect", cmd_detect, "detect leg movements in one recording (calibration, QC, filter, detector)"},
     {"stats", cmd_stats, "treatment vs control: t, exact Wilcoxon, Hodges-Lehmann, effect sizes, Holm"},
     {"export", cmd_export, "spreadsheet-ready CSV files or an XLSX workbook"},
+    {"convert", cmd_convert, "a recording's decoded signal as HDF5, WAV, FLAC or CSV"},
     {"merge", cmd_merge, "combine the shard files of run --shard into one results file"},
     {"slurm", cmd_slurm, "write (and submit) a Slurm job array of shards plus a merge job"},
     {"score", cmd_score, "PLM indices from leg movements scored elsewhere (events CSV)"},

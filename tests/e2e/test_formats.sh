@@ -65,3 +65,43 @@ sys.exit(0 if ok else 1)"
 check "info on the CWA: device, observed vs nominal rate, its zone, no gaps" sh -c "
     grep -q '^device:       Axivity AX3' '$T/info' && grep -q 'sample rate:  49.4500 Hz observed .* (nominal 50 Hz, -1.10 %)' '$T/info' &&
     grep -q '^time zone:    UTC+0[12]:00 (--timezone)' '$T/info' && grep -q '^gaps:         0' '$T/info'"
+
+# --- actiplm convert: the CWA night as HDF5, WAV and FLAC; the round trip --------------------------
+"$A" convert "$T/cwa.cwa" --timezone Europe/Berlin -o "$T/conv" --to h5,wav,flac,csv >"$T/out" 2>"$T/err"; rc=$?
+check "convert writes OUT.h5 (the truth files' layout: accel_g N x 3, time_unix_s, fs_hz), OUT.wav, OUT.flac, OUT.csv" /usr/bin/python3 -c "
+import csv, h5py, sys
+f = h5py.File('$T/conv.h5', 'r')
+a, t = f['accel_g'], f['time_unix_s']
+ok = $rc == 0 and a.shape[1] == 3 and a.shape[0] == t.shape[0] > 1000000 and abs(f.attrs['fs_hz'] - 49.45) < 0.01
+ok = ok and f.attrs['fs_nominal_hz'] == 50 and len(f['gaps']) == 0 and abs((t[-1] - t[0]) / (len(t) - 1) - 1 / 49.45) < 1e-6
+rows = sum(1 for _ in open('$T/conv.csv')) - 1
+sys.exit(0 if ok and rows == a.shape[0] else 1)"
+for e in wav flac; do "$A" info "$T/conv.$e" --timezone Europe/Berlin >"$T/info.$e" 2>&1; done
+"$A" info "$T/cwa.cwa" --timezone Europe/Berlin >"$T/info.cwa" 2>&1
+check "info reads the converted WAV and FLAC back with the original's start, the nominal rate and (FLAC) its full scale" sh -c "
+    s=\$(grep '^start:' '$T/info.cwa' | cut -c15-43) && [ -n \"\$s\" ] &&
+    grep -q \"^start:        \$s\" '$T/info.wav' && grep -q \"^start:        \$s\" '$T/info.flac' &&
+    grep -q '^sample rate:  50 Hz' '$T/info.wav' && grep -q '^sample rate:  50 Hz' '$T/info.flac' &&
+    grep -q '^full scale:   8 g (comment)' '$T/info.flac'"
+/usr/bin/python3 - "$T" <<'PY'
+import csv, sys
+T = sys.argv[1]
+rows = list(csv.DictReader(open(T + "/mixed.csv")))
+r = [x for x in rows if x["recording"] == "S02_magnesium_n1"][0]
+with open(T + "/conv.csv.manifest", "w", newline="") as f:
+    w = csv.DictWriter(f, fieldnames=list(r.keys()))
+    w.writeheader()
+    for ext in ("cwa", "wav", "flac"):
+        q = dict(r, path="cwa.cwa" if ext == "cwa" else "conv." + ext, recording="n_" + ext)
+        w.writerow(q)
+PY
+"$A" run "$T/conv.csv.manifest" -o "$T/conv_run.h5" -q >/dev/null 2>&1
+check "run on the converted WAV and FLAC gives the CWA's night: plm_tib_index within max(2/h, 10 %), time in bed within 0.1 h" /usr/bin/python3 -c "
+import h5py, sys
+n = {r['recording'].decode(): r for r in h5py.File('$T/conv_run.h5', 'r')['nights'][...]}
+c = n['n_cwa']
+for k in ('n_wav', 'n_flac'):
+    print(k, float(n[k]['plm_tib_index']), float(c['plm_tib_index']), float(n[k]['tib_h']), float(c['tib_h']))
+ok = len(n) == 3 and all(abs(n[k]['plm_tib_index'] - c['plm_tib_index']) <= max(2, 0.1 * c['plm_tib_index'])
+                         and abs(n[k]['tib_h'] - c['tib_h']) <= 0.1 for k in ('n_wav', 'n_flac'))
+sys.exit(0 if ok else 1)"
