@@ -5,7 +5,9 @@
 #     per-stage throughput (tests/gen/bench_stages.c), end-to-end / decode-only ratio,
 #     and `actiplm run` wall time and peak resident memory (scripts/measure.py);
 #  3. a 200-night study with -j 1 and -j 2: speed-up and identical results;
-#  4. memory against block size on the 7-day file (bounded by the block, not the duration).
+#  4. memory against block size on the 7-day file (bounded by the block, not the duration);
+#  5. the devices' own formats: a 7-day AX3 .cwa decoded by actiplm convert and by the vendor's
+#     omconvert, run on it (peak memory), and GENEActiv, GT3X and CWA decode rates.
 set -eu
 BUILD=${BUILD:-build}
 RUNS=${RUNS:-3}
@@ -41,3 +43,40 @@ echo "7 days: $(du -m "$T/week.wav" | cut -f1) MB"
 $M "  actiplm run, 7 days, block 32768 frames (default)" $A run "$T" -o "$T/week.h5" -q
 $M "  actiplm run, 7 days, block 4096 frames" $A run "$T" -o "$T/week4k.h5" -q --block-frames 4096
 $M "  actiplm run, 7 days, block 262144 frames" $A run "$T" -o "$T/week256k.h5" -q --block-frames 262144
+rm -f "$T"/week*.h5 "$T/week.wav"
+
+# 5. the devices' own formats: a synthetic 7-day 100-Hz AX3 .cwa decoded by `actiplm convert` and by
+#    the vendor's omconvert (its fastest full decode), `run` on it; GENEActiv and GT3X decode rates
+"$BUILD/tests/mkcwa" "$T/week.cwa" --synthetic 604800 --rate 100 --clock-error -0.011
+echo "7 days, AX3 .cwa (packed, clock 1.1 % slow): $(du -m "$T/week.cwa" | cut -f1) MB"
+$M "  actiplm convert --to wav (decode, resample to 100 Hz, write float WAV)" $A convert "$T/week.cwa" --timezone UTC -o "$T/ap" --to wav
+rm -f "$T/ap.wav"
+OM=$(sh ../shared/tools/omconvert/build.sh 2>/dev/null | tail -1 || true)
+if [ -n "$OM" ] && [ -x "$OM" ]; then
+    $M "  omconvert -calibrate 0 -interpolate-mode 1 -out X.wav (the vendor's)" sh -c "'$OM' '$T/week.cwa' -calibrate 0 -interpolate-mode 1 -out '$T/om.wav' >/dev/null 2>&1"
+    rm -f "$T/om.wav"
+else
+    echo "  omconvert: not built (../shared/tools/omconvert/build.sh); no comparison"
+fi
+printf 'subject,condition,path,timezone\nW,control,week.cwa,UTC\n' >"$T/cwa.csv"
+$M "  actiplm run, 7-day CWA (exits 1: one night, no comparison)" $A run "$T/cwa.csv" -o "$T/weekcwa.h5" -q || true
+rm -f "$T/week.cwa" "$T/weekcwa.h5"
+"$BUILD/tests/mkwav" "$T/day.wav" 3 100 2160000 int16
+for f in geneactiv gt3x; do
+    /usr/bin/python3 tests/gen/mkdevice.py $f "$T/day.wav" "$T/day.$f"
+    /usr/bin/python3 -c "
+import subprocess, time
+best = 1e9
+for _ in range($RUNS):
+    t = time.perf_counter(); subprocess.run(['$A', 'info', '$T/day.$f', '--timezone', 'UTC'], capture_output=True, check=True)
+    best = min(best, time.perf_counter() - t)
+print(f'  decode (actiplm info reads every sample): $f {2160000 / best / 1e6:.1f} M samples/s ({best:.2f} s for 6 h at 100 Hz)')"
+done
+/usr/bin/python3 -c "
+import subprocess, time
+best = 1e9
+for _ in range($RUNS):
+    subprocess.run(['$BUILD/tests/mkcwa', '$T/day.cwa', '--wav', '$T/day.wav'], check=True)
+    t = time.perf_counter(); subprocess.run(['$A', 'info', '$T/day.cwa', '--timezone', 'UTC'], capture_output=True, check=True)
+    best = min(best, time.perf_counter() - t)
+print(f'  decode (actiplm info reads every sample): cwa {2160000 / best / 1e6:.1f} M samples/s ({best:.2f} s for 6 h at 100 Hz)')"
