@@ -109,6 +109,71 @@ plm_status plm__read_default_layout(const int *usable, int nu, plm_reader_info *
     return PLM_OK;
 }
 
+/* ---------- helpers of the devices' backends ---------- */
+
+int64_t plm__days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400, doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+plm_status plm__read_three_axes(plm_reader *r, const char *const names[3])
+{
+    plm_reader_info *info = &r->info;
+    info->file_channels = 3;
+    plm_status st;
+    if (r->cfg.channels && *r->cfg.channels) st = plm_read_parse_channel_map(r->cfg.channels, 3, info);
+    else {
+        int usable[3] = {0, 1, 2};
+        st = plm__read_default_layout(usable, 3, info);
+    }
+    if (st) {
+        plm__error_prefix(r->path);
+        return st;
+    }
+    info->labels[0] = '\0';
+    for (int i = 0; i < info->nchan; i++) {
+        size_t len = strlen(info->labels);
+        snprintf(info->labels + len, sizeof info->labels - len, "%s%s", i ? "," : "", names[info->chan_file[i]]);
+        info->chan_scale_g[i] = 1.0; /* the backends deliver g */
+    }
+    return PLM_OK;
+}
+
+plm_status plm__read_start_local(plm_reader *r, double local_s, int file_zone, int32_t file_offset_s, const char *source)
+{
+    plm_reader_info *info = &r->info;
+    double whole = floor(local_s);
+    int32_t nsec = (int32_t)llround((local_s - whole) * 1e9);
+    if (nsec > 999999999) nsec = 999999999;
+    if (file_zone && !r->cfg.timezone) { /* the file's own offset */
+        info->start.utc_s = (int64_t)whole - file_offset_s;
+        info->start.nsec = nsec;
+        info->start.offset_s = file_offset_s;
+        info->zone_known = 1;
+    } else {
+        int64_t days = (int64_t)floor(whole / 86400), sod = (int64_t)whole - days * 86400;
+        int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097, doe = z - era * 146097;
+        int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        int64_t mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1, mo = mp < 10 ? mp + 3 : mp - 9,
+                y = yoe + era * 400 + (mo <= 2);
+        plm_status st = plm_time_from_local((int)y, (int)mo, (int)d, (int)(sod / 3600), (int)(sod / 60 % 60),
+                                            (int)(sod % 60), nsec, r->cfg.timezone, &info->start);
+        if (st) {
+            plm__error_prefix(r->path);
+            return st;
+        }
+        if (!r->cfg.timezone)
+            plm__read_warn(info, "no time zone in the file: times are device-local, read in the machine's zone (set the "
+                                 "manifest column timezone)");
+    }
+    info->has_start = 1;
+    plm__strlcpy(info->start_source, source, sizeof info->start_source);
+    return PLM_OK;
+}
+
 /* ---------- common ---------- */
 
 /* Tried in this order; the first whose sniff accepts the file's first bytes opens it. */

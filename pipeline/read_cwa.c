@@ -60,20 +60,12 @@ static uint16_t u16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8
 static uint32_t u32(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
 
 /* Days from 1970-01-01 of a proleptic Gregorian date. */
-static int64_t days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400, doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
-}
-
 static double packed_time(uint32_t v, int *ok)
 {
     int y = (int)((v >> 26) & 0x3f) + 2000, mo = (int)((v >> 22) & 0x0f), d = (int)((v >> 17) & 0x1f);
     int h = (int)((v >> 12) & 0x1f), mi = (int)((v >> 6) & 0x3f), s = (int)(v & 0x3f);
     *ok = mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h < 24 && mi < 60 && s < 60;
-    return (double)(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s);
+    return (double)(plm__days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s);
 }
 
 /* Parse and check one 512-byte data block. */
@@ -236,47 +228,13 @@ static plm_status open_cwa(plm_reader *r)
     }
     snprintf(info->format, sizeof info->format, "CWA (%s, %s)", first.packed ? "packed 10-bit" : "16-bit",
              first.axes == 6 ? "accelerometer + gyroscope" : "accelerometer");
-    info->file_channels = 3;
     info->is_float = 0;
     info->full_scale_g = (double)(16 >> (first.rate_code >> 6));
     plm__strlcpy(info->full_scale_source, "cwa", sizeof info->full_scale_source);
-    if (first.axes == 6) plm__strlcpy(info->dropped, "gyroscope x, y, z (actiplm convert writes them)", sizeof info->dropped);
-    plm_status st;
-    if (r->cfg.channels && *r->cfg.channels) st = plm_read_parse_channel_map(r->cfg.channels, 3, info);
-    else {
-        int usable[3] = {0, 1, 2};
-        st = plm__read_default_layout(usable, 3, info);
-    }
-    if (st) {
-        plm__error_prefix(r->path);
-        return st;
-    }
+    if (first.axes == 6) plm__strlcpy(info->dropped, "gyroscope x, y, z (not read)", sizeof info->dropped);
     static const char *const ax[3] = {"Accel-X", "Accel-Y", "Accel-Z"};
-    info->labels[0] = '\0';
-    for (int i = 0; i < info->nchan; i++) {
-        size_t len = strlen(info->labels);
-        snprintf(info->labels + len, sizeof info->labels - len, "%s%s", i ? "," : "", ax[info->chan_file[i]]);
-        info->chan_scale_g[i] = 1.0;
-    }
-    /* start: the device clock, read in the caller's zone */
-    double whole = floor(c->t0);
-    int64_t days = (int64_t)floor(whole / 86400);
-    int64_t sod = (int64_t)whole - days * 86400;
-    int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097, doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1, mo = mp < 10 ? mp + 3 : mp - 9,
-            y = yoe + era * 400 + (mo <= 2);
-    st = plm_time_from_local((int)y, (int)mo, (int)d, (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60),
-                             (int32_t)llround((c->t0 - whole) * 1e9) % 1000000000, r->cfg.timezone, &info->start);
-    if (st) {
-        plm__error_prefix(r->path);
-        return st;
-    }
-    info->has_start = 1;
-    plm__strlcpy(info->start_source, "cwa", sizeof info->start_source);
-    if (!info->zone_known)
-        plm__read_warn(info, "the device clock has no time zone: times are device-local, read in the machine's "
-                             "zone (set the manifest column timezone)");
+    plm_status st = plm__read_three_axes(r, ax);
+    if (st || (st = plm__read_start_local(r, c->t0, 0, 0, "cwa"))) return st; /* the device clock has no zone */
     c->next_file = c->first;
     return PLM_OK;
 }

@@ -40,14 +40,6 @@ typedef struct {
     char line[LINE];
 } ga;
 
-static int64_t days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400, doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
-}
-
 /* "2013-05-30 10:12:54:500" -> local-clock seconds; NAN when malformed. */
 static double parse_time(const char *s)
 {
@@ -55,7 +47,7 @@ static double parse_time(const char *s)
     if (sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d:%3d", &y, &mo, &d, &h, &mi, &sec, &ms) < 6 || mo < 1 || mo > 12 || d < 1 ||
         d > 31 || h > 23 || mi > 59 || sec > 60 || ms < 0 || ms > 999)
         return NAN;
-    return (double)(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) + ms / 1000.0;
+    return (double)(plm__days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) + ms / 1000.0;
 }
 
 static char *chomp(char *s)
@@ -223,50 +215,11 @@ static plm_status open_geneactiv(plm_reader *r)
     info->family = PLM_FORMAT_GENEACTIV;
     plm__strlcpy(info->format, "GENEActiv .bin", sizeof info->format);
     plm__strlcpy(info->device, "GENEActiv", sizeof info->device);
-    info->file_channels = 3;
     info->full_scale_g = 8;
     plm__strlcpy(info->full_scale_source, "geneactiv", sizeof info->full_scale_source);
-    plm_status st;
-    if (r->cfg.channels && *r->cfg.channels) st = plm_read_parse_channel_map(r->cfg.channels, 3, info);
-    else {
-        int usable[3] = {0, 1, 2};
-        st = plm__read_default_layout(usable, 3, info);
-    }
-    if (st) {
-        plm__error_prefix(r->path);
-        return st;
-    }
     static const char *const ax[3] = {"x", "y", "z"};
-    info->labels[0] = '\0';
-    for (int i = 0; i < info->nchan; i++) {
-        size_t len = strlen(info->labels);
-        snprintf(info->labels + len, sizeof info->labels - len, "%s%s", i ? "," : "", ax[info->chan_file[i]]);
-        info->chan_scale_g[i] = 1.0;
-    }
-    /* start: the first page's local time, in the caller's zone or else the file's */
-    double whole = floor(g->t0);
-    int64_t days = (int64_t)floor(whole / 86400), sod = (int64_t)whole - days * 86400;
-    if (r->cfg.timezone || !tz_ok) {
-        int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097, doe = z - era * 146097;
-        int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        int64_t mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1, mo = mp < 10 ? mp + 3 : mp - 9,
-                y = yoe + era * 400 + (mo <= 2);
-        st = plm_time_from_local((int)y, (int)mo, (int)d, (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60),
-                                 (int32_t)llround((g->t0 - whole) * 1e9) % 1000000000, r->cfg.timezone, &info->start);
-        if (st) {
-            plm__error_prefix(r->path);
-            return st;
-        }
-        if (!r->cfg.timezone)
-            plm__read_warn(info, "no time zone in the file: times are device-local, read in the machine's zone");
-    } else {
-        info->start.utc_s = (int64_t)whole - (int64_t)tz_min * 60;
-        info->start.nsec = (int32_t)llround((g->t0 - whole) * 1e9) % 1000000000;
-        info->start.offset_s = tz_min * 60;
-        info->zone_known = 1;
-    }
-    info->has_start = 1;
-    plm__strlcpy(info->start_source, "geneactiv", sizeof info->start_source);
+    plm_status st = plm__read_three_axes(r, ax);
+    if (st || (st = plm__read_start_local(r, g->t0, tz_ok, tz_min * 60, "geneactiv"))) return st;
     /* back to the first page */
     if (fseeko(g->f, page_start, SEEK_SET) != 0) PLM_FAIL(PLM_EIO, "%s: cannot seek", r->path);
     g->expect_seq = g->seq0;

@@ -208,49 +208,11 @@ static plm_status open_gt3x(plm_reader *r)
     snprintf(info->format, sizeof info->format, "GT3X (%s)", g->log ? "log.bin records" : "activity.bin, older layout");
     snprintf(info->device, sizeof info->device, "ActiGraph %s", type[0] ? type : "GT3X");
     info->fs_hz = info->fs_nominal_hz = g->rate;
-    info->file_channels = 3;
     info->full_scale_g = g->log ? 8 : 6; /* ACTIVITY2 devices +-8 g; the 12-bit GT3X+ +-6 g */
     plm__strlcpy(info->full_scale_source, "gt3x", sizeof info->full_scale_source);
-    plm_status st;
-    if (r->cfg.channels && *r->cfg.channels) st = plm_read_parse_channel_map(r->cfg.channels, 3, info);
-    else {
-        int usable[3] = {0, 1, 2};
-        st = plm__read_default_layout(usable, 3, info);
-    }
-    if (st) {
-        plm__error_prefix(r->path);
-        return st;
-    }
     static const char *const ax[3] = {"x", "y", "z"};
-    info->labels[0] = '\0';
-    for (int i = 0; i < info->nchan; i++) {
-        size_t len = strlen(info->labels);
-        snprintf(info->labels + len, sizeof info->labels - len, "%s%s", i ? "," : "", ax[info->chan_file[i]]);
-        info->chan_scale_g[i] = 1.0;
-    }
-    /* start: local wall time, in the caller's zone or else the file's offset */
-    if (r->cfg.timezone || !tz_ok) {
-        int64_t days = g->start_s >= 0 ? g->start_s / 86400 : -((-g->start_s + 86399) / 86400), sod = g->start_s - days * 86400;
-        int64_t zz = days + 719468, era = (zz >= 0 ? zz : zz - 146096) / 146097, doe = zz - era * 146097;
-        int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        int64_t mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1, mo = mp < 10 ? mp + 3 : mp - 9,
-                y = yoe + era * 400 + (mo <= 2);
-        st = plm_time_from_local((int)y, (int)mo, (int)d, (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60), 0,
-                                 r->cfg.timezone, &info->start);
-        if (st) {
-            plm__error_prefix(r->path);
-            return st;
-        }
-        if (!r->cfg.timezone)
-            plm__read_warn(info, "no TimeZone in info.txt: times are device-local, read in the machine's zone");
-    } else {
-        info->start.utc_s = g->start_s - tz_s;
-        info->start.nsec = 0;
-        info->start.offset_s = (int32_t)tz_s;
-        info->zone_known = 1;
-    }
-    info->has_start = 1;
-    plm__strlcpy(info->start_source, "gt3x", sizeof info->start_source);
+    plm_status st = plm__read_three_axes(r, ax);
+    if (st || (st = plm__read_start_local(r, (double)g->start_s, tz_ok, (int32_t)tz_s, "gt3x"))) return st;
     g->rec_frame = -1;
     return PLM_OK;
 }

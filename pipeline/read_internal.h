@@ -45,6 +45,17 @@ void plm__read_canonical_map(plm_reader_info *info);
 /* The default layout over usable file channels usable[0..nu) (1, 3 or 6), into info. */
 plm_status plm__read_default_layout(const int *usable, int nu, plm_reader_info *info);
 
+/* Days from 1970-01-01 of a proleptic Gregorian date. */
+int64_t plm__days_from_civil(int y, int m, int d);
+
+/* The layout of a device's 3 axes (cfg.channels or L=1,2,3), their labels; samples come in g. */
+plm_status plm__read_three_axes(plm_reader *r, const char *const names[3]);
+
+/* info.start from a local clock (seconds since 1970 of the device's wall clock): in cfg.timezone
+ * when given, else at the file's own UTC offset when it has one (file_zone), else in the machine's
+ * zone with a warning. */
+plm_status plm__read_start_local(plm_reader *r, double local_s, int file_zone, int32_t file_offset_s, const char *source);
+
 /* Record a gap (onset and length in seconds from the start, reason a literal). */
 plm_status plm__read_add_gap(plm_reader *r, double onset_s, double duration_s, const char *reason);
 
