@@ -149,7 +149,7 @@ static plm_status open_gt3x(plm_reader *r)
     }
     int64_t last_s = -1, tz_s = 0;
     int tz_ok = 0;
-    char type[48] = "";
+    char type[37] = ""; /* "ActiGraph " and this fit info.device */
     g->scale = NAN;
     g->start_s = -1;
     for (char *line = strtok(text, "\r\n"); line; line = strtok(NULL, "\r\n")) {
