@@ -37,7 +37,7 @@ static plm_status commit(out_path *p)
 
 typedef struct {
     out_path p;
-    hid_t f, acc, t;
+    hid_t f, acc, t, gyro, temp, light;
     hsize_t n;
 } h5w;
 
@@ -246,7 +246,9 @@ plm_status plm_convert(const char *path, const plm_read_cfg *cfg, const char *ba
         PLM_FAIL(PLM_EINVAL, "%s: %d channels: convert writes one leg's x, y, z (set --channels, e.g. R=4,5,6)", path,
                  in->nchan);
     }
-    h5w hw = {.f = H5I_INVALID_HID, .acc = H5I_INVALID_HID, .t = H5I_INVALID_HID};
+    h5w hw = {.f = H5I_INVALID_HID, .acc = H5I_INVALID_HID, .t = H5I_INVALID_HID, .gyro = H5I_INVALID_HID,
+              .temp = H5I_INVALID_HID, .light = H5I_INVALID_HID};
+    plm_aux aux = {NULL, NULL, NULL};
     sndw sw[2];
     memset(sw, 0, sizeof sw);
     FILE *csv = NULL;
@@ -261,8 +263,17 @@ plm_status plm_convert(const char *path, const plm_read_cfg *cfg, const char *ba
     if (outputs & PLM_CONVERT_H5) {
         paths(&hw.p, base, ".h5");
         hw.f = H5Fcreate(hw.p.tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-        if (hw.f < 0 || (hw.acc = ext_dataset(hw.f, "accel_g", 2, 3)) < 0 || (hw.t = ext_dataset(hw.f, "time_unix_s", 1, 1)) < 0) {
+        if (hw.f < 0 || (hw.acc = ext_dataset(hw.f, "accel_g", 2, 3)) < 0 || (hw.t = ext_dataset(hw.f, "time_unix_s", 1, 1)) < 0 ||
+            (in->has_gyro && (hw.gyro = ext_dataset(hw.f, "gyro_dps", 2, 3)) < 0) ||
+            (in->has_temperature && (hw.temp = ext_dataset(hw.f, "temperature_c", 1, 1)) < 0) ||
+            (in->has_light && (hw.light = ext_dataset(hw.f, "light", 1, 1)) < 0)) {
             st = plm__fail(PLM_EIO, "%s: cannot create", hw.p.final);
+            goto done;
+        }
+        if ((in->has_gyro && !(aux.gyro_dps = malloc(sizeof(double) * 6 * BLOCK))) ||
+            (in->has_temperature && !(aux.temperature_c = malloc(sizeof(double) * BLOCK))) ||
+            (in->has_light && !(aux.light = malloc(sizeof(double) * BLOCK)))) {
+            st = plm__fail(PLM_ENOMEM, "out of memory");
             goto done;
         }
     }
@@ -282,7 +293,7 @@ plm_status plm_convert(const char *path, const plm_read_cfg *cfg, const char *ba
     double t0 = in->has_start ? (double)in->start.utc_s + in->start.nsec * 1e-9 : 0;
     for (;;) {
         int64_t got = 0;
-        if ((st = plm_reader_read_t(r, x, t, BLOCK, &got))) goto done;
+        if ((st = plm_reader_read_aux(r, x, t, &aux, BLOCK, &got))) goto done;
         if (!got) break;
         for (int64_t i = 0; i < got; i++) {
             double v[3] = {x[i], x[BLOCK + i], x[2 * BLOCK + i]};
@@ -297,6 +308,15 @@ plm_status plm_convert(const char *path, const plm_read_cfg *cfg, const char *ba
         if (hw.f >= 0) {
             if ((st = h5_append(&hw, hw.acc, 2, 3, rows, (hsize_t)got)) || (st = h5_append(&hw, hw.t, 1, 1, tu, (hsize_t)got)))
                 goto done;
+            if (aux.gyro_dps) { /* planar -> rows, in the second half of the buffer */
+                double *gr3 = aux.gyro_dps + 3 * BLOCK;
+                for (int64_t i = 0; i < got; i++)
+                    for (int a = 0; a < 3; a++) gr3[3 * i + a] = aux.gyro_dps[(size_t)a * BLOCK + (size_t)i];
+                if ((st = h5_append(&hw, hw.gyro, 2, 3, gr3, (hsize_t)got))) goto done;
+            }
+            if ((aux.temperature_c && (st = h5_append(&hw, hw.temp, 1, 1, aux.temperature_c, (hsize_t)got))) ||
+                (aux.light && (st = h5_append(&hw, hw.light, 1, 1, aux.light, (hsize_t)got))))
+                goto done;
             hw.n += (hsize_t)got;
         }
         res->frames_in += got;
@@ -306,6 +326,9 @@ plm_status plm_convert(const char *path, const plm_read_cfg *cfg, const char *ba
         H5Dclose(hw.acc);
         H5Dclose(hw.t);
         hw.acc = hw.t = H5I_INVALID_HID;
+        hid_t *extra[3] = {&hw.gyro, &hw.temp, &hw.light};
+        for (int k = 0; k < 3; k++)
+            if (*extra[k] >= 0) H5Dclose(*extra[k]), *extra[k] = H5I_INVALID_HID;
         herr_t rc = H5Fclose(hw.f);
         hw.f = H5I_INVALID_HID;
         if (rc < 0) {
@@ -331,6 +354,12 @@ plm_status plm_convert(const char *path, const plm_read_cfg *cfg, const char *ba
 done:
     if (hw.acc >= 0) H5Dclose(hw.acc);
     if (hw.t >= 0) H5Dclose(hw.t);
+    if (hw.gyro >= 0) H5Dclose(hw.gyro);
+    if (hw.temp >= 0) H5Dclose(hw.temp);
+    if (hw.light >= 0) H5Dclose(hw.light);
+    free(aux.gyro_dps);
+    free(aux.temperature_c);
+    free(aux.light);
     if (hw.f >= 0) {
         H5Fclose(hw.f);
         unlink(hw.p.tmp);

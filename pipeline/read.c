@@ -251,14 +251,19 @@ const plm_gap *plm_reader_gaps(const plm_reader *r, size_t *n)
     return r->gaps;
 }
 
-plm_status plm_reader_read_t(plm_reader *r, double *x, double *t_s, int64_t cap, int64_t *got)
+plm_status plm_reader_read_aux(plm_reader *r, double *x, double *t_s, plm_aux *aux, int64_t cap, int64_t *got)
 {
     *got = 0;
     if (cap <= 0) PLM_FAIL(PLM_EINVAL, "read capacity %lld must be > 0", (long long)cap);
     if (r->pos >= r->info.frames) return PLM_OK;
-    plm_status st = r->be->read(r, x, t_s, cap, got);
+    plm_status st = r->be->read(r, x, t_s, aux, cap, got);
     if (!st) r->pos += *got;
     return st;
+}
+
+plm_status plm_reader_read_t(plm_reader *r, double *x, double *t_s, int64_t cap, int64_t *got)
+{
+    return plm_reader_read_aux(r, x, t_s, NULL, cap, got);
 }
 
 plm_status plm_reader_read(plm_reader *r, double *x, int64_t cap, int64_t *got)

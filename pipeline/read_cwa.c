@@ -30,6 +30,8 @@ typedef struct {
     int rate_code;
     double hz;         /* nominal rate of the block */
     int accel_shift;   /* int16 accel: g = v / 2^(8 + accel_shift) */
+    double gyro_range; /* AX6: dps at full scale, 8000 / 2^G */
+    double temp_c, light;
 } block;
 
 typedef struct {
@@ -52,7 +54,7 @@ typedef struct {
     uint32_t prev_seq;
     int decoded;              /* acc holds cur's samples */
     int exhausted;            /* no readable block left: the rest is a gap */
-    double acc[3 * MAXS];
+    double acc[3 * MAXS], gyro[3 * MAXS];
     int64_t stop_frame;       /* frames: the stream's length */
 } cwa;
 
@@ -97,11 +99,14 @@ static void parse_block(const unsigned char *b, block *k)
         k->off += floor(f * k->hz / 65536.0);
     }
     k->accel_shift = u16(b + 18) >> 13;
+    k->gyro_range = 8000.0 / (double)(1 << ((u16(b + 18) >> 10) & 7));
+    k->light = u16(b + 18) & 0x3FF;
+    k->temp_c = (u16(b + 20) & 0x3FF) * 75.0 / 256 - 50; /* formats.md 1 */
     k->ok = 1;
 }
 
-/* Samples of a block in g: accel[3 * i + axis]. */
-static void decode(const unsigned char *b, const block *k, double *accel)
+/* Samples of a block in g: accel[3 * i + axis]; AX6 gyroscope in dps into gyro (NaN without). */
+static void decode(const unsigned char *b, const block *k, double *accel, double *gyro)
 {
     const unsigned char *p = b + 30;
     for (int i = 0; i < k->count; i++) {
@@ -118,7 +123,17 @@ static void decode(const unsigned char *b, const block *k, double *accel)
             double div = (double)(1 << (8 + k->accel_shift));
             for (int a = 0; a < 3; a++) accel[3 * i + a] = (int16_t)u16(s + 2 * a) / div;
         }
+        for (int a = 0; a < 3; a++)
+            gyro[3 * i + a] = k->axes == 6 ? (int16_t)u16(p + 2 * k->axes * i + 2 * a) * k->gyro_range / 32768 : NAN;
     }
+}
+
+/* The other sensors of frame n (gyro NULL: none). */
+static void aux_put(plm_aux *aux, int64_t cap, int64_t n, const double *gyro, double temp_c, double light)
+{
+    for (int a = 0; aux->gyro_dps && a < 3; a++) aux->gyro_dps[(size_t)a * (size_t)cap + (size_t)n] = gyro ? gyro[a] : NAN;
+    if (aux->temperature_c) aux->temperature_c[n] = temp_c;
+    if (aux->light) aux->light[n] = light;
 }
 
 static int read_block(cwa *c, int64_t k, unsigned char *raw)
@@ -231,7 +246,9 @@ static plm_status open_cwa(plm_reader *r)
     info->is_float = 0;
     info->full_scale_g = (double)(16 >> (first.rate_code >> 6));
     plm__strlcpy(info->full_scale_source, "cwa", sizeof info->full_scale_source);
-    if (first.axes == 6) plm__strlcpy(info->dropped, "gyroscope x, y, z (not read)", sizeof info->dropped);
+    if (first.axes == 6) plm__strlcpy(info->dropped, "gyroscope x, y, z (actiplm convert writes them)", sizeof info->dropped);
+    info->has_gyro = first.axes == 6;
+    info->has_temperature = info->has_light = 1;
     static const char *const ax[3] = {"Accel-X", "Accel-Y", "Accel-Z"};
     plm_status st = plm__read_three_axes(r, ax);
     if (st || (st = plm__read_start_local(r, c->t0, 0, 0, "cwa"))) return st; /* the device clock has no zone */
@@ -272,7 +289,7 @@ static int advance(cwa *c)
     return 1;
 }
 
-static plm_status read_cwa(plm_reader *r, double *x, double *t_s, int64_t cap, int64_t *got)
+static plm_status read_cwa(plm_reader *r, double *x, double *t_s, plm_aux *aux, int64_t cap, int64_t *got)
 {
     cwa *c = r->state;
     const plm_reader_info *info = &r->info;
@@ -285,12 +302,13 @@ static plm_status read_cwa(plm_reader *r, double *x, double *t_s, int64_t cap, i
         }
         if (c->exhausted || j < c->frame_of_cur) { /* a gap: NaN frames at the observed rate */
             for (int ch = 0; ch < info->nchan; ch++) x[(size_t)ch * (size_t)cap + (size_t)n] = NAN;
+            if (aux) aux_put(aux, cap, n, NULL, NAN, NAN);
             if (t_s) t_s[n] = (double)j / c->fs;
             n++;
             continue;
         }
         if (!c->decoded) {
-            decode(c->raw, &c->cur, c->acc);
+            decode(c->raw, &c->cur, c->acc, c->gyro);
             c->decoded = 1;
         }
         /* times: linear between consecutive anchors (the previous block's, this one's, the next
@@ -306,6 +324,7 @@ static plm_status read_cwa(plm_reader *r, double *x, double *t_s, int64_t cap, i
                 x[(size_t)ch * (size_t)cap + (size_t)n] = c->acc[3 * i + info->chan_file[ch]];
             double k = (double)(c->frame_of_cur + i);
             if (t_s) t_s[n] = ta + (k - a) / (k < a ? fs_before : fs_after) - c->t0;
+            if (aux) aux_put(aux, cap, n, c->gyro + 3 * i, c->cur.temp_c, c->cur.light);
         }
     }
     *got = n;

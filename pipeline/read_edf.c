@@ -245,8 +245,9 @@ done:
     return st;
 }
 
-static plm_status read_edf(plm_reader *r, double *x, double *t_s, int64_t cap, int64_t *got)
+static plm_status read_edf(plm_reader *r, double *x, double *t_s, plm_aux *aux, int64_t cap, int64_t *got)
 {
+    (void)aux;
     edf_state *e = r->state;
     const plm_reader_info *info = &r->info;
     int64_t want = info->frames - r->pos;

@@ -23,17 +23,20 @@ typedef struct {
     int seq;
     double t;   /* page time: local-clock seconds since 1970 */
     int ok;
+    double temp_c;
 } page_info;
 
 typedef struct {
     FILE *f;
-    double gain[3], offset[3];
+    double gain[3], offset[3], lux, volts;
     double fs_nominal;
     int seq0, seq_last;       /* first and last complete page */
     double t0;                /* local-clock time of frame 0 */
     int64_t stop_frame;
     int expect_seq;           /* next page's sequence number */
     double page[3 * SPP];     /* the current page in g */
+    double light[SPP];        /* its light in lux */
+    double page_temp, lux_per_volt;
     int page_seq;             /* its sequence number, or -1 */
     double page_t;            /* its time */
     int eof;
@@ -77,6 +80,7 @@ static int next_page(ga *g, FILE *f, int *cut, page_info *pi)
     memset(pi, 0, sizeof *pi);
     pi->seq = -1;
     pi->t = NAN;
+    pi->temp_c = NAN;
     int in_page = 0;
     while (fgets(g->line, LINE, f)) {
         chomp(g->line);
@@ -88,6 +92,7 @@ static int next_page(ga *g, FILE *f, int *cut, page_info *pi)
         if (!in_page) continue;
         if ((v = value_of(g->line, "Sequence Number"))) pi->seq = atoi(v);
         else if ((v = value_of(g->line, "Page Time"))) pi->t = parse_time(v);
+        else if ((v = value_of(g->line, "Temperature"))) pi->temp_c = strtod(v, NULL);
         else if (!strchr(g->line, ':') && strlen(g->line) > 0) { /* the hex line */
             if (strlen(g->line) != HEXLEN) {
                 *cut = 1;
@@ -107,6 +112,7 @@ static int next_page(ga *g, FILE *f, int *cut, page_info *pi)
                     if (raw[a] >= 2048) raw[a] -= 4096;
                     g->page[3 * i + a] = ((double)raw[a] * 100 - g->offset[a]) / g->gain[a];
                 }
+                g->light[i] = (double)((d[9] << 8 | d[10] << 4 | d[11]) >> 2) * g->lux_per_volt;
             }
             pi->ok = pi->seq >= 0 && isfinite(pi->t);
             if (!pi->ok) *cut = 1;
@@ -159,6 +165,8 @@ static plm_status open_geneactiv(plm_reader *r)
         if ((v = value_of(g->line, "Device Unique Serial Code"))) plm__strlcpy(info->serial, v, sizeof info->serial);
         else if ((v = value_of(g->line, "Measurement Frequency"))) g->fs_nominal = strtod(v, NULL);
         else if ((v = value_of(g->line, "Number of Pages"))) header_pages = strtol(v, NULL, 10);
+        else if ((v = value_of(g->line, "Lux"))) g->lux = strtod(v, NULL);
+        else if ((v = value_of(g->line, "Volts"))) g->volts = strtod(v, NULL);
         else if ((v = value_of(g->line, "Time Zone"))) {
             int hh = 0, mm = 0;
             char sign = '+';
@@ -181,9 +189,11 @@ static plm_status open_geneactiv(plm_reader *r)
             PLM_FAIL(PLM_EFORMAT, "%s: GENEActiv header lacks the %c gain or offset (Calibration Data)", r->path, 'x' + a);
     if (!(g->fs_nominal >= 1 && g->fs_nominal <= 1000))
         PLM_FAIL(PLM_EFORMAT, "%s: GENEActiv measurement frequency %g Hz is not plausible", r->path, g->fs_nominal);
+    g->lux_per_volt = g->volts > 0 && isfinite(g->lux) ? g->lux / g->volts : NAN;
+    info->has_temperature = info->has_light = 1;
     /* the first and the last complete pages */
     if (fseeko(g->f, page_start, SEEK_SET) != 0) PLM_FAIL(PLM_EIO, "%s: cannot seek", r->path);
-    page_info first, last = {0, NAN, 0};
+    page_info first, last = {0, NAN, 0, NAN};
     int cut;
     if (!next_page(g, g->f, &cut, &first))
         PLM_FAIL(PLM_EFORMAT, "%s: the first GENEActiv page is incomplete or malformed", r->path);
@@ -227,7 +237,7 @@ static plm_status open_geneactiv(plm_reader *r)
     return PLM_OK;
 }
 
-static plm_status read_geneactiv(plm_reader *r, double *x, double *t_s, int64_t cap, int64_t *got)
+static plm_status read_geneactiv(plm_reader *r, double *x, double *t_s, plm_aux *aux, int64_t cap, int64_t *got)
 {
     ga *g = r->state;
     const plm_reader_info *info = &r->info;
@@ -257,10 +267,13 @@ static plm_status read_geneactiv(plm_reader *r, double *x, double *t_s, int64_t 
             }
             g->page_seq = pi.seq;
             g->page_t = pi.t;
+            g->page_temp = pi.temp_c;
         }
         if (g->page_seq != want_seq) { /* inside a gap */
             for (int ch = 0; ch < info->nchan; ch++) x[(size_t)ch * (size_t)cap + (size_t)n] = NAN;
             if (t_s) t_s[n] = (double)j / info->fs_hz;
+            if (aux && aux->temperature_c) aux->temperature_c[n] = NAN;
+            if (aux && aux->light) aux->light[n] = NAN;
             n++;
             continue;
         }
@@ -268,6 +281,8 @@ static plm_status read_geneactiv(plm_reader *r, double *x, double *t_s, int64_t 
             for (int ch = 0; ch < info->nchan; ch++)
                 x[(size_t)ch * (size_t)cap + (size_t)n] = g->page[3 * i + info->chan_file[ch]];
             if (t_s) t_s[n] = g->page_t - g->t0 + (double)i / g->fs_nominal;
+            if (aux && aux->temperature_c) aux->temperature_c[n] = g->page_temp;
+            if (aux && aux->light) aux->light[n] = g->light[i];
         }
     }
     *got = n;

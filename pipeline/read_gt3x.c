@@ -229,8 +229,9 @@ static plm_status end_gap(plm_reader *r, gt3x *g, int64_t end)
     return st;
 }
 
-static plm_status read_gt3x(plm_reader *r, double *x, double *t_s, int64_t cap, int64_t *got)
+static plm_status read_gt3x(plm_reader *r, double *x, double *t_s, plm_aux *aux, int64_t cap, int64_t *got)
 {
+    (void)aux;
     gt3x *g = r->state;
     const plm_reader_info *info = &r->info;
     int64_t n = 0;

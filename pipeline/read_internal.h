@@ -29,8 +29,9 @@ struct plm__backend {
     /* Fill r->info (format, rate, frames, channels, scale, start, device) and r->state. */
     plm_status (*open)(plm_reader *r);
     /* Up to cap frames from r->pos: planar g into x (x[c * cap + i]); when t_s is not NULL, each
-     * frame's time in seconds from info.start (or from the first frame). *got 0 at the end. */
-    plm_status (*read)(plm_reader *r, double *x, double *t_s, int64_t cap, int64_t *got);
+     * frame's time in seconds from info.start (or from the first frame); when aux is not NULL, the
+     * other sensors the format has (info.has_*). *got 0 at the end. */
+    plm_status (*read)(plm_reader *r, double *x, double *t_s, plm_aux *aux, int64_t cap, int64_t *got);
     void (*close)(plm_reader *r);
 };
 

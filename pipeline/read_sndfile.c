@@ -266,8 +266,9 @@ static plm_status open_sndfile(plm_reader *r)
     return PLM_OK;
 }
 
-static plm_status read_sndfile(plm_reader *r, double *x, double *t_s, int64_t cap, int64_t *got)
+static plm_status read_sndfile(plm_reader *r, double *x, double *t_s, plm_aux *aux, int64_t cap, int64_t *got)
 {
+    (void)aux;
     sf_state *b = r->state;
     const plm_reader_info *info = &r->info;
     int64_t want = info->frames - r->pos;

@@ -222,6 +222,67 @@ static void gt3x_idle_sleep_is_a_gap(void **state)
     free(t);
 }
 
+/* One truth dataset (n x cols) of a truth file. */
+static double *truth_column(const char *rel_truth, const char *name, size_t n, int cols)
+{
+    const char *q = tl_shared(rel_truth);
+    assert_non_null(q);
+    hid_t f = H5Fopen(q, H5F_ACC_RDONLY, H5P_DEFAULT), d = H5Dopen2(f, name, H5P_DEFAULT);
+    double *v = malloc(n * (size_t)cols * sizeof *v);
+    assert_true(d >= 0 && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
+    H5Dclose(d);
+    H5Fclose(f);
+    return v;
+}
+
+/* The other sensors against the truth files: the AX6 gyroscope (within 1e-4 dps, the truth's
+ * rounding), GENEActiv page temperatures (exact) and light (within 1 lux). */
+static void other_sensors(void **state)
+{
+    (void)state;
+    const char *p = tl_shared("axivity/ax6_sample.cwa");
+    if (!p) skip();
+    char path[512];
+    snprintf(path, sizeof path, "%s", p);
+    plm_read_cfg cfg = plm_read_cfg_default();
+    cfg.timezone = "UTC";
+    plm_reader *r = NULL;
+    assert_int_equal(plm_reader_open(path, &cfg, &r), PLM_OK);
+    assert_true(plm_reader_get_info(r)->has_gyro);
+    int64_t cap = 20000, got = 0;
+    double *x = malloc(3 * (size_t)cap * sizeof *x), *gy = malloc(3 * (size_t)cap * sizeof *gy);
+    plm_aux aux = {gy, NULL, NULL};
+    assert_int_equal(plm_reader_read_aux(r, x, NULL, &aux, cap, &got), PLM_OK);
+    assert_int_equal(got, 10360);
+    double *tg = truth_column("axivity/ax6_sample.truth.h5", "gyro_dps", 10360, 3), worst = 0;
+    for (int64_t i = 0; i < got; i++)
+        for (int a = 0; a < 3; a++) worst = fmax(worst, fabs(gy[(size_t)a * (size_t)cap + (size_t)i] - tg[3 * i + a]));
+    print_message("ax6_sample gyroscope: worst |error| %.2g dps\n", worst);
+    assert_true(worst < 1e-4);
+    plm_reader_destroy(r);
+    free(tg);
+    p = tl_shared("geneactiv/gnactv_sample.bin");
+    snprintf(path, sizeof path, "%s", p);
+    assert_int_equal(plm_reader_open(path, &cfg, &r), PLM_OK);
+    double *temp = malloc((size_t)cap * sizeof *temp), *light = malloc((size_t)cap * sizeof *light);
+    plm_aux aux2 = {NULL, temp, light};
+    assert_int_equal(plm_reader_read_aux(r, x, NULL, &aux2, cap, &got), PLM_OK);
+    assert_int_equal(got, 900);
+    double *tt = truth_column("geneactiv/gnactv_sample.truth.h5", "temperature_c", 900, 1),
+           *tl = truth_column("geneactiv/gnactv_sample.truth.h5", "light", 900, 1), wt = 0, wl = 0;
+    for (int64_t i = 0; i < got; i++) wt = fmax(wt, fabs(temp[i] - tt[i])), wl = fmax(wl, fabs(light[i] - tl[i]));
+    print_message("gnactv_sample: worst temperature error %.2g C, light %.2f lux\n", wt, wl);
+    assert_true(wt < 1e-9);
+    assert_true(wl <= 1.0);
+    plm_reader_destroy(r);
+    free(x);
+    free(gy);
+    free(temp);
+    free(light);
+    free(tt);
+    free(tl);
+}
+
 /* The file with data blocks 0, 13, 14, 142, 143 and 144 corrupted on purpose: those are reported as
  * gaps with their times and delivered as NaN, every other sample equals the clean file's. */
 static void cwa_corrupt_blocks_are_gaps(void **state)
@@ -317,6 +378,7 @@ int main(void)
         cmocka_unit_test(geneactiv_cut_file),
         cmocka_unit_test(gt3x_older_layout_against_actilife),
         cmocka_unit_test(gt3x_idle_sleep_is_a_gap),
+        cmocka_unit_test(other_sensors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,8 @@
  * Outputs, any combination:
  *   PLM_CONVERT_H5   OUT.h5: accel_g (N x 3, g) and time_unix_s (N) of every frame as read, at the
  *                    file's own sample times (no resampling; the layout of ../shared/data's truth
- *                    files); gaps are NaN rows and are listed in the table gaps (onset_s,
+ *                    files), and gyro_dps (N x 3), temperature_c, light where the device has
+ *                    them (plm_aux); gaps are NaN rows and are listed in the table gaps (onset_s,
  *                    duration_s, reason); root attributes fs_hz (observed), fs_nominal_hz, start_utc,
  *                    device, serial, format, source_path.
  *   PLM_CONVERT_WAV  OUT.wav: 32-bit float WAV in g, resampled (linearly) onto a uniform grid at

@@ -86,7 +86,16 @@ typedef struct {
     int zone_known;           /* 1: local times were read in a zone the file or the caller gave;
                                  0: device-local clock read in the machine's zone */
     int64_t gap_frames;       /* frames delivered as NaN for missing or corrupt data */
+    int has_gyro, has_temperature, has_light; /* other sensors plm_reader_read_aux gives */
 } plm_reader_info;
+
+/* The other sensors of a device, per frame (any pointer may be NULL): gyro_dps planar like x
+ * (3 * cap: x, y, z in degrees per second; AX6), temperature_c (cap; CWA per block, GENEActiv per
+ * page), light (cap; GENEActiv in lux = raw x Lux / Volts of its header, CWA the raw 10-bit value).
+ * Filled only for the sensors info.has_* names (NaN in gaps); the others are left alone. */
+typedef struct {
+    double *gyro_dps, *temperature_c, *light;
+} plm_aux;
 
 /* A stretch the device did not record, or whose data failed its checksum: delivered as NaN
  * frames so that frame i stays at about start + i / fs_hz. */
@@ -123,6 +132,9 @@ plm_status plm_reader_read(plm_reader *r, double *x, int64_t cap, int64_t *got);
  * own sample times where the format has them (CWA block anchors, GENEActiv page times, GT3X
  * record times), else frame / fs_hz. NaN frames of a gap get their expected times. */
 plm_status plm_reader_read_t(plm_reader *r, double *x, double *t_s, int64_t cap, int64_t *got);
+
+/* The same with the other sensors (plm_aux). */
+plm_status plm_reader_read_aux(plm_reader *r, double *x, double *t_s, plm_aux *aux, int64_t cap, int64_t *got);
 
 /* Gaps found (CWA: all of them, known at open; others: those read so far). Owned by the reader. */
 const plm_gap *plm_reader_gaps(const plm_reader *r, size_t *n);
