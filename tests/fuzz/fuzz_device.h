@@ -12,9 +12,16 @@ static inline void fuzz_read_all(const char *path)
     cfg.timezone = "UTC";
     plm_reader *r = NULL;
     if (plm_reader_open(path, &cfg, &r) != PLM_OK) return;
-    double *x = malloc(6 * 4096 * sizeof *x), *t = malloc(4096 * sizeof *t);
+    double *x = malloc(6 * 4096 * sizeof *x), *t = malloc(4096 * sizeof *t), *g = malloc(3 * 4096 * sizeof *g),
+           *tc = malloc(4096 * sizeof *tc), *lx = malloc(4096 * sizeof *lx);
+    plm_aux aux = {g, tc, lx};
     int64_t got = 0, total = 0;
-    while (x && t && total < 1000000 && plm_reader_read_t(r, x, t, 4096, &got) == PLM_OK && got > 0) total += got;
+    while (x && t && g && tc && lx && total < 1000000 && plm_reader_read_aux(r, x, t, &aux, 4096, &got) == PLM_OK &&
+           got > 0)
+        total += got;
+    free(g);
+    free(tc);
+    free(lx);
     size_t ng;
     (void)plm_reader_gaps(r, &ng);
     free(x);
