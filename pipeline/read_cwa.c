@@ -176,9 +176,13 @@ static plm_status open_cwa(plm_reader *r)
     for (int64_t i = 0; i < c->nblocks; i++) {
         if (fread(raw, 1, BLK, c->f) != BLK) break;
         parse_block(raw, &k);
+        /* a sequence jump must fit the time between the blocks (a hostile id must not make a
+         * years-long gap): else it is another recording */
+        int jump_ok = c->first < 0 || !k.ok || k.seq <= prev.seq ||
+                      (double)(k.seq - prev.seq - 1) * c->spb / k.hz <= k.t - prev.t + 10;
         if (k.ok && c->first >= 0 && (k.session != first.session || k.seq <= prev.seq || k.axes != first.axes ||
-                                      k.packed != first.packed || k.rate_code != first.rate_code)) {
-            plm__read_warn(info, "block %lld starts another recording (session or sequence restarts); read up to there",
+                                      k.packed != first.packed || k.rate_code != first.rate_code || !jump_ok)) {
+            plm__read_warn(info, "block %lld starts another recording (a new session or format, or a sequence id that does not fit the time); read up to there",
                            (long long)i);
             break;
         }

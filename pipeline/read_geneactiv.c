@@ -200,6 +200,9 @@ static plm_status open_geneactiv(plm_reader *r)
     if (fseeko(g->f, 0, SEEK_END) != 0) PLM_FAIL(PLM_EIO, "%s: cannot seek", r->path);
     off_t size = ftello(g->f);
     if (!last_page(g, r->path, size, &last) || last.seq < first.seq) last = first;
+    if ((double)(last.seq - first.seq) * SPP / g->fs_nominal > (last.t - first.t) + 600)
+        PLM_FAIL(PLM_EFORMAT, "%s: page sequence numbers %d .. %d do not fit the page times (%.0f s apart)", r->path,
+                 first.seq, last.seq, last.t - first.t);
     g->seq0 = first.seq;
     g->seq_last = last.seq;
     int64_t npages = (int64_t)(last.seq - first.seq) + 1;

@@ -202,7 +202,9 @@ static plm_status open_gt3x(plm_reader *r)
             plm__read_warn(info, "activity.bin holds %lld samples, more than Start to Stop Date at %g Hz",
                            (long long)info->frames, g->rate);
     }
-    if (info->frames > (int64_t)1e10) PLM_FAIL(PLM_EFORMAT, "%s: %lld samples claimed: not plausible", r->path, (long long)info->frames);
+    if ((double)info->frames > 62.0 * 86400 * g->rate) /* longer than any device records in one go */
+        PLM_FAIL(PLM_EFORMAT, "%s: %.0f days from Start Date to the last sample: not plausible for one recording", r->path,
+                 (double)info->frames / g->rate / 86400);
     info->frames_header = info->frames;
     info->family = PLM_FORMAT_GT3X;
     snprintf(info->format, sizeof info->format, "GT3X (%s)", g->log ? "log.bin records" : "activity.bin, older layout");

@@ -74,7 +74,7 @@ wav("gaps.wav", 10, 3, 4000, kind="float", signal="gaps")       # a 1-s NaN run 
 
 
 
-def cwa(name, blocks, rate_code=0x4A, bad_checksum=False, tail=b""):
+def cwa(name, blocks, rate_code=0x4A, bad_checksum=False, tail=b"", seq_jump_at=None):
     """An AX3 .cwa: the 1,024-byte header, `blocks` packed data blocks of 120 samples (1 g on z)
     with correct checksums unless bad_checksum, then `tail` bytes."""
     h = bytearray(b"\xff" * 1024)
@@ -86,14 +86,17 @@ def cwa(name, blocks, rate_code=0x4A, bad_checksum=False, tail=b""):
     for b in range(blocks):
         k = bytearray(512)
         k[0:4] = b"AX" + struct.pack("<H", 508)
-        ts = (24 << 26) | (3 << 22) | (28 << 17) | (21 << 12) | (0 << 6) | (b * 120 // 100 % 60)
-        k[6:14] = struct.pack("<II", 1, b)
+        sec = b * 120 // 100
+        ts = (24 << 26) | (3 << 22) | (28 << 17) | (21 << 12) | (sec // 60 % 60 << 6) | (sec % 60)
+        k[6:14] = struct.pack("<II", 1, b + (2**31 if seq_jump_at is not None and b >= seq_jump_at else 0))
         k[14:18] = struct.pack("<I", ts)
         k[24] = rate_code
         k[25] = 0x30
         k[28:30] = struct.pack("<H", 120)
-        for i in range(120):
-            k[30 + 4 * i:34 + 4 * i] = struct.pack("<I", (256 & 0x3FF) << 20 | (1 << 30) * 0)
+        noise = lcg(b + 11)
+        for i in range(120):  # 1 g on z (256 at 1/256 g, exponent 1: 128 << 1) and a few mg of noise on x
+            x = int(next(noise) * 2) & 0x3FF
+            k[30 + 4 * i:34 + 4 * i] = struct.pack("<I", 1 << 30 | (128 & 0x3FF) << 20 | x)
         s = sum(struct.unpack("<255H", bytes(k[:510]))) & 0xFFFF
         k[510:512] = struct.pack("<H", (-s if not bad_checksum else 1 - s) & 0xFFFF)
         data += bytes(k)
@@ -114,7 +117,7 @@ GT3X_INFO = ("Serial Number: TAS0000000001\r\nDevice Type: Link\r\nSample Rate: 
              "TimeZone: -05:00:00\r\nAcceleration Scale: 256.0\r\n")
 
 
-def geneactiv(name, pages, header_pages, hexline=None):
+def geneactiv(name, pages, header_pages, hexline=None, seq_step=1):
     """A GENEActiv .bin: the header (gain 25000, offset 0 per axis, 50 Hz) and `pages` pages of
     300 samples (1 g on z), the header claiming header_pages; hexline replaces every data line."""
     lines = ["Device Identity", "Device Unique Serial Code:000001", "Device Type:GENEActiv", "",
@@ -125,7 +128,7 @@ def geneactiv(name, pages, header_pages, hexline=None):
     for p in range(pages):
         out += ("Recorded Data\r\nDevice Unique Serial Code:000001\r\nSequence Number:%d\r\n"
                 "Page Time:2024-03-28 21:00:%02d:000\r\nUnassigned:\r\nTemperature:25.0\r\n"
-                "Battery voltage:4.0\r\nDevice Status:Recording\r\nMeasurement Frequency:50.0\r\n") % (p, 6 * p)
+                "Battery voltage:4.0\r\nDevice Status:Recording\r\nMeasurement Frequency:50.0\r\n") % (p * seq_step, 6 * p)
         noise = lcg(p + 3)
         out += (hexline if hexline is not None else
                 "".join("%03X%03X%03X000" % (int(next(noise) * 9) & 0xFFF, int(next(noise) * 9) & 0xFFF, 250)
@@ -137,6 +140,7 @@ def geneactiv(name, pages, header_pages, hexline=None):
 cwa("cwa_cut.cwa", 0, tail=b"AX" + b"\0" * 298)                   # a header and 300 bytes: no whole block
 cwa("cwa_badsum.cwa", 4, bad_checksum=True)                        # every block fails its checksum
 cwa("cwa_rate0.cwa", 4, rate_code=0x00)                            # the old format (rate code 0)
+cwa("cwa_seqjump.cwa", 400, seq_jump_at=300)                       # block 300's sequence id jumps by 2^31
 zipfile_with("gt3x_noinfo.gt3x", {"log.bin": b"\x1e" * 10})        # a zip without info.txt
 
 
@@ -157,7 +161,11 @@ def gt3x_records(seconds, t0=1616169420):
 zipfile_with("gt3x_bomb.gt3x", {"info.txt": GT3X_INFO.encode(),   # log.bin: 50 MB of zeros, then 400 s
                                 "log.bin": bytes(50_000_000) + gt3x_records(400)})
 geneactiv("ga_pages.bin", 1, 1_000_000_000)                        # the header claims 10^9 pages
+zipfile_with("gt3x_years.gt3x", {"info.txt": GT3X_INFO.replace("Last Sample Time: 637517666200000000",
+                                                               "Last Sample Time: 647517666200000000").encode(),
+                                 "log.bin": gt3x_records(10)})       # info.txt: 11 years of data
 geneactiv("ga_text.bin", 2, 2, hexline="this is text, not hex digits")
+geneactiv("ga_seqjump.bin", 2, 2, seq_step=999_999_999)           # the second page's sequence number jumps
 
 # The study manifest: UTF-8 BOM, CRLF line ends, a blank line, quoted fields (one with a comma),
 # a path with a space and non-ASCII letters.
@@ -186,6 +194,9 @@ rows = [
     "S20,control,gt3x_bomb.gt3x,gt3x_bomb,",
     "S21,control,ga_pages.bin,ga_pages,",
     "S22,control,ga_text.bin,ga_text,",
+    "S23,control,gt3x_years.gt3x,gt3x_years,",
+    "S24,control,cwa_seqjump.cwa,cwa_seqjump,",
+    "S25,control,ga_seqjump.bin,ga_seqjump,",
 ]
 with open(os.path.join(HERE, "manifest.csv"), "wb") as f:
     f.write(b"\xef\xbb\xbf" + "\r\n".join(rows).encode() + b"\r\n")
