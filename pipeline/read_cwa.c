@@ -38,10 +38,9 @@ typedef struct {
     FILE *f;
     int64_t nblocks;          /* data blocks in the file */
     int64_t first, last;      /* file index of the first and last readable block */
-    uint32_t seq0, session;   /* of the first readable block */
+    uint32_t seq0;            /* of the first readable block */
     int64_t lead;             /* unreadable blocks before the first readable one (NaN frames) */
     int spb;                  /* samples a block */
-    int axes;
     double t0;                /* device-clock time of frame 0 */
     double fs;                /* observed rate */
     int64_t next_file;        /* file index of the next block to read */
@@ -168,8 +167,8 @@ static plm_status open_cwa(plm_reader *r)
     snprintf(info->device, sizeof info->device, "Axivity %s", h[4] == 0x64 ? "AX6" : "AX3");
     snprintf(info->serial, sizeof info->serial, "%u", id);
     /* the scan: the first and last readable blocks, and the gaps between */
-    block k, first = {0}, last = {0}, prev = {0};
-    int64_t bad_run = 0, prev_file = -1, old_format = 0;
+    block k, first = {0}, prev = {0}; /* prev: the last readable block so far */
+    int64_t bad_run = 0, old_format = 0;
     c->first = c->last = -1;
     unsigned char *raw = c->raw;
     if (fseeko(c->f, HDR, SEEK_SET) != 0) PLM_FAIL(PLM_EIO, "%s: cannot seek", r->path);
@@ -196,20 +195,20 @@ static plm_status open_cwa(plm_reader *r)
             c->first = i;
             c->lead = bad_run;
             c->seq0 = k.seq;
-            c->session = k.session;
-            c->axes = k.axes;
             c->spb = k.packed ? 120 : 480 / (2 * k.axes);
+            /* unreadable blocks before the first readable one: NaN frames at the start (gaps in frames for now) */
+            if (bad_run) {
+                plm_status st = plm__read_add_gap(r, 0, (double)(bad_run * c->spb), "corrupt block (checksum)");
+                if (st) return st;
+            }
         } else if (k.seq != prev.seq + 1) { /* corrupt or missing blocks between prev and k */
-            plm_status st = plm__read_add_gap(r, 0, (double)(k.seq - prev.seq - 1) * c->spb,
-                                              (int64_t)(k.seq - prev.seq - 1) == i - prev_file - 1 ? "corrupt block (checksum)"
-                                                                                                  : "missing blocks (sequence jumps)");
+            plm_status st = plm__read_add_gap(r, (double)(frame_of(c, &prev) + c->spb), (double)(k.seq - prev.seq - 1) * c->spb,
+                                              (int64_t)(k.seq - prev.seq - 1) == i - c->last - 1 ? "corrupt block (checksum)"
+                                                                                                : "missing blocks (sequence jumps)");
             if (st) return st;
-            r->gaps[r->n_gaps - 1].onset_s = (double)((c->lead + (int64_t)(prev.seq + 1 - c->seq0)) * c->spb); /* frames for now */
         }
         bad_run = 0;
         prev = k;
-        prev_file = i;
-        last = k;
         c->last = i;
     }
     if (!c->nblocks)
@@ -220,18 +219,12 @@ static plm_status open_cwa(plm_reader *r)
     if (c->first < 0)
         PLM_FAIL(PLM_EFORMAT, "%s: no readable CWA data block (%lld blocks, every one fails its checksum or format checks)",
                  r->path, (long long)c->nblocks);
-    if (c->lead) { /* unreadable blocks before the first readable one: NaN frames at the start */
-        plm_status st = plm__read_add_gap(r, 0, (double)(c->lead * c->spb), "corrupt block (checksum)");
-        if (st) return st;
-        memmove(r->gaps + 1, r->gaps, (r->n_gaps - 1) * sizeof *r->gaps);
-        r->gaps[0] = (plm_gap){0, (double)(c->lead * c->spb), "corrupt block (checksum)"};
-    }
     int64_t trail = bad_run; /* unreadable blocks after the last readable one: NaN frames at the end */
     /* the observed rate from the first and last anchors */
-    double n01 = (double)(frame_of(c, &last) - frame_of(c, &first)) + last.off - first.off;
-    c->fs = last.t > first.t && n01 > 0 ? n01 / (last.t - first.t) : first.hz;
+    double n01 = (double)(frame_of(c, &prev) - frame_of(c, &first)) + prev.off - first.off;
+    c->fs = prev.t > first.t && n01 > 0 ? n01 / (prev.t - first.t) : first.hz;
     c->t0 = first.t - ((double)frame_of(c, &first) + first.off) / first.hz; /* as read_cwa places frame 0 */
-    c->stop_frame = frame_of(c, &last) + (trail ? c->spb : last.count);
+    c->stop_frame = frame_of(c, &prev) + (trail ? c->spb : prev.count);
     if (trail) {
         plm_status st = plm__read_add_gap(r, (double)c->stop_frame, (double)(trail * c->spb), "corrupt block (checksum)");
         if (st) return st;

@@ -30,10 +30,9 @@ typedef struct {
     FILE *f;
     double gain[3], offset[3], lux, volts;
     double fs_nominal;
-    int seq0, seq_last;       /* first and last complete page */
+    int seq0;                 /* the first complete page's sequence number */
     double t0;                /* local-clock time of frame 0 */
     int64_t stop_frame;
-    int expect_seq;           /* next page's sequence number */
     double page[3 * SPP];     /* the current page in g */
     double light[SPP];        /* its light in lux */
     double page_temp, lux_per_volt;
@@ -204,7 +203,6 @@ static plm_status open_geneactiv(plm_reader *r)
         PLM_FAIL(PLM_EFORMAT, "%s: page sequence numbers %d .. %d do not fit the page times (%.0f s apart)", r->path,
                  first.seq, last.seq, last.t - first.t);
     g->seq0 = first.seq;
-    g->seq_last = last.seq;
     int64_t npages = (int64_t)(last.seq - first.seq) + 1;
     g->stop_frame = npages * SPP;
     double span = last.t - first.t;
@@ -235,7 +233,6 @@ static plm_status open_geneactiv(plm_reader *r)
     if (st || (st = plm__read_start_local(r, g->t0, tz_ok, tz_min * 60, "geneactiv"))) return st;
     /* back to the first page */
     if (fseeko(g->f, page_start, SEEK_SET) != 0) PLM_FAIL(PLM_EIO, "%s: cannot seek", r->path);
-    g->expect_seq = g->seq0;
     g->page_seq = -1;
     return PLM_OK;
 }

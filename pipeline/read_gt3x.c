@@ -80,7 +80,7 @@ static void unpack12(const unsigned char *p, int n, double scale, double *out)
 }
 
 /* The next activity record of log.bin into rec (skipping the others); 0 at the end. */
-static int next_record(plm_reader *r, gt3x *g)
+static int next_record(gt3x *g)
 {
     for (;;) {
         if (!want(g, 1)) return 0;
@@ -118,7 +118,6 @@ static int next_record(plm_reader *r, gt3x *g)
             g->rec_n = n;
         } else continue;
         g->rec_frame = (int64_t)llround((double)(ts - g->start_s) * g->rate);
-        (void)r;
         return 1;
     }
 }
@@ -271,7 +270,7 @@ static plm_status read_gt3x(plm_reader *r, double *x, double *t_s, plm_aux *aux,
     while (n < cap && r->pos + n < info->frames) {
         int64_t j = r->pos + n;
         while (g->rec_frame < 0 || g->rec_frame + g->rec_n <= j) { /* the next record at or after j */
-            if (!next_record(r, g)) {
+            if (!next_record(g)) {
                 g->rec_frame = INT64_MAX;
                 g->rec_n = 0;
                 break;
