@@ -189,13 +189,15 @@ typedef struct {
 } pool;
 
 /* Resume: is the recording already in `file` with the same input and parameters? Then take its night row. */
-static int reusable(const pool *p, job *j, const char *file, const char *sha)
+static int reusable(const pool *p, job *j, const char *file, const char *sha, const char *sha_right)
 {
     char v[80], obj[1100];
     if (access(file, R_OK) != 0) return 0;
     if (plm_store_read_attr_str(file, "/", "params_fingerprint", v, sizeof v) != PLM_OK || strcmp(v, p->fp)) return 0;
     snprintf(obj, sizeof obj, "/recordings/%s", j->row->recording);
     if (plm_store_read_attr_str(file, obj, "sha256", v, sizeof v) != PLM_OK || strcmp(v, sha)) return 0;
+    if (sha_right && (plm_store_read_attr_str(file, obj, "right_sha256", v, sizeof v) != PLM_OK || strcmp(v, sha_right)))
+        return 0;
     plm_night *rows = NULL;
     size_t n = 0;
     int found = 0;
@@ -238,11 +240,13 @@ static void *worker(void *arg)
         if (i >= p->n) break;
         job *j = &p->jobs[i];
         j->src = j->part;
-        char sha[65];
-        if (p->cfg->resume && !j->row->error && plm_sha256_file(j->row->path, sha) == PLM_OK) {
+        char sha[65], shr[65];
+        const char *sr = j->row->path_right ? shr : NULL;
+        if (p->cfg->resume && !j->row->error && plm_sha256_file(j->row->path, sha) == PLM_OK &&
+            (!sr || plm_sha256_file(j->row->path_right, shr) == PLM_OK)) {
             pthread_mutex_lock(&p->io);
-            if (reusable(p, j, j->part, sha)) j->reused = 1;
-            else if (reusable(p, j, p->out, sha)) j->reused = 1, j->src = p->out;
+            if (reusable(p, j, j->part, sha, sr)) j->reused = 1;
+            else if (reusable(p, j, p->out, sha, sr)) j->reused = 1, j->src = p->out;
             pthread_mutex_unlock(&p->io);
         }
         if (!j->reused) process_part(p, j);

@@ -90,6 +90,7 @@ static plm_status h5_attr_f64(hid_t f, const char *name, double v)
 typedef struct {
     double onset_s, duration_s;
     const char *reason;
+    uint8_t leg;
 } gap_rec;
 
 static plm_status h5_finish(h5w *w, plm_reader *r, const char *src)
@@ -103,16 +104,28 @@ static plm_status h5_finish(h5w *w, plm_reader *r, const char *src)
         (st = h5_attr_str(w->f, "serial", in->serial)) || (st = h5_attr_str(w->f, "format", in->format)) ||
         (st = h5_attr_str(w->f, "source_path", src)))
         return st;
+    for (int k = 0; k < in->nsides; k++) { /* two files: each one's rate, offset and path */
+        const plm_reader_side *sd = &in->side[k];
+        char name[32];
+        const char *leg = k ? "right" : "left";
+        snprintf(name, sizeof name, "%s_fs_hz", leg);
+        if ((st = h5_attr_f64(w->f, name, sd->info->fs_hz))) return st;
+        snprintf(name, sizeof name, "%s_offset_s", leg);
+        if ((st = h5_attr_f64(w->f, name, sd->offset_s))) return st;
+        snprintf(name, sizeof name, "%s_source_path", leg);
+        if ((st = h5_attr_str(w->f, name, sd->path))) return st;
+    }
     size_t ng;
     const plm_gap *g = plm_reader_gaps(r, &ng);
     gap_rec *rows = calloc(ng ? ng : 1, sizeof *rows);
     if (!rows) PLM_FAIL(PLM_ENOMEM, "out of memory");
-    for (size_t k = 0; k < ng; k++) rows[k] = (gap_rec){g[k].onset_s, g[k].duration_s, g[k].reason};
+    for (size_t k = 0; k < ng; k++) rows[k] = (gap_rec){g[k].onset_s, g[k].duration_s, g[k].reason, g[k].leg};
     hid_t s = H5Tcopy(H5T_C_S1), t = H5Tcreate(H5T_COMPOUND, sizeof(gap_rec));
     H5Tset_size(s, H5T_VARIABLE);
     H5Tinsert(t, "onset_s", offsetof(gap_rec, onset_s), H5T_NATIVE_DOUBLE);
     H5Tinsert(t, "duration_s", offsetof(gap_rec, duration_s), H5T_NATIVE_DOUBLE);
     H5Tinsert(t, "reason", offsetof(gap_rec, reason), s);
+    H5Tinsert(t, "leg", offsetof(gap_rec, leg), H5T_NATIVE_UINT8);
     hsize_t dims[1] = {ng};
     hid_t sp = H5Screate_simple(1, dims, NULL), d = H5Dcreate2(w->f, "gaps", t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     int ok = d >= 0 && (!ng || H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) >= 0);
@@ -129,7 +142,7 @@ static plm_status h5_finish(h5w *w, plm_reader *r, const char *src)
 typedef struct {
     out_path p;
     SNDFILE *sf;
-    int flac;
+    int flac, nc;
     double full_scale;
     double *buf; /* interleaved frames waiting to be written */
     int nbuf;
@@ -139,7 +152,8 @@ typedef struct {
     double rate;
     int64_t k;            /* next grid point */
     int have_prev;
-    double tp, xp[3];     /* the previous input frame */
+    int nc;               /* channels: 3, or 6 (left then right) */
+    double tp, xp[6];     /* the previous input frame */
     sndw *out[2];
     int nout;
     int64_t written;
@@ -149,10 +163,10 @@ static plm_status grid_emit(grid *g, const double v[3])
 {
     for (int o = 0; o < g->nout; o++) {
         sndw *w = g->out[o];
-        for (int a = 0; a < 3; a++) {
+        for (int a = 0; a < w->nc; a++) {
             double x = v[a];
             if (w->flac) x = isfinite(x) ? fmax(-1, fmin(1, x / w->full_scale)) : 0; /* FLAC has no NaN: a gap is 0 */
-            w->buf[3 * w->nbuf + a] = x;
+            w->buf[w->nc * w->nbuf + a] = x;
         }
         if (++w->nbuf == BLOCK) {
             if (sf_writef_double(w->sf, w->buf, BLOCK) != BLOCK) PLM_FAIL(PLM_EIO, "%s: write error", w->p.final);
@@ -169,19 +183,19 @@ static plm_status grid_push(grid *g, double t, const double x[3])
     for (;;) {
         double tk = (double)g->k / g->rate;
         if (tk > t) break;
-        double v[3];
-        if (!g->have_prev || t <= g->tp) memcpy(v, x, sizeof v);
+        double v[6];
+        if (!g->have_prev || t <= g->tp) memcpy(v, x, sizeof(double) * (size_t)g->nc);
         else {
             double f = (tk - g->tp) / (t - g->tp);
             if (f < 0) f = 0;
-            for (int a = 0; a < 3; a++) v[a] = g->xp[a] + (x[a] - g->xp[a]) * f;
+            for (int a = 0; a < g->nc; a++) v[a] = g->xp[a] + (x[a] - g->xp[a]) * f;
         }
         if ((st = grid_emit(g, v))) return st;
         g->k++;
     }
     g->have_prev = 1;
     g->tp = t;
-    memcpy(g->xp, x, sizeof g->xp);
+    memcpy(g->xp, x, sizeof(double) * (size_t)g->nc);
     return PLM_OK;
 }
 
@@ -189,15 +203,16 @@ static plm_status snd_open(sndw *w, const char *base, int flac, double rate, con
 {
     paths(&w->p, base, flac ? ".flac" : ".wav");
     w->flac = flac;
+    w->nc = in->nchan;
     w->full_scale = isfinite(in->full_scale_g) ? in->full_scale_g : 8;
-    SF_INFO si = {.samplerate = (int)rate, .channels = 3,
+    SF_INFO si = {.samplerate = (int)rate, .channels = w->nc,
                   .format = flac ? SF_FORMAT_FLAC | SF_FORMAT_PCM_16 : SF_FORMAT_WAV | SF_FORMAT_FLOAT};
     w->sf = sf_open(w->p.tmp, SFM_WRITE, &si);
     if (!w->sf) PLM_FAIL(PLM_EIO, "%s: cannot create: %s", w->p.final, sf_strerror(NULL));
-    char cmt[256] = "", local[48] = "";
+    char cmt[512] = "", local[48] = "";
     if (in->has_start) plm_time_format_local(&in->start, ' ', local, sizeof local);
     if (flac && local[0]) snprintf(cmt, sizeof cmt, "Time: %.23s\n", local);
-    for (int c = 1; c <= 3; c++) {
+    for (int c = 1; c <= w->nc; c++) {
         size_t len = strlen(cmt);
         snprintf(cmt + len, sizeof cmt - len, "Scale-%d: %g\n", c, w->full_scale);
     }
@@ -218,7 +233,7 @@ static plm_status snd_open(sndw *w, const char *base, int flac, double rate, con
         if (sf_command(w->sf, SFC_SET_BROADCAST_INFO, &bi, sizeof bi) != SF_TRUE)
             PLM_FAIL(PLM_EIO, "%s: cannot write the bext chunk", w->p.final);
     }
-    w->buf = malloc(sizeof(double) * 3 * BLOCK);
+    w->buf = malloc(sizeof(double) * (size_t)w->nc * BLOCK);
     if (!w->buf) PLM_FAIL(PLM_ENOMEM, "out of memory");
     return PLM_OK;
 }
@@ -241,11 +256,15 @@ plm_status plm_convert(const char *path, const plm_read_cfg *cfg, const char *ba
     plm_status st = plm_reader_open(path, cfg, &r);
     if (st) return st;
     const plm_reader_info *in = plm_reader_get_info(r);
-    if (in->nchan != 3) {
+    if (in->nchan != 3 && in->nchan != 6) {
         plm_reader_destroy(r);
-        PLM_FAIL(PLM_EINVAL, "%s: %d channels: convert writes one leg's x, y, z (set --channels, e.g. R=4,5,6)", path,
-                 in->nchan);
+        PLM_FAIL(PLM_EINVAL, "%s: %d channels: convert writes x, y, z of one leg or of both (set --channels, e.g. R=4,5,6)",
+                 path, in->nchan);
     }
+    const int nc = in->nchan;
+    int order[6]; /* left's channels, then right's */
+    for (int c = 0, k = 0; c < 2 * nc; c++)
+        if ((in->chan_leg[c % nc] == PLM_LEG_RIGHT) == (c >= nc)) order[k++] = c % nc;
     h5w hw = {.f = H5I_INVALID_HID, .acc = H5I_INVALID_HID, .t = H5I_INVALID_HID, .gyro = H5I_INVALID_HID,
               .temp = H5I_INVALID_HID, .light = H5I_INVALID_HID};
     plm_aux aux = {NULL, NULL, NULL};
@@ -253,9 +272,9 @@ plm_status plm_convert(const char *path, const plm_read_cfg *cfg, const char *ba
     memset(sw, 0, sizeof sw);
     FILE *csv = NULL;
     out_path cp;
-    grid gr = {.rate = round(in->fs_nominal_hz > 0 ? in->fs_nominal_hz : in->fs_hz)};
-    double *x = malloc(sizeof(double) * 3 * BLOCK), *t = malloc(sizeof(double) * BLOCK),
-           *rows = malloc(sizeof(double) * 3 * BLOCK), *tu = malloc(sizeof(double) * BLOCK);
+    grid gr = {.rate = round(in->fs_nominal_hz > 0 ? in->fs_nominal_hz : in->fs_hz), .nc = nc};
+    double *x = malloc(sizeof(double) * 6 * BLOCK), *t = malloc(sizeof(double) * BLOCK),
+           *rows = malloc(sizeof(double) * 6 * BLOCK), *tu = malloc(sizeof(double) * BLOCK);
     if (!x || !t || !rows || !tu) {
         st = plm__fail(PLM_ENOMEM, "out of memory");
         goto done;
@@ -263,7 +282,7 @@ plm_status plm_convert(const char *path, const plm_read_cfg *cfg, const char *ba
     if (outputs & PLM_CONVERT_H5) {
         paths(&hw.p, base, ".h5");
         hw.f = H5Fcreate(hw.p.tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-        if (hw.f < 0 || (hw.acc = ext_dataset(hw.f, "accel_g", 2, 3)) < 0 || (hw.t = ext_dataset(hw.f, "time_unix_s", 1, 1)) < 0 ||
+        if (hw.f < 0 || (hw.acc = ext_dataset(hw.f, "accel_g", 2, (hsize_t)nc)) < 0 || (hw.t = ext_dataset(hw.f, "time_unix_s", 1, 1)) < 0 ||
             (in->has_gyro && (hw.gyro = ext_dataset(hw.f, "gyro_dps", 2, 3)) < 0) ||
             (in->has_temperature && (hw.temp = ext_dataset(hw.f, "temperature_c", 1, 1)) < 0) ||
             (in->has_light && (hw.light = ext_dataset(hw.f, "light", 1, 1)) < 0)) {
@@ -288,7 +307,8 @@ plm_status plm_convert(const char *path, const plm_read_cfg *cfg, const char *ba
             st = plm__fail(PLM_EIO, "%s: cannot create: %s", cp.final, strerror(errno));
             goto done;
         }
-        fprintf(csv, "time_unix_s,x_g,y_g,z_g\n");
+        fprintf(csv, nc == 3 ? "time_unix_s,x_g,y_g,z_g\n"
+                             : "time_unix_s,left_x_g,left_y_g,left_z_g,right_x_g,right_y_g,right_z_g\n");
     }
     double t0 = in->has_start ? (double)in->start.utc_s + in->start.nsec * 1e-9 : 0;
     for (;;) {
@@ -296,17 +316,19 @@ plm_status plm_convert(const char *path, const plm_read_cfg *cfg, const char *ba
         if ((st = plm_reader_read_aux(r, x, t, &aux, BLOCK, &got))) goto done;
         if (!got) break;
         for (int64_t i = 0; i < got; i++) {
-            double v[3] = {x[i], x[BLOCK + i], x[2 * BLOCK + i]};
-            memcpy(rows + 3 * i, v, sizeof v);
+            double *v = rows + nc * i;
+            for (int a = 0; a < nc; a++) v[a] = x[(size_t)order[a] * BLOCK + (size_t)i];
             tu[i] = t0 + t[i];
             if (gr.nout && (st = grid_push(&gr, t[i], v))) goto done;
             if (csv) {
-                char a[32], b[32], c[32];
-                fprintf(csv, "%.6f,%s,%s,%s\n", tu[i], plm_csv_number(v[0], a), plm_csv_number(v[1], b), plm_csv_number(v[2], c));
+                char num[32];
+                fprintf(csv, "%.6f", tu[i]);
+                for (int a = 0; a < nc; a++) fprintf(csv, ",%s", plm_csv_number(v[a], num));
+                fprintf(csv, "\n");
             }
         }
         if (hw.f >= 0) {
-            if ((st = h5_append(&hw, hw.acc, 2, 3, rows, (hsize_t)got)) || (st = h5_append(&hw, hw.t, 1, 1, tu, (hsize_t)got)))
+            if ((st = h5_append(&hw, hw.acc, 2, (hsize_t)nc, rows, (hsize_t)got)) || (st = h5_append(&hw, hw.t, 1, 1, tu, (hsize_t)got)))
                 goto done;
             if (aux.gyro_dps) { /* planar -> rows, in the second half of the buffer */
                 double *gr3 = aux.gyro_dps + 3 * BLOCK;

@@ -11,10 +11,10 @@
 #include "internal.h"
 
 enum { C_SUBJECT, C_CONDITION, C_PATH, C_RECORDING, C_NIGHT, C_LIGHTS_OFF, C_LIGHTS_ON, C_FULL_SCALE,
-       C_CHANNELS, C_START, C_TIMEZONE, C_ANNOTATIONS, C_KNOWN };
+       C_CHANNELS, C_START, C_TIMEZONE, C_ANNOTATIONS, C_PATH_RIGHT, C_KNOWN };
 static const char *const known[C_KNOWN] = {"subject", "condition", "path", "recording", "night",
                                            "lights_off", "lights_on", "full_scale_g", "channels",
-                                           "start", "timezone", "annotations"};
+                                           "start", "timezone", "annotations", "path_right"};
 
 static char *trimmed_dup(const char *s)
 {
@@ -71,6 +71,8 @@ static void row_clear(plm_manifest_row *r, size_t nextra)
     free(r->condition);
     free(r->path_given);
     free(r->path);
+    free(r->path_right_given);
+    free(r->path_right);
     free(r->recording);
     free(r->channels);
     free(r->start);
@@ -128,6 +130,7 @@ static plm_status fill_row(plm_manifest *m, plm_manifest_row *r, char **f, size_
     TAKE(r->subject, C_SUBJECT);
     TAKE(r->condition, C_CONDITION);
     TAKE(r->path_given, C_PATH);
+    TAKE(r->path_right_given, C_PATH_RIGHT);
     TAKE(r->recording, C_RECORDING);
     TAKE(r->channels, C_CHANNELS);
     TAKE(r->start, C_START);
@@ -143,6 +146,17 @@ static plm_status fill_row(plm_manifest *m, plm_manifest_row *r, char **f, size_
             st = plm__fail(PLM_ENOMEM, "out of memory");
             goto done;
         }
+    }
+    if (r->path_right_given) {
+        r->path_right = join_path(m->dir, r->path_right_given);
+        if (!r->path_right) {
+            st = plm__fail(PLM_ENOMEM, "out of memory");
+            goto done;
+        }
+        if (r->path && !strcmp(r->path, r->path_right))
+            row_error(m, r, "path_right names the same file as path (one file per ankle)");
+        if (r->channels)
+            row_error(m, r, "channels cannot be given with path_right (each file holds one leg)");
     }
     if (!r->recording && r->path_given) {
         r->recording = file_stem(r->path_given);

@@ -132,6 +132,26 @@ static plm_status write_attrs(plm_store *store, const char *grp, const plm_manif
     I("gap_count", (int64_t)res->gap_count);
     N("gap_s", res->gap_s);
     S("warnings", res->warnings);
+    for (int s = 0; s < info->nsides; s++) { /* two files: each one's device, clock and offset */
+        const plm_reader_side *sd = &info->side[s];
+        const char *leg = s ? "right" : "left";
+        char name[48];
+#define SIDE(fn, key, val)                                   \
+    snprintf(name, sizeof name, "%s_%s", leg, key);          \
+    if ((st = fn(store, grp, name, val))) return st
+        SIDE(plm_store_attr_str, "source_path", sd->path);
+        SIDE(plm_store_attr_str, "sha256", s ? res->sha256_right : res->sha256);
+        SIDE(plm_store_attr_str, "format", sd->info->format);
+        SIDE(plm_store_attr_str, "device", sd->info->device);
+        SIDE(plm_store_attr_str, "serial", sd->info->serial);
+        SIDE(plm_store_attr_f64, "fs_hz", sd->info->fs_hz);
+        SIDE(plm_store_attr_f64, "fs_nominal_hz", sd->info->fs_nominal_hz);
+        plm_time_format_utc(&sd->info->start, buf, sizeof buf);
+        SIDE(plm_store_attr_str, "start_utc", buf);
+        SIDE(plm_store_attr_f64, "offset_s", sd->offset_s);
+        SIDE(plm_store_attr_i64, "frames", sd->info->frames);
+#undef SIDE
+    }
 #undef S
 #undef N
 #undef I
@@ -226,6 +246,7 @@ static plm_status open_recording(recording *r)
     rc.full_scale_g = row->full_scale_g;
     rc.channels = row->channels;
     rc.timezone = row->timezone;
+    rc.right_path = row->path_right;
     plm_status st = plm_reader_open(row->path, &rc, &r->rd);
     if (st) return st;
     r->info = plm_reader_get_info(r->rd);
@@ -233,6 +254,20 @@ static plm_status open_recording(recording *r)
         PLM_FAIL(PLM_EFORMAT, "%s: sample rate %g Hz is outside %g .. %g Hz", row->path, r->info->fs_hz,
                  r->cfg->min_fs_hz, r->cfg->max_fs_hz);
     if (r->info->warnings[0]) warn(r->res, "%s", r->info->warnings);
+    if (row->path_right && (st = plm_sha256_file(row->path_right, r->res->sha256_right))) return st;
+    for (int s = 0; s < r->info->nsides; s++) {
+        const plm_reader_info *si = r->info->side[s].info;
+        double late = r->info->side[s].offset_s - r->info->side[!s].offset_s;
+        size_t at = strlen(r->res->devices);
+        snprintf(r->res->devices + at, sizeof r->res->devices - at, "%s%s %s %s, %.4f Hz (nominal %g, %+.2f %%)%s",
+                 s ? "; " : "", s ? "right" : "left", si->device[0] ? si->device : si->format, si->serial, si->fs_hz,
+                 si->fs_nominal_hz, 100 * (si->fs_hz / si->fs_nominal_hz - 1), s ? ", started " : "");
+        if (s) {
+            at = strlen(r->res->devices);
+            snprintf(r->res->devices + at, sizeof r->res->devices - at, "%.2f s %s the left", fabs(late),
+                     late >= 0 ? "after" : "before");
+        }
+    }
     return plm_sha256_file(row->path, r->res->sha256);
 }
 

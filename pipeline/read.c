@@ -12,7 +12,7 @@
 
 plm_read_cfg plm_read_cfg_default(void)
 {
-    plm_read_cfg c = {.full_scale_g = NAN, .channels = NULL, .timezone = NULL, .block_frames = 32768};
+    plm_read_cfg c = {.full_scale_g = NAN, .channels = NULL, .timezone = NULL, .block_frames = 32768, .right_path = NULL};
     return c;
 }
 
@@ -184,7 +184,7 @@ plm_status plm__read_add_gap(plm_reader *r, double onset_s, double duration_s, c
 {
     if (!plm__grow((void **)&r->gaps, &r->cap_gaps, r->n_gaps + 1, sizeof *r->gaps, 16))
         PLM_FAIL(PLM_ENOMEM, "%s: out of memory", r->path);
-    r->gaps[r->n_gaps++] = (plm_gap){onset_s, duration_s, reason};
+    r->gaps[r->n_gaps++] = (plm_gap){onset_s, duration_s, reason, 0};
     return PLM_OK;
 }
 
@@ -195,6 +195,22 @@ plm_status plm_reader_open(const char *path, const plm_read_cfg *cfg, plm_reader
     if (!cfg) cfg = &def;
     if (cfg->block_frames < 1 || cfg->block_frames > ((int64_t)1 << 24))
         PLM_FAIL(PLM_EINVAL, "read block_frames=%lld must be 1 .. 16777216", (long long)cfg->block_frames);
+    if (cfg->right_path) {
+        plm_reader *r = calloc(1, sizeof *r);
+        if (!r || !(r->path = plm__strdup(path))) {
+            free(r);
+            PLM_FAIL(PLM_ENOMEM, "%s: out of memory", path);
+        }
+        r->cfg = *cfg;
+        plm_status st = plm__read_open_pair(r, cfg->right_path);
+        r->cfg.channels = r->cfg.timezone = r->cfg.right_path = NULL;
+        if (st) {
+            plm_reader_destroy(r);
+            return st;
+        }
+        *out = r;
+        return PLM_OK;
+    }
     struct stat sb;
     if (stat(path, &sb) != 0) PLM_FAIL(PLM_EIO, "%s: cannot open: %s", path, strerror(errno));
     if (S_ISDIR(sb.st_mode)) PLM_FAIL(PLM_EIO, "%s: is a directory, not a recording", path);
@@ -224,6 +240,7 @@ plm_status plm_reader_open(const char *path, const plm_read_cfg *cfg, plm_reader
     st = r->be->open(r);
     r->cfg.channels = NULL;
     r->cfg.timezone = NULL;
+    r->cfg.right_path = NULL;
     if (st) goto fail;
     if (!(r->info.fs_nominal_hz > 0)) r->info.fs_nominal_hz = r->info.fs_hz;
     if (r->info.frames <= 0) {

@@ -36,7 +36,11 @@ struct plm__backend {
 };
 
 extern const plm__backend plm__backend_sndfile, plm__backend_edf, plm__backend_cwa, plm__backend_geneactiv,
-    plm__backend_gt3x;
+    plm__backend_gt3x, plm__backend_pair;
+
+/* Open r (path, cfg set) as the left file of a two-file recording whose right file is right_path
+ * (read_pair.c). */
+plm_status plm__read_open_pair(plm_reader *r, const char *right_path);
 
 #define plm__read_warn(info, ...) plm__appendf((info)->warnings, sizeof (info)->warnings, __VA_ARGS__)
 

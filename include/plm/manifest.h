@@ -2,6 +2,9 @@
  *
  * Columns (header row required, names case-insensitive):
  *   subject, condition, path            required; path relative to the manifest
+ *   path_right                          a second file, the right ankle's device, when
+ *                                       each ankle wore its own (path is then the left
+ *                                       one); the two are aligned by their own clocks
  *   recording                           id; default the file stem of path
  *   night                               integer >= 0; default 1, 2, ... in order
  *                                       of appearance within subject+condition
@@ -30,6 +33,7 @@ typedef struct {
     char *subject, *condition;
     char *path_given;     /* as written */
     char *path;           /* resolved against the manifest's folder */
+    char *path_right_given, *path_right; /* the right ankle's own file, or NULL */
     char *recording;      /* id (also the HDF5 group name) */
     int night;
     double full_scale_g;  /* NaN when not given */

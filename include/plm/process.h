@@ -44,6 +44,7 @@ plm_process_cfg plm_process_cfg_default(void);
 
 typedef struct {
     char sha256[65];
+    char sha256_right[65];    /* a two-file recording's right file; "" otherwise */
     int64_t frames;
     double duration_s;
     int64_t nonfinite_samples; /* NaN/Inf samples found (treated as missing) */
@@ -52,6 +53,7 @@ typedef struct {
     plm_time start;
     char start_source[16];    /* "manifest", "bext", "axivity", "edf" or "" */
     char warnings[1024];      /* "; "-separated; the CLI prints them */
+    char devices[256];        /* two-file recordings: each device, its rate and offset; "" otherwise */
     size_t lm_count[2];       /* detected per-leg movements, left and right */
     plm_calibration calib[2];
     double excluded_s[4];     /* by PLM_QC_* kind */

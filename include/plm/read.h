@@ -17,6 +17,14 @@
  * 1-based file channels) overrides. A single leg is taken as the left one
  * unless the map says R. Axivity auxiliary channels are dropped.
  *
+ * Two files, one device per ankle (cfg.right_path): each file is read at its own rate and by
+ * its own sample times (one leg each: 1 or 3 channels). The recording is the stretch both
+ * cover: frame i is the faster file's sample (the left's if equal) and the other leg is
+ * interpolated (Kaiser-windowed sinc, 32 taps at equal rates) at that sample's time, read off the
+ * other file's own sample times, so that a movement of both legs stays simultaneous whatever
+ * the two clocks' rates and start times. Channels are left then right; info.side[] describes
+ * each file and its offset; gaps name the leg. cfg.channels must then be NULL.
+ *
  * Time: the start comes from the file where it has one (BWF bext, the
  * Axivity comment, the EDF header); those are local times, read in
  * cfg.timezone. A truncated file (header promises more than exists) is read
@@ -43,6 +51,8 @@ typedef struct {
     const char *channels;  /* channel map or NULL for the default by channel count */
     const char *timezone;  /* IANA zone of local times in the file; NULL = machine's */
     int64_t block_frames;  /* frames per read; 1 .. 2^24, default 32768 */
+    const char *right_path; /* NULL, or the right ankle's own file: the recording is then two
+                               files, path the left leg's, right_path the right's (see below) */
 } plm_read_cfg;
 
 plm_read_cfg plm_read_cfg_default(void);
@@ -52,10 +62,21 @@ typedef enum {
     PLM_FORMAT_EDF = 2,
     PLM_FORMAT_CWA = 3,       /* Axivity AX3/AX6 .cwa */
     PLM_FORMAT_GENEACTIV = 4, /* GENEActiv .bin */
-    PLM_FORMAT_GT3X = 5       /* ActiGraph .gt3x (zip) */
+    PLM_FORMAT_GT3X = 5,      /* ActiGraph .gt3x (zip) */
+    PLM_FORMAT_PAIR = 6       /* two files, one device per ankle (cfg.right_path) */
 } plm_format_family;
 
+/* One file of a two-file recording. */
 typedef struct {
+    const char *path;            /* owned by the reader */
+    const struct plm_reader_info_s *info; /* the file's own description (format, device, serial, rates,
+                                             start, warnings), as if opened alone */
+    double offset_s;             /* its first sample's time minus the recording's first sample's:
+                                    <= 0 when it started before the other */
+    int64_t skipped_frames;      /* its frames before the recording's start (outside the overlap) */
+} plm_reader_side;
+
+typedef struct plm_reader_info_s {
     plm_format_family family;
     char format[64];          /* e.g. "WAV (PCM 16-bit)", "EDF+", "BDF" */
     double fs_hz;
@@ -87,6 +108,8 @@ typedef struct {
                                  0: device-local clock read in the machine's zone */
     int64_t gap_frames;       /* frames delivered as NaN for missing or corrupt data */
     int has_gyro, has_temperature, has_light; /* other sensors plm_reader_read_aux gives */
+    int nsides;               /* 2 for a two-file recording (side[0] left, side[1] right), else 0 */
+    plm_reader_side side[2];
 } plm_reader_info;
 
 /* The other sensors of a device, per frame (any pointer may be NULL): gyro_dps planar like x
@@ -102,6 +125,7 @@ typedef struct {
 typedef struct {
     double onset_s, duration_s;  /* from info.start */
     const char *reason;          /* e.g. "corrupt block (checksum)", "missing blocks", "idle sleep mode" */
+    uint8_t leg;                 /* two-file recordings: the leg (PLM_LEG_*) whose file has the gap; else 0 */
 } plm_gap;
 
 /* An EDF+ annotation: onset and duration in 100-ns ticks from the first

@@ -7,10 +7,11 @@
 
 static void help(void)
 {
-    printf("Usage: actiplm convert [options] RECORDING -o OUT\n\n"
+    printf("Usage: actiplm convert [options] RECORDING [--right RECORDING2] -o OUT\n\n"
            "Write the decoded signal of any readable recording (WAV, FLAC, EDF, Axivity CWA,\n"
            "GENEActiv .bin, ActiGraph .gt3x) for other tools:\n"
-           "  OUT.h5    accel_g (N x 3, g) and time_unix_s of every sample at the file's own\n"
+           "  OUT.h5    accel_g (N x 3, g; N x 6 for both legs, left then right) and\n"
+           "            time_unix_s of every sample at the file's own\n"
            "            sample times, gyro_dps, temperature_c and light where the device has\n"
            "            them, gaps as NaN rows and in the table gaps; attributes fs_hz\n"
            "            (observed), fs_nominal_hz, start_utc, device, serial\n"
@@ -25,6 +26,8 @@ static void help(void)
            "  --to LIST          h5, wav, flac, csv, comma separated (default h5,wav)\n"
            "  --timezone TZ      IANA zone of the file's local times (devices' clocks have none)\n"
            "  --channels MAP     which leg, e.g. R=4,5,6 for the right leg of a 6-channel file\n"
+           "  --right FILE2      the right ankle's own file: RECORDING is then the left's and\n"
+           "                     OUT holds both legs on RECORDING's samples (see actiplm info)\n"
            "  --full-scale-g G   full scale of integer WAV/FLAC samples in g\n"
            "  -h, --help         this help; --version  the version\n\n"
            "Example:\n"
@@ -38,6 +41,7 @@ int cmd_convert(int argc, char **argv)
     static const struct option opts[] = {{"output", required_argument, 0, 'o'},   {"to", required_argument, 0, 't'},
                                          {"timezone", required_argument, 0, 'z'}, {"channels", required_argument, 0, 'c'},
                                          {"full-scale-g", required_argument, 0, 'g'}, {"help", no_argument, 0, 'h'},
+                                         {"right", required_argument, 0, 'r'},
                                          {"version", no_argument, 0, 'V'},        {0, 0, 0, 0}};
     plm_read_cfg cfg = plm_read_cfg_default();
     const char *out = NULL;
@@ -50,6 +54,7 @@ int cmd_convert(int argc, char **argv)
         case 't': snprintf(to, sizeof to, "%s", optarg); break;
         case 'z': cfg.timezone = optarg; break;
         case 'c': cfg.channels = optarg; break;
+        case 'r': cfg.right_path = optarg; break;
         case 'g':
             if (!cli_parse_double("convert", "--full-scale-g", optarg, 1e-6, 1000, &cfg.full_scale_g)) return EXIT_USAGE;
             break;

@@ -10,7 +10,7 @@
 
 static void help(void)
 {
-    printf("Usage: actiplm detect [options] RECORDING\n\n"
+    printf("Usage: actiplm detect [options] RECORDING [--right RECORDING2]\n\n"
            "Detect leg movements in one recording: read, quality flags and calibration,\n"
            "FFT band-pass, per-leg detection (docs/detection.md). Writes an HDF5 results\n"
            "file with the recording's group (lm_leg, qc, calibration attributes) and\n"
@@ -22,6 +22,7 @@ static void help(void)
            "  --full-scale-g G       full scale of integer samples in g\n"
            "  --channels MAP         channel map, e.g. L=1,2,3;R=4,5,6\n"
            "  --timezone TZ          IANA zone of local times in the file\n"
+           "  --right FILE2          the right ankle's own file (RECORDING is the left's)\n"
            "  -q                     no warnings\n"
            "  -h, --help             this help; --version  the version\n\n"
            "Example:\n"
@@ -36,6 +37,7 @@ int cmd_detect(int argc, char **argv)
                                          {"full-scale-g", required_argument, 0, 'g'},
                                          {"channels", required_argument, 0, 'c'},
                                          {"timezone", required_argument, 0, 'z'},
+                                         {"right", required_argument, 0, 'r'},
                                          {"help", no_argument, 0, 'h'},
                                          {"version", no_argument, 0, 'V'},
                                          {0, 0, 0, 0}};
@@ -55,6 +57,7 @@ int cmd_detect(int argc, char **argv)
             break;
         case 'c': row.channels = optarg; break;
         case 'z': row.timezone = optarg; break;
+        case 'r': row.path_right = row.path_right_given = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': help(); return 0;
         case 'V': printf("actiplm %s\n", plm_version()); return 0;

@@ -9,21 +9,34 @@
 
 static void help(void)
 {
-    printf("Usage: actiplm info [options] FILE\n\n"
+    printf("Usage: actiplm info [options] FILE [--right FILE2]\n\n"
            "Print a recording's format, channel map, sample rate, frames and duration,\n"
            "start time, full scale and any warning (e.g. a truncated file). For the\n"
            "devices' own files (Axivity CWA, GENEActiv .bin, ActiGraph .gt3x) also the\n"
            "device and serial, the rate observed from the file's sample times beside the\n"
-           "nominal one, the time zone status and every gap (missing or corrupt data).\n\n"
+           "nominal one, the time zone status and every gap (missing or corrupt data).\n"
+           "With --right, FILE is the left ankle's device and FILE2 the right's: each\n"
+           "file's device, rate and offset, and the recording they make together (the\n"
+           "time both cover, on the faster file's samples).\n\n"
            "Options:\n"
            "  --full-scale-g G   full scale of integer samples in g (as the manifest column)\n"
            "  --channels MAP     channel map, e.g. L=1,2,3;R=4,5,6 or R=1,2,3\n"
            "  --timezone TZ      IANA zone of local times in the file (default: this machine's)\n"
+           "  --right FILE2      the right ankle's own file (one device per ankle)\n"
            "  --head N           also print the first N frames in g\n"
            "  -h, --help         this help; --version  the version\n\n"
            "Example:\n"
            "  actiplm info ../shared/data/axivity/ax3test.wav\n\n"
            "Exit status: 0 readable, 1 the file cannot be read, 2 usage error.\n");
+}
+
+static void print_rate(const plm_reader_info *in, const char *what)
+{
+    if (in->fs_nominal_hz > 0 && fabs(in->fs_hz - in->fs_nominal_hz) > 1e-9 * in->fs_hz)
+        printf("%.4f Hz observed from the file's sample times (nominal %g Hz, %+.2f %%)%s\n", in->fs_hz,
+               in->fs_nominal_hz, 100 * (in->fs_hz / in->fs_nominal_hz - 1), what);
+    else
+        printf("%g Hz%s\n", in->fs_hz, what);
 }
 
 int cmd_info(int argc, char **argv)
@@ -32,6 +45,7 @@ int cmd_info(int argc, char **argv)
                                          {"channels", required_argument, 0, 'c'},
                                          {"timezone", required_argument, 0, 'z'},
                                          {"head", required_argument, 0, 'n'},
+                                         {"right", required_argument, 0, 'r'},
                                          {"help", no_argument, 0, 'h'},
                                          {"version", no_argument, 0, 'V'},
                                          {0, 0, 0, 0}};
@@ -46,6 +60,7 @@ int cmd_info(int argc, char **argv)
             break;
         case 'c': cfg.channels = optarg; break;
         case 'z': cfg.timezone = optarg; break;
+        case 'r': cfg.right_path = optarg; break;
         case 'n':
             if (!cli_parse_int("info", "--head", optarg, 0, 1000000, &head)) return EXIT_USAGE;
             break;
@@ -67,11 +82,24 @@ int cmd_info(int argc, char **argv)
     printf("channels:     %d in file; using %d: %s (%s)\n", in->file_channels, in->nchan, in->channel_map, in->labels);
     if (in->dropped[0]) printf("dropped:      %s\n", in->dropped);
     if (in->device[0]) printf("device:       %s%s%s\n", in->device, in->serial[0] ? ", serial " : "", in->serial);
-    if (in->fs_nominal_hz > 0 && fabs(in->fs_hz - in->fs_nominal_hz) > 1e-9 * in->fs_hz)
-        printf("sample rate:  %.4f Hz observed from the file's sample times (nominal %g Hz, %+.2f %%)\n", in->fs_hz,
-               in->fs_nominal_hz, 100 * (in->fs_hz / in->fs_nominal_hz - 1));
-    else
-        printf("sample rate:  %g Hz\n", in->fs_hz);
+    for (int s = 0; s < in->nsides; s++) {
+        const plm_reader_side *sd = &in->side[s];
+        const plm_reader_info *si = sd->info;
+        char t[48];
+        plm_time_format_local(&si->start, ' ', t, sizeof t);
+        printf("%s file:   %s\n", s ? "right" : "left ", sd->path);
+        printf("              %s%s%s, %s\n", si->device[0] ? si->device : si->format, si->serial[0] ? ", serial " : "",
+               si->serial, si->format);
+        printf("              ");
+        print_rate(si, "");
+        printf("              first sample %.23s, %+.3f s from the recording's start%s", t, sd->offset_s,
+               sd->skipped_frames ? "; " : "\n");
+        if (sd->skipped_frames)
+            printf("%lld frames (%.1f s) before the other file began\n", (long long)sd->skipped_frames,
+                   (double)sd->skipped_frames / si->fs_hz);
+    }
+    printf("sample rate:  ");
+    print_rate(in, in->nsides ? " (the recording's frames: the faster file's samples)" : "");
     if (in->frames_header != in->frames)
         printf("frames:       %lld (header promises %lld)\n", (long long)in->frames, (long long)in->frames_header);
     else
@@ -127,7 +155,8 @@ int cmd_info(int argc, char **argv)
         printf("gaps:         %zu%s", ng, ng ? "" : " (no missing or corrupt data)\n");
         if (ng) printf(", %.2f s in all (delivered as missing samples)\n", total);
         for (size_t k = 0; k < ng && k < 20; k++)
-            printf("  at %10.2f s for %8.2f s: %s\n", g[k].onset_s, g[k].duration_s, g[k].reason);
+            printf("  at %10.2f s for %8.2f s: %s%s\n", g[k].onset_s, g[k].duration_s,
+                   g[k].leg == PLM_LEG_LEFT ? "left file: " : g[k].leg == PLM_LEG_RIGHT ? "right file: " : "", g[k].reason);
         if (ng > 20) printf("  ... and %zu more\n", ng - 20);
     }
     if (in->warnings[0]) cli_error("%s: warning: %s", path, in->warnings); /* once, on stderr */

@@ -173,6 +173,9 @@ static void on_row(void *user, const plm_batch_event *ev)
             fprintf(stderr, "actiplm run: %zu/%zu %s: %.1f h recorded, PLMS %.1f/h, SE %.1f %% (lights: %s, sleep: %s)\n",
                     ev->index, ev->total, ev->row->recording, ev->res->duration_s / 3600, ev->res->row.plms_index,
                     ev->res->row.se_pct, ev->res->lights_source, ev->res->sleep_source);
+        if (!ev->reused && ev->res->devices[0])
+            fprintf(stderr, "actiplm run: %zu/%zu %s: two devices: %s\n", ev->index, ev->total, ev->row->recording,
+                    ev->res->devices);
     }
     u->failed += ev->failed != 0;
     progress_bar(pg, ev->index, ev->total, u->failed);
