@@ -106,12 +106,40 @@ static void row_errors_keep_the_rest(void **state)
     plm_manifest_clear(&m);
 }
 
+static void one_device_per_ankle(void **state)
+{
+    (void)state;
+    const char *p = write_manifest("subject,condition,path,path_right,channels\n"
+                                   "P1,control,n1_left.cwa,n1_right.cwa,\n"   /* 2: two files */
+                                   "P1,control,n2.wav,,\n"                    /* 3: one file */
+                                   "P2,control,a.cwa,a.cwa,\n"                /* 4: the same file */
+                                   "P3,control,b.cwa,c.cwa,R=1,2,3\n");       /* 5: a map with two files */
+    plm_manifest m;
+    assert_int_equal(plm_manifest_read(p, &m), PLM_OK);
+    const plm_manifest_row *r = &m.rows[0];
+    assert_null(r->error);
+    assert_string_equal(r->recording, "n1_left"); /* the id defaults to the left file's stem */
+    assert_string_equal(r->path, tl_path(m.dir, "n1_left.cwa"));
+    assert_string_equal(r->path_right, tl_path(m.dir, "n1_right.cwa"));
+    assert_string_equal(r->path_right_given, "n1_right.cwa");
+    assert_null(m.rows[1].error);
+    assert_null(m.rows[1].path_right);
+    assert_contains(m.rows[2].error, "manifest.csv:4: path_right names the same file as path");
+    assert_contains(m.rows[3].error, "has 7 fields"); /* unquoted commas: the row is refused whole */
+    plm_manifest_clear(&m);
+    p = write_manifest("subject,condition,path,path_right,channels\nP3,control,b.cwa,c.cwa,R=1\n");
+    assert_int_equal(plm_manifest_read(p, &m), PLM_OK);
+    assert_contains(m.rows[0].error, "manifest.csv:2: channels cannot be given with path_right");
+    plm_manifest_clear(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(good_manifest),
         cmocka_unit_test(whole_manifest_errors),
         cmocka_unit_test(row_errors_keep_the_rest),
+        cmocka_unit_test(one_device_per_ankle),
     };
     return cmocka_run_group_tests_name("manifest", tests, NULL, NULL);
 }
