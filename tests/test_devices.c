@@ -236,7 +236,11 @@ static double *truth_column(const char *rel_truth, const char *name, size_t n, i
 }
 
 /* The other sensors against the truth files: the AX6 gyroscope (within 1e-4 dps, the truth's
- * rounding), GENEActiv page temperatures (exact) and light (within 1 lux). */
+ * rounding), GENEActiv page temperatures (exact) and light (within 1 lux), and the AX3 block
+ * temperature. The CWA truth (scikit-digital-health) converts the 10-bit code by its own rule,
+ * (T - 171) / 3.142; we use cwa.h's, T x 75 / 256 - 50. So the code T is recovered from the truth
+ * (it must come out a whole number for every sample, or the truth is not that rule) and ours
+ * must be cwa.h's rule of that code, sample by sample. */
 static void other_sensors(void **state)
 {
     (void)state;
@@ -261,6 +265,28 @@ static void other_sensors(void **state)
     assert_true(worst < 1e-4);
     plm_reader_destroy(r);
     free(tg);
+    p = tl_shared("axivity/ax3_sample.cwa");
+    snprintf(path, sizeof path, "%s", p);
+    assert_int_equal(plm_reader_open(path, &cfg, &r), PLM_OK);
+    assert_true(plm_reader_get_info(r)->has_temperature);
+    int64_t cap3 = 60000;
+    double *x3 = malloc(3 * (size_t)cap3 * sizeof *x3), *t3 = malloc((size_t)cap3 * sizeof *t3);
+    plm_aux aux3 = {NULL, t3, NULL};
+    assert_int_equal(plm_reader_read_aux(r, x3, NULL, &aux3, cap3, &got), PLM_OK);
+    assert_int_equal(got, 58800);
+    double *tt3 = truth_column("axivity/ax3_sample.truth.h5", "temperature_c", 58800, 1), wc = 0, wr = 0;
+    for (int64_t i = 0; i < got; i++) {
+        double code = tt3[i] * 3.142 + 171;
+        wc = fmax(wc, fabs(code - round(code)));
+        wr = fmax(wr, fabs(t3[i] - (round(code) * 75 / 256 - 50)));
+    }
+    print_message("ax3_sample temperature: code off a whole number by %.2g, ours off cwa.h's rule by %.2g C\n", wc, wr);
+    assert_true(wc < 1e-6);
+    assert_true(wr < 1e-9);
+    plm_reader_destroy(r);
+    free(x3);
+    free(t3);
+    free(tt3);
     p = tl_shared("geneactiv/gnactv_sample.bin");
     snprintf(path, sizeof path, "%s", p);
     assert_int_equal(plm_reader_open(path, &cfg, &r), PLM_OK);
