@@ -7,7 +7,8 @@
 #  3. a 200-night study with -j 1 and -j 2: speed-up and identical results;
 #  4. memory against block size on the 7-day file (bounded by the block, not the duration);
 #  5. the devices' own formats: a 7-day AX3 .cwa decoded by actiplm convert and by the vendor's
-#     omconvert, run on it (peak memory), and GENEActiv, GT3X and CWA decode rates.
+#     omconvert, run on it (peak memory), the same with a second device on the other ankle, and
+#     GENEActiv, GT3X and CWA decode rates.
 set -eu
 BUILD=${BUILD:-build}
 RUNS=${RUNS:-3}
@@ -60,7 +61,10 @@ else
 fi
 printf 'subject,condition,path,timezone\nW,control,week.cwa,UTC\n' >"$T/cwa.csv"
 $M "  actiplm run, 7-day CWA (exits 1: one night, no comparison)" $A run "$T/cwa.csv" -o "$T/weekcwa.h5" -q || true
-rm -f "$T/week.cwa" "$T/weekcwa.h5"
+"$BUILD/tests/mkcwa" "$T/week_r.cwa" --synthetic 604800 --rate 100 --clock-error 0.01 --delay 37 --device-id 2
+printf 'subject,condition,path,path_right,timezone\nW,control,week.cwa,week_r.cwa,UTC\n' >"$T/pair.csv"
+$M "  actiplm run, 7 days, one device per ankle (2 CWA, clocks -1.1 % and +1 %)" $A run "$T/pair.csv" -o "$T/weekpair.h5" -q || true
+rm -f "$T/week.cwa" "$T/week_r.cwa" "$T/weekcwa.h5" "$T/weekpair.h5"
 "$BUILD/tests/mkwav" "$T/day.wav" 3 100 2160000 int16
 for f in geneactiv gt3x; do
     /usr/bin/python3 tests/gen/mkdevice.py $f "$T/day.wav" "$T/day.$f"
