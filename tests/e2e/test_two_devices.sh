@@ -1,5 +1,6 @@
 #!/bin/sh
-# test_two_devices.sh -- one device per ankle: the sample study (sample-data/study, 12 nights of
+# test_two_devices.sh -- one device per ankle: the sample study (made here as `make run` makes
+# sample-data/study: 12 nights of
 # two legs) written as two Axivity CWA files per night by tests/gen/mkcwa, the left device on
 # time, the right one's sample clock 1 % fast (50.5 Hz for a nominal 50) and started 37 s later.
 # Truth: the single-file WAV run of the same nights. The detector's own tolerance, stated in
@@ -15,9 +16,11 @@
 set -u
 . "$(pwd)/tests/e2e_lib.sh"
 MKCWA="$(pwd)/$BUILD/tests/mkcwa"
-S="$(pwd)/sample-data/study"
 T=$(mktemp -d "${TMPDIR:-/tmp}/actiplm-two-XXXXXX")
 trap 'rm -rf "$T"' EXIT
+# the sample study, made here as `make run` makes it (the Makefile's SIM_ARGS)
+S="$T/study"
+"$A" simulate -o "$S" $(sed -n 's/^SIM_ARGS *= *//p' Makefile) >/dev/null 2>&1
 
 /usr/bin/python3 - "$S" "$T" "$MKCWA" >"$T/gen.log" 2>&1 <<'PY'
 import csv, subprocess, sys
@@ -36,12 +39,12 @@ with open(T + "/manifest.csv", "w", newline="") as f:
         w.writerow([r["subject"], r["condition"], r["night"], f"{rec}_L.cwa", f"{rec}_R.cwa", rec, r["timezone"],
                     r["lights_off"], r["lights_on"]])
 PY
-check "mkcwa writes the 24 device files (12 nights x 2 ankles)" sh -c "[ \$(ls '$T'/*.cwa | wc -l) -eq 24 ] || cat '$T/gen.log'"
+check "mkcwa writes the 24 device files (12 nights x 2 ankles)" sh -c "[ \$(ls '$T'/*.cwa | wc -l) -eq 24 ] || { cat '$T/gen.log'; false; }"
 
 "$A" run "$S" -o "$T/wav.h5" -q >/dev/null 2>"$T/err.wav"
 "$A" run "$T/manifest.csv" -o "$T/two.h5" -j 2 -v >"$T/out" 2>"$T/err"; rc=$?
 check "run on the two-device study: 12 of 12 nights, statistics computed (exit 0)" sh -c "
-    [ $rc -eq 0 ] && grep -q '12 of 12 recordings processed, 0 failed' '$T/out' || cat '$T/err'"
+    [ $rc -eq 0 ] && grep -q '12 of 12 recordings processed, 0 failed' '$T/out' || { cat '$T/err'; false; }"
 check "run reports each device's rate and the right one's start (-v): 50.5000 Hz (+1.00 %), started 37.00 s after the left" \
     grep -q 'two devices: left Axivity AX3 1001, 50.0000 Hz (nominal 50, +0.00 %); right Axivity AX3 2002, 50.5000 Hz (nominal 50, +1.00 %), started 37.0[0-2] s after the left' "$T/err"
 
@@ -102,7 +105,7 @@ sys.exit(0 if ok else 1)"
 check "info --right: each device's rate and first sample, the recording is the overlap" sh -c "
     [ $rc -eq 0 ] && grep -q '^left  file:' '$T/info' && grep -q '^right file:' '$T/info' &&
     grep -q '50.5000 Hz observed from the file.s sample times (nominal 50 Hz, +1.00 %)' '$T/info' &&
-    grep -q 'frames (37.0 s) before the other file began' '$T/info' && grep -q '^channels:     6' '$T/info' || cat '$T/info'"
+    grep -q 'frames (37.0 s) before the other file began' '$T/info' && grep -q '^channels:     6' '$T/info' || { cat '$T/info'; false; }"
 
 "$A" convert "$T/S01_control_n1_L.cwa" --right "$T/S01_control_n1_R.cwa" --timezone Europe/Berlin -o "$T/conv" --to h5 >/dev/null 2>"$T/err"; rc=$?
 check "convert --right writes accel_g N x 6 (left then right) with each device's rate and offset" /usr/bin/python3 -c "
@@ -125,10 +128,11 @@ S03,control,1,S01_control_n1_L.cwa,S02_control_n1_R.cwa,Europe/Berlin,apart
 S04,control,1,S01_control_n1_L.cwa,S01_control_n1_L.cwa,Europe/Berlin,same
 EOF
 "$A" run "$T/bad.csv" -o "$T/bad.h5" -q >"$T/out" 2>"$T/err"; rc=$?
-check "a missing right file, files that do not overlap, the same file twice: one line each, the good night is kept" sh -c "
+check "a missing right file, files that do not overlap, the same file twice: one line each (and why no statistics), the good night is kept" sh -c "
     [ $rc -eq 1 ] && grep -q '1 of 4 recordings processed, 3 failed' '$T/out' &&
     grep -q 'missing_R.cwa: cannot open' '$T/err' && grep -q 'do not overlap in time' '$T/err' &&
-    grep -q 'bad.csv:5: path_right names the same file as path' '$T/err' && [ \$(wc -l <'$T/err') -eq 3 ] || cat '$T/err'"
+    grep -q 'bad.csv:5: path_right names the same file as path' '$T/err' &&
+    grep -q 'no statistics: no .magnesium. nights' '$T/err' && [ \$(wc -l <'$T/err') -eq 4 ] || { cat '$T/err'; false; }"
 
 # --- resume: a changed right file is processed again -------------------------------------------
 head -2 "$T/bad.csv" >"$T/one.csv"
@@ -137,4 +141,4 @@ head -2 "$T/bad.csv" >"$T/one.csv"
 "$MKCWA" "$T/S01_control_n1_R.cwa" --wav "$S/recordings/S01_control_n1.wav" --leg R --device-id 2002 --clock-error 0.01 --delay 38 >/dev/null 2>&1
 "$A" run "$T/one.csv" -o "$T/one.h5" --resume >"$T/out2" 2>&1
 check "--resume reuses the night while both files are unchanged, redoes it when the right file changes" sh -c "
-    grep -q '(1 reused)' '$T/out1' && grep -q '(0 reused)' '$T/out2' || cat '$T/out1' '$T/out2'"
+    grep -q '(1 reused)' '$T/out1' && grep -q '(0 reused)' '$T/out2' || { cat '$T/out1' '$T/out2'; false; }"
