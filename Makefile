@@ -9,7 +9,7 @@ CFLAGS ?= -O2 -g
 PKG_HDF5 ?= hdf5
 BUILD ?= build
 WERROR ?= -Werror
-PKGS = sndfile fftw3 gsl $(PKG_HDF5) nettle xlsxwriter libzip
+PKGS = sndfile fftw3 gsl $(PKG_HDF5) nettle xlsxwriter libzip cairo
 WARN = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2 $(WERROR)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ledf -lpthread -lm
@@ -68,6 +68,7 @@ run: deps
 	@$(MAKE) --no-print-directory all $(SAMPLE)/manifest.csv
 	@mkdir -p results
 	$(BUILD)/actiplm run $(SAMPLE) -o results/results.h5 --force
+	$(BUILD)/actiplm report results/results.h5 -o results/report.html
 
 test check:
 	@scripts/deps.sh test

@@ -262,8 +262,8 @@ const field plm__stat_fields[] = {
     F(stat_rec, hedges_g_ci_high, D)};
 const field plm__lm_fields[] = {F(plm_lm_row, onset_s, D), F(plm_lm_row, offset_s, D), F(plm_lm_row, leg, U8),
                                   F(plm_lm_row, clm, U8), F(plm_lm_row, plm, U8), F(plm_lm_row, sleep, U8)};
-static const field epoch_fields[] = {F(plm_epoch_row, onset_s, D), F(plm_epoch_row, sleep, U8)};
-static const field activity_fields[] = {F(plm_activity_row, onset_s, D), F(plm_activity_row, left_mad_g, D),
+const field plm__epoch_fields[] = {F(plm_epoch_row, onset_s, D), F(plm_epoch_row, sleep, U8)};
+const field plm__activity_fields[] = {F(plm_activity_row, onset_s, D), F(plm_activity_row, left_mad_g, D),
                                         F(plm_activity_row, right_mad_g, D)};
 static const field lmm_fields[] = {F(lmm_rec, outcome, STR), F(lmm_rec, n_nights, I32), F(lmm_rec, n_subjects, I32),
                                    F(lmm_rec, estimate, D), F(lmm_rec, se, D), F(lmm_rec, df, D), F(lmm_rec, ci_low, D),
@@ -271,14 +271,16 @@ static const field lmm_fields[] = {F(lmm_rec, outcome, STR), F(lmm_rec, n_nights
                                    F(lmm_rec, sd_residual, D)};
 const field plm__lmleg_fields[] = {F(lmleg_rec, onset_s, D), F(lmleg_rec, offset_s, D), F(lmleg_rec, leg, U8),
                                      F(lmleg_rec, peak_g, D), F(lmleg_rec, area_g_s, D)};
-static const field qc_fields[] = {F(qc_rec, onset_s, D), F(qc_rec, offset_s, D), F(qc_rec, kind, STR), F(qc_rec, leg, U8)};
-static const field hist_fields[] = {F(hist_rec, lo_s, D), F(hist_rec, hi_s, D), F(hist_rec, count, I32)};
+const field plm__qc_fields[] = {F(qc_rec, onset_s, D), F(qc_rec, offset_s, D), F(qc_rec, kind, STR), F(qc_rec, leg, U8)};
+const field plm__hist_fields[] = {F(hist_rec, lo_s, D), F(hist_rec, hi_s, D), F(hist_rec, count, I32)};
 const field plm__shard_fields[] = {F(shard_rec, manifest_row, I32), F(shard_rec, failed, U8)};
 static const field annot_fields[] = {F(annot_rec, onset_s, D), F(annot_rec, duration_s, D), F(annot_rec, text, STR)};
 #define NF(a) (sizeof(a) / sizeof(a[0]))
 const size_t plm__failure_nfields = NF(plm__failure_fields), plm__stat_nfields = NF(plm__stat_fields),
              plm__lm_nfields = NF(plm__lm_fields), plm__lmleg_nfields = NF(plm__lmleg_fields),
-             plm__shard_nfields = NF(plm__shard_fields);
+             plm__shard_nfields = NF(plm__shard_fields), plm__epoch_nfields = NF(plm__epoch_fields),
+             plm__activity_nfields = NF(plm__activity_fields), plm__qc_nfields = NF(plm__qc_fields),
+             plm__hist_nfields = NF(plm__hist_fields);
 
 /* The /nights fields (plm/nights.h) as this file's field list. */
 size_t plm__night_fields(field out[PLM__NIGHT_MAXF])
@@ -358,11 +360,11 @@ plm_status plm_store_rec_append_activity(plm_store_rec *r, const plm_activity_ro
     plm_store *s = r->store;
     if (!n) return PLM_OK;
     plm_status st = PLM_OK;
-    hid_t mt = plm__h5_compound(sizeof *rows, activity_fields, NF(activity_fields));
+    hid_t mt = plm__h5_compound(sizeof *rows, plm__activity_fields, NF(plm__activity_fields));
     hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
     HCHECK(mt, "activity type");
     if (r->activity < 0) {
-        r->activity = write_table(r->group, "activity", sizeof *rows, activity_fields, NF(activity_fields), rows, n);
+        r->activity = write_table(r->group, "activity", sizeof *rows, plm__activity_fields, NF(plm__activity_fields), rows, n);
         HCHECK(r->activity, "writing activity");
         r->n_activity = n;
         goto fail; /* done */
@@ -390,7 +392,7 @@ plm_status plm_store_rec_write_lm(plm_store_rec *r, const plm_lm_row *rows, size
 
 plm_status plm_store_rec_write_epochs(plm_store_rec *r, const plm_epoch_row *rows, size_t n)
 {
-    return table(r->store, r->group, "epochs", sizeof *rows, epoch_fields, NF(epoch_fields), rows, n);
+    return table(r->store, r->group, "epochs", sizeof *rows, plm__epoch_fields, NF(plm__epoch_fields), rows, n);
 }
 
 plm_status plm_store_rec_write_annotations(plm_store_rec *r, const plm_annotation *a, size_t n)
@@ -425,7 +427,7 @@ plm_status plm_store_rec_write_qc(plm_store_rec *r, const plm_interval *v, size_
     if (!rows) PLM_FAIL(PLM_ENOMEM, "%s: out of memory", r->store->path);
     for (size_t i = 0; i < n; i++)
         rows[i] = (qc_rec){plm_samples_to_s(v[i].onset, fs_hz), plm_samples_to_s(v[i].end, fs_hz), kinds[v[i].kind <= 3 ? v[i].kind : 0], v[i].leg};
-    plm_status st = table(r->store, r->group, "qc", sizeof *rows, qc_fields, NF(qc_fields), rows, n);
+    plm_status st = table(r->store, r->group, "qc", sizeof *rows, plm__qc_fields, NF(plm__qc_fields), rows, n);
     free(rows);
     return st;
 }
@@ -436,7 +438,7 @@ plm_status plm_store_rec_write_imi_histogram(plm_store_rec *r, const int32_t *co
     if (nbins > 64) PLM_FAIL(PLM_EINVAL, "imi histogram: %zu bins, at most 64", nbins);
     for (size_t i = 0; i < nbins; i++)
         rows[i] = (hist_rec){pow(10, 0.15 * (double)i), pow(10, 0.15 * (double)(i + 1)), counts[i]};
-    return table(r->store, r->group, "imi_histogram", sizeof *rows, hist_fields, NF(hist_fields), rows, nbins);
+    return table(r->store, r->group, "imi_histogram", sizeof *rows, plm__hist_fields, NF(plm__hist_fields), rows, nbins);
 }
 
 static void rec_free(plm_store_rec *r)
@@ -453,8 +455,8 @@ plm_status plm_store_recording_end(plm_store_rec *r)
     plm_store *s = r->store;
     plm_status st = PLM_OK;
     if (r->activity < 0) { /* always present, possibly empty */
-        r->activity = write_table(r->group, "activity", sizeof(plm_activity_row), activity_fields,
-                                  NF(activity_fields), NULL, 0);
+        r->activity = write_table(r->group, "activity", sizeof(plm_activity_row), plm__activity_fields,
+                                  NF(plm__activity_fields), NULL, 0);
         if (r->activity < 0) st = plm__fail(PLM_EIO, "%s: HDF5 error writing activity", s->path);
     }
     rec_free(r);

@@ -27,16 +27,9 @@ typedef struct {
     double peak_g, area_g_s;
 } lmleg_rec;
 
-typedef struct {
-    double onset_s, offset_s;
-    char *kind;
-    uint8_t leg;
-} qc_rec;
+typedef plm_qc_row qc_rec;
 
-typedef struct {
-    double lo_s, hi_s;
-    int32_t count;
-} hist_rec;
+typedef plm_imi_bin hist_rec;
 
 typedef plm_shard_row shard_rec;
 
@@ -50,8 +43,10 @@ typedef struct {
 } field;
 
 /* The tables' fields (store.c). */
-extern const field plm__failure_fields[], plm__stat_fields[], plm__lm_fields[], plm__lmleg_fields[], plm__shard_fields[];
-extern const size_t plm__failure_nfields, plm__stat_nfields, plm__lm_nfields, plm__lmleg_nfields, plm__shard_nfields;
+extern const field plm__failure_fields[], plm__stat_fields[], plm__lm_fields[], plm__lmleg_fields[], plm__shard_fields[],
+    plm__epoch_fields[], plm__activity_fields[], plm__qc_fields[], plm__hist_fields[];
+extern const size_t plm__failure_nfields, plm__stat_nfields, plm__lm_nfields, plm__lmleg_nfields, plm__shard_nfields,
+    plm__epoch_nfields, plm__activity_nfields, plm__qc_nfields, plm__hist_nfields;
 /* The /nights fields (plm/nights.h) as fields; returns how many (at most PLM__NIGHT_MAXF). */
 enum { PLM__NIGHT_MAXF = 64 };
 size_t plm__night_fields(field out[PLM__NIGHT_MAXF]);

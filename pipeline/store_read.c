@@ -216,3 +216,74 @@ plm_status plm_store_read_shard_rows(const char *path, plm_shard_row **rows, siz
     return st;
 }
 
+
+static plm_status read_rec_table(const char *path, const char *id, const char *name, size_t rowsize, const field *f,
+                                 size_t nf, void **rows, size_t *n)
+{
+    char dset[1100];
+    snprintf(dset, sizeof dset, "/recordings/%s/%s", id, name);
+    return read_table(path, dset, rowsize, f, nf, NULL, rows, n);
+}
+
+plm_status plm_store_read_epochs(const char *path, const char *id, plm_epoch_row **rows, size_t *n)
+{
+    return read_rec_table(path, id, "epochs", sizeof **rows, plm__epoch_fields, plm__epoch_nfields, (void **)rows, n);
+}
+
+plm_status plm_store_read_qc(const char *path, const char *id, plm_qc_row **rows, size_t *n)
+{
+    return read_rec_table(path, id, "qc", sizeof **rows, plm__qc_fields, plm__qc_nfields, (void **)rows, n);
+}
+
+void plm_qc_rows_free(plm_qc_row *rows, size_t n)
+{
+    for (size_t i = 0; rows && i < n; i++) free(rows[i].kind);
+    free(rows);
+}
+
+plm_status plm_store_read_imi_histogram(const char *path, const char *id, plm_imi_bin **rows, size_t *n)
+{
+    return read_rec_table(path, id, "imi_histogram", sizeof **rows, plm__hist_fields, plm__hist_nfields, (void **)rows, n);
+}
+
+plm_status plm_store_read_activity(const char *path, const char *id, size_t first, size_t cap, plm_activity_row *rows,
+                                   size_t *got, size_t *total)
+{
+    *got = *total = 0;
+    char dset[1100];
+    snprintf(dset, sizeof dset, "/recordings/%s/activity", id);
+    hid_t file = plm__h5_open_ro(path);
+    if (file < 0) return PLM_EIO;
+    plm_status st = PLM_OK;
+    hid_t ds = H5Dopen2(file, dset, H5P_DEFAULT), sp = H5I_INVALID_HID, ms = H5I_INVALID_HID, mt = H5I_INVALID_HID;
+    if (ds < 0) {
+        st = plm__fail(PLM_EFORMAT, "%s: no %s", path, dset);
+        goto done;
+    }
+    sp = H5Dget_space(ds);
+    hsize_t dims[1] = {0};
+    H5Sget_simple_extent_dims(sp, dims, NULL);
+    *total = (size_t)dims[0];
+    if (first >= *total || !cap) goto done;
+    hsize_t start[1] = {first}, count[1] = {*total - first < cap ? *total - first : cap};
+    mt = plm__h5_compound(sizeof *rows, plm__activity_fields, plm__activity_nfields);
+    ms = H5Screate_simple(1, count, NULL);
+    if (mt < 0 || ms < 0 || H5Sselect_hyperslab(sp, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+        H5Dread(ds, mt, ms, sp, H5P_DEFAULT, rows) < 0) {
+        st = plm__fail(PLM_EIO, "%s: cannot read %s", path, dset);
+        goto done;
+    }
+    *got = (size_t)count[0];
+done:
+    if (mt >= 0) H5Tclose(mt);
+    if (ms >= 0) H5Sclose(ms);
+    if (sp >= 0) H5Sclose(sp);
+    if (ds >= 0) H5Dclose(ds);
+    H5Fclose(file);
+    return st;
+}
+
+plm_status plm_store_read_attr_f64(const char *path, const char *object, const char *name, double *value)
+{
+    return read_attr(path, object, name, H5T_NATIVE_DOUBLE, value);
+}

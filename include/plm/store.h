@@ -52,6 +52,19 @@ typedef struct {
     double left_mad_g, right_mad_g; /* NaN where the leg is absent or samples are missing */
 } plm_activity_row;
 
+/* Rows of /recordings/<id>/qc (kind "nonwear", "clipping", "dropout"; leg 0 = both) and
+ * imi_histogram. */
+typedef struct {
+    double onset_s, offset_s;
+    char *kind;
+    uint8_t leg;
+} plm_qc_row;
+
+typedef struct {
+    double lo_s, hi_s;
+    int32_t count;
+} plm_imi_bin;
+
 typedef struct plm_store plm_store;
 typedef struct plm_store_rec plm_store_rec;
 
@@ -137,6 +150,21 @@ typedef struct {
     char *recording, *path, *error;
 } plm_failure;
 plm_status plm_store_read_failures(const char *path, plm_failure **rows, size_t *n);
+
+/* /recordings/<id>/epochs, qc (kinds malloc'd: plm_qc_rows_free) and imi_histogram back (*rows
+ * malloc'd). */
+plm_status plm_store_read_epochs(const char *path, const char *id, plm_epoch_row **rows, size_t *n);
+plm_status plm_store_read_qc(const char *path, const char *id, plm_qc_row **rows, size_t *n);
+void plm_qc_rows_free(plm_qc_row *rows, size_t n);
+plm_status plm_store_read_imi_histogram(const char *path, const char *id, plm_imi_bin **rows, size_t *n);
+
+/* Rows [first, first + cap) of /recordings/<id>/activity into rows (caller's, cap long): *got
+ * read, *total in the dataset. Reading a long recording in slices keeps memory bounded. */
+plm_status plm_store_read_activity(const char *path, const char *id, size_t first, size_t cap, plm_activity_row *rows,
+                                   size_t *got, size_t *total);
+
+/* A floating-point attribute of an object of a results file; PLM_ENODATA if absent. */
+plm_status plm_store_read_attr_f64(const char *path, const char *object, const char *name, double *value);
 
 /* An integer attribute of an object of a results file; PLM_ENODATA if absent. */
 plm_status plm_store_read_attr_i64(const char *path, const char *object, const char *name, int64_t *value);

@@ -14,6 +14,8 @@ static const struct {
     {"detect", cmd_detect, "detect leg movements in one recording (calibration, QC, filter, detector)"},
     {"stats", cmd_stats, "treatment vs control: t, exact Wilcoxon, Hodges-Lehmann, effect sizes, Holm"},
     {"export", cmd_export, "spreadsheet-ready CSV files or an XLSX workbook"},
+    {"report", cmd_report, "a self-contained HTML report of a results file: the study and every night"},
+    {"plot", cmd_plot, "one figure of a results file as SVG or PNG (activity, raster, sleep, imi, paired)"},
     {"convert", cmd_convert, "a recording's decoded signal as HDF5, WAV, FLAC or CSV"},
     {"merge", cmd_merge, "combine the shard files of run --shard into one results file"},
     {"slurm", cmd_slurm, "write (and submit) a Slurm job array of shards plus a merge job"},

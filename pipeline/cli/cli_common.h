@@ -54,6 +54,8 @@ int cmd_export(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_slurm(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* "K/N" with 1 <= K <= N <= 100000; 0 (and a usage error) otherwise. */
 int cli_parse_shard(const char *cmd, const char *s, long *k, long *n);
