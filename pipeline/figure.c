@@ -387,7 +387,7 @@ void fig_axis_x_time(fig_canvas *f, double clock0_s, const char *title)
             long hh = lround((v + off) / 3600.0);
             fig_text(f, x, f->py1 + 16, 0, 10, 0, FIG_INK, "%02ld:00", ((hh % 24) + 24) % 24);
         } else {
-            fig_text(f, x, f->py1 + 16, 0, 10, 0, FIG_INK, "%g h", v / 3600);
+            fig_text(f, x, f->py1 + 16, 0, 10, 0, FIG_INK, "%g h", fabs(v) < 1 ? 0.0 : v / 3600);
         }
     }
     frame(f);

@@ -105,7 +105,7 @@ static plm_status draw_activity(fig_canvas *f, const night_info *n)
             fig_rect(f, fig_x(f, qc[i].onset_s), f->py0, fmax(fig_x(f, qc[i].offset_s), fig_x(f, qc[i].onset_s) + 1), f->py1,
                      FIG_QC, 0.35);
     fig_axis_y(f, "activity (g)", 1);
-    int any = 0;
+    int any = 0, has[2] = {0, 0};
     for (int l = 1; l >= 0; l--) { /* right under left */
         const double *lo = mm + 2 * l * npx, *hi = mm + (2 * l + 1) * npx;
         for (int c = 0; c < npx;) { /* each run of columns with data: upper edge, then lower edge back */
@@ -121,7 +121,7 @@ static plm_status draw_activity(fig_canvas *f, const night_info *n)
             cairo_close_path(f->cr);
             fig_colour(f, l ? FIG_RIGHT : FIG_LEFT, 0.8);
             cairo_fill(f->cr);
-            any = 1;
+            any = has[l] = 1;
             c = e;
         }
     }
@@ -129,8 +129,8 @@ static plm_status draw_activity(fig_canvas *f, const night_info *n)
     lights_lines(f, n);
     fig_axis_x_time(f, n->clock0_s, NULL);
     double x = f->px0;
-    x = fig_legend(f, x, 15, FIG_LEFT, "left leg");
-    x = fig_legend(f, x, 15, FIG_RIGHT, "right leg");
+    if (has[0]) x = fig_legend(f, x, 15, FIG_LEFT, "left leg");
+    if (has[1]) x = fig_legend(f, x, 15, FIG_RIGHT, "right leg");
     x = fig_legend(f, x, 15, FIG_OUTSIDE, "outside lights off-on");
     fig_legend(f, x, 15, FIG_QC, "excluded (QC)");
 done:

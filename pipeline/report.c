@@ -99,7 +99,9 @@ static plm_status figure(page *p, const char *results, plm_figure_kind kind, con
         plm_bytes_free(&b);
         return st;
     }
-    putf(p, "<figure class=\"%s\">", cls);
+    putf(p, "<figure class=\"%s\"", cls);
+    if (outcome) putf(p, " data-outcome=\"%s\"", outcome); /* a /nights column name: no escaping needed */
+    PUT(p, ">");
     const char *svg = b.data ? strstr((const char *)b.data, "<svg") : NULL; /* without the XML declaration */
     if (svg) put(p, svg, b.n - (size_t)(svg - (const char *)b.data));
     if (caption) {
