@@ -9,7 +9,7 @@ CFLAGS ?= -O2 -g
 PKG_HDF5 ?= hdf5
 BUILD ?= build
 WERROR ?= -Werror
-PKGS = sndfile fftw3 gsl $(PKG_HDF5) nettle xlsxwriter libzip cairo
+PKGS = sndfile fftw3 gsl $(PKG_HDF5) nettle xlsxwriter libzip cairo fontconfig
 WARN = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2 $(WERROR)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ledf -lpthread -lm

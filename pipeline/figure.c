@@ -2,6 +2,7 @@
  * (figure_internal.h). The figures themselves are in plots.c. */
 #define _DEFAULT_SOURCE
 #include <cairo-svg.h>
+#include <fontconfig/fontconfig.h>
 #include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
@@ -397,4 +398,10 @@ void fig_axis_x_time(fig_canvas *f, double clock0_s, const char *title)
 void fig_empty(fig_canvas *f, const char *msg)
 {
     fig_text(f, (f->px0 + f->px1) / 2, (f->py0 + f->py1) / 2, 0, 12, 0, FIG_MUTED, "%s", msg);
+}
+
+void plm_figure_cleanup(void)
+{
+    cairo_debug_reset_static_data();
+    FcFini();
 }

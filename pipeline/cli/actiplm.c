@@ -61,7 +61,11 @@ int main(int argc, char **argv)
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+        if (!strcmp(argv[1], commands[i].name)) {
+            int rc = commands[i].fn(argc - 1, argv + 1);
+            if (!strcmp(argv[1], "plot") || !strcmp(argv[1], "report")) plm_figure_cleanup(); /* cairo's caches */
+            return rc;
+        }
     fprintf(stderr, "actiplm: unknown command '%s'\nTry 'actiplm --help'.\n", argv[1]);
     return EXIT_USAGE;
 }
