@@ -79,7 +79,8 @@ static const char *const css =
     "body{font-family:'DejaVu Sans',Verdana,sans-serif;font-size:14px;color:#222;max-width:1000px;margin:1em auto;"
     "padding:0 1em}h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #999;padding-bottom:2px;margin-top:1.6em}"
     "h3{font-size:15px;margin-top:1.2em}table{border-collapse:collapse;margin:.4em 0}"
-    "td,th{border-bottom:1px solid #ddd;padding:2px 7px;text-align:right;white-space:nowrap}"
+    "td,th{border-bottom:1px solid #ddd;padding:2px 6px;text-align:right;white-space:nowrap}"
+    ".wide{overflow-x:auto}table.stats,table.nights,table.inputs{font-size:12.5px}"
     "th{border-bottom:1px solid #666;background:#f4f4f4}td.l,th.l{text-align:left}"
     ".note{color:#444;font-size:12.5px;max-width:60em}.flag{color:#a34700;font-weight:bold}"
     "figure{margin:.6em 0}figcaption{font-size:12px;color:#444}svg{max-width:100%;height:auto}"
@@ -139,7 +140,7 @@ static void study_section(page *p, const char *results, const plm_night *nights,
     } else {
         int paired = 0;
         for (size_t i = 0; i < ns; i++) paired |= isfinite(st[i].cohen_dz);
-        putf(p, "<table class=\"stats\"><tr><th class=\"l\">outcome</th><th>n</th><th>");
+        putf(p, "<div class=\"wide\"><table class=\"stats\"><tr><th class=\"l\">outcome</th><th>n</th><th>");
         esc(p, ctl);
         PUT(p, "<br>mean &plusmn; SD</th><th>");
         esc(p, trt);
@@ -169,7 +170,7 @@ static void study_section(page *p, const char *results, const plm_night *nights,
             pval(p, r->holm_p);
             PUT(p, "</td></tr>\n");
         }
-        PUT(p, "</table>\n");
+        PUT(p, "</table></div>\n");
         putf(p, "<p class=\"note\">Nights averaged within subject and condition. Holm p: the Wilcoxon p adjusted over "
                 "the primary outcomes (&ndash; for the others).");
         if (est)
