@@ -55,7 +55,12 @@ hid_t plm__h5_open_ro(const char *path)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) plm__fail(PLM_EIO, "%s: not a readable HDF5 file", path);
+    if (f < 0) {
+        FILE *t = fopen(path, "rb"); /* missing, or unreadable, or not HDF5? */
+        if (!t) plm__fail(PLM_EIO, "%s: cannot open: %s", path, strerror(errno));
+        else plm__fail(PLM_EIO, "%s: not a readable HDF5 file", path);
+        if (t) fclose(t);
+    }
     return f;
 }
 

@@ -202,3 +202,15 @@ s = open('$T/week.html', encoding='utf-8').read()
 sec = re.search(r'<section class=\"night\".*?</section>', s, re.S).group(0)
 print(len(sec))
 sys.exit(0 if $rc == 0 and 10000 < len(sec) < 1000000 and sec.count('<svg') == 4 else 1)"
+
+# --- bad inputs: one line each, exit 1, nothing written --------------------------------------------
+"$A" report "$T/absent.h5" -o "$T/bad1.html" 2>"$T/e1"; r1=$?
+"$A" report "$T/report.html" -o "$T/bad2.html" 2>"$T/e2"; r2=$?
+"$A" convert "$T/s/recordings/quiet.wav" -o "$T/conv" --to h5 >/dev/null 2>&1
+"$A" report "$T/conv.h5" -o "$T/bad3.html" 2>"$T/e3"; r3=$?
+"$A" report "$T/r.h5" -o "$T/nodir/r.html" 2>"$T/e4"; r4=$?
+"$A" report "$T/r.h5" --nights nope -o "$T/bad5.html" 2>"$T/e5"; r5=$?
+check "report: a missing file, not HDF5, not a results file, an unwritable output, an unknown night: one line, exit 1, no page" sh -c "
+    [ $r1 -eq 1 ] && grep -q 'absent.h5: cannot open: No such file' '$T/e1' && [ $r2 -eq 1 ] && grep -q 'not a readable HDF5 file' '$T/e2' &&
+    [ $r3 -eq 1 ] && grep -q 'conv.h5: no /nights' '$T/e3' && [ $r4 -eq 1 ] && grep -q 'r.html: cannot create' '$T/e4' &&
+    [ $r5 -eq 1 ] && grep -q \"no night 'nope'\" '$T/e5' && [ \$(cat '$T'/e[1-5] | wc -l) -eq 5 ] && ! ls '$T'/bad*.html 2>/dev/null"
