@@ -128,9 +128,10 @@ ok = sorted(order) == ["plms_a_index", "plms_index", "se_pct"] and got == want
 sys.exit(0 if ok and want[order.index("plms_index")] == 3 and want[order.index("plms_a_index")] == 0 else 1)
 PY
 
-check "the failed recording and the night without movements: failures table, flagged row, their sections" sh -c "
+check "the failed recording and the night without movements (0 rows in its lm): failures table, flagged row, its section" sh -c "
     grep -q '<td class=\"l\">missing</td><td class=\"l\">[^<]*missing.wav: cannot open' '$T/report.html' &&
-    grep -q 'failed (see Failures)' '$T/report.html' && grep -q 'id=\"night-quiet\"' '$T/report.html'"
+    grep -q 'failed (see Failures)' '$T/report.html' && grep -q 'id=\"night-quiet\"' '$T/report.html' &&
+    /usr/bin/python3 -c \"import h5py, sys; sys.exit(len(h5py.File('$T/r.h5', 'r')['recordings/quiet/lm']) != 0)\""
 
 # --- the page in a real browser ------------------------------------------------------------------
 CHROME=$(command -v chromium || command -v chromium-browser || true)
