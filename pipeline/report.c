@@ -86,7 +86,7 @@ static const char *const css =
     "figure{margin:.6em 0}figcaption{font-size:12px;color:#444}svg{max-width:100%;height:auto}"
     ".paired{display:flex;flex-wrap:wrap;gap:8px}.paired figure{margin:0}"
     "dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px;font-size:12.5px}dt{color:#555}"
-    "dd{margin:0;word-break:break-all}.keys td{text-align:left}"
+    "dd{margin:0;word-break:break-all}.keys td{text-align:left;white-space:normal}"
     "@media print{section.night{break-before:page}body{max-width:none}}";
 
 /* One figure as inline SVG in a <figure> of class cls. */
