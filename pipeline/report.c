@@ -201,6 +201,16 @@ static void study_section(page *p, const char *results, const plm_night *nights,
     free(st);
 }
 
+static void param_row(void *user, const char *name, const char *value)
+{
+    page *p = user;
+    PUT(p, "<tr><td class=\"l\">");
+    esc(p, name);
+    PUT(p, "</td><td class=\"l\">");
+    esc(p, value);
+    PUT(p, "</td></tr>\n");
+}
+
 /* The page; failed rows of /failures listed too. */
 static plm_status build(page *p, const char *results, const plm_report_cfg *cfg, plm_report_result *res)
 {
@@ -317,7 +327,9 @@ static plm_status build(page *p, const char *results, const plm_report_cfg *cfg,
     esc(p, msha);
     putf(p, ")</dd><dt>command</dt><dd><code>");
     esc(p, cmd);
-    putf(p, "</code></dd></dl>\n<table class=\"inputs\"><tr><th class=\"l\">recording</th><th class=\"l\">input</th>"
+    putf(p, "</code></dd></dl>\n<details><summary>every parameter</summary><table class=\"params\">\n");
+    plm_store_root_attrs_text(results, "param.", param_row, p);
+    putf(p, "</table></details>\n<table class=\"inputs\"><tr><th class=\"l\">recording</th><th class=\"l\">input</th>"
             "<th class=\"l\">SHA-256</th></tr>\n");
     for (size_t i = 0; i < nn; i++) {
         char grp[1100], src[1024] = "", sha[80] = "", rsrc[1024] = "", rsha[80] = "";

@@ -589,38 +589,51 @@ typedef struct {
     plm_status st;
 } copy_ctx;
 
+plm_status plm__h5_attr_value(hid_t loc, const char *name, plm__attr_value *v)
+{
+    memset(v, 0, sizeof *v);
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT), t = a >= 0 ? H5Aget_type(a) : H5I_INVALID_HID;
+    H5T_class_t cls = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
+    plm_status st = PLM_OK;
+    if (cls == H5T_STRING) {
+        hid_t mt = plm__h5_str_type();
+        v->kind = 's';
+        if (!(H5Tis_variable_str(t) > 0 && H5Aread(a, mt, &v->str) >= 0))
+            st = plm__fail(PLM_EFORMAT, "root attribute %s: not a variable-length string", name);
+        H5Tclose(mt);
+    } else if (cls == H5T_INTEGER) {
+        v->kind = 'i';
+        if (H5Aread(a, H5T_NATIVE_INT64, &v->i) < 0) st = plm__fail(PLM_EIO, "cannot read root attribute %s", name);
+    } else if (cls == H5T_FLOAT) {
+        hid_t sp = H5Aget_space(a);
+        hssize_t np = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+        if (sp >= 0) H5Sclose(sp);
+        v->kind = 'f';
+        v->nf = np > 0 ? (size_t)np : 0;
+        if (np < 1 || np > 64) st = plm__fail(PLM_EFORMAT, "root attribute %s: %lld values", name, (long long)np);
+        else if (H5Aread(a, H5T_NATIVE_DOUBLE, v->f) < 0) st = plm__fail(PLM_EIO, "cannot read root attribute %s", name);
+    } else {
+        st = plm__fail(PLM_EFORMAT, "root attribute %s: unsupported type", name);
+    }
+    if (t >= 0) H5Tclose(t);
+    if (a >= 0) H5Aclose(a);
+    return st;
+}
+
 static herr_t copy_attr(hid_t loc, const char *name, const H5A_info_t *info, void *arg)
 {
     (void)info;
     copy_ctx *c = arg;
     for (size_t i = 0; i < c->nskip; i++)
         if (!strcmp(name, c->skip[i])) return 0;
-    hid_t a = H5Aopen(loc, name, H5P_DEFAULT), t = a >= 0 ? H5Aget_type(a) : H5I_INVALID_HID;
-    H5T_class_t cls = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
-    if (cls == H5T_STRING) {
-        hid_t mt = plm__h5_str_type();
-        char *v = NULL;
-        if (H5Tis_variable_str(t) > 0 && H5Aread(a, mt, &v) >= 0) c->st = plm_store_attr_str(c->s, NULL, name, v);
-        else c->st = plm__fail(PLM_EFORMAT, "root attribute %s: not a variable-length string", name);
-        free(v);
-        H5Tclose(mt);
-    } else if (cls == H5T_INTEGER) {
-        int64_t v = 0;
-        c->st = H5Aread(a, H5T_NATIVE_INT64, &v) >= 0 ? plm_store_attr_i64(c->s, NULL, name, v)
-                                                      : plm__fail(PLM_EIO, "cannot read root attribute %s", name);
-    } else if (cls == H5T_FLOAT) {
-        double v[64];
-        hid_t sp = H5Aget_space(a);
-        hssize_t np = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
-        if (sp >= 0) H5Sclose(sp);
-        if (np < 1 || np > 64) c->st = plm__fail(PLM_EFORMAT, "root attribute %s: %lld values", name, (long long)np);
-        else if (H5Aread(a, H5T_NATIVE_DOUBLE, v) < 0) c->st = plm__fail(PLM_EIO, "cannot read root attribute %s", name);
-        else c->st = np == 1 ? plm_store_attr_f64(c->s, NULL, name, v[0]) : plm_store_attr_f64v(c->s, NULL, name, v, (size_t)np);
-    } else {
-        c->st = plm__fail(PLM_EFORMAT, "root attribute %s: unsupported type", name);
+    plm__attr_value v;
+    c->st = plm__h5_attr_value(loc, name, &v);
+    if (!c->st) {
+        if (v.kind == 's') c->st = plm_store_attr_str(c->s, NULL, name, v.str);
+        else if (v.kind == 'i') c->st = plm_store_attr_i64(c->s, NULL, name, v.i);
+        else c->st = v.nf == 1 ? plm_store_attr_f64(c->s, NULL, name, v.f[0]) : plm_store_attr_f64v(c->s, NULL, name, v.f, v.nf);
     }
-    if (t >= 0) H5Tclose(t);
-    if (a >= 0) H5Aclose(a);
+    free(v.str);
     return c->st ? -1 : 0;
 }
 

@@ -59,4 +59,14 @@ hid_t plm__h5_compound(size_t size, const field *f, size_t nf);
  * for reading. A negative id after plm__fail(PLM_EIO, "<path>: not a readable HDF5 file"). */
 hid_t plm__h5_open_ro(const char *path);
 
+/* A scalar attribute: a string ('s', str malloc'd), an integer ('i') or 1-64 doubles ('f'). */
+typedef struct {
+    char kind;
+    char *str;
+    int64_t i;
+    double f[64];
+    size_t nf;
+} plm__attr_value;
+plm_status plm__h5_attr_value(hid_t loc, const char *name, plm__attr_value *v);
+
 #endif

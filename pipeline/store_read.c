@@ -287,3 +287,43 @@ plm_status plm_store_read_attr_f64(const char *path, const char *object, const c
 {
     return read_attr(path, object, name, H5T_NATIVE_DOUBLE, value);
 }
+
+typedef struct {
+    const char *prefix;
+    void (*fn)(void *user, const char *name, const char *value);
+    void *user;
+} text_ctx;
+
+static herr_t attr_text(hid_t loc, const char *name, const H5A_info_t *info, void *arg)
+{
+    (void)info;
+    text_ctx *c = arg;
+    if (strncmp(name, c->prefix, strlen(c->prefix))) return 0;
+    plm__attr_value v;
+    if (plm__h5_attr_value(loc, name, &v) == PLM_OK) {
+        char buf[64 * 26] = "";
+        if (v.kind == 's') c->fn(c->user, name, v.str ? v.str : "");
+        else if (v.kind == 'i') snprintf(buf, sizeof buf, "%lld", (long long)v.i), c->fn(c->user, name, buf);
+        else {
+            for (size_t k = 0; k < v.nf; k++) {
+                size_t at = strlen(buf);
+                snprintf(buf + at, sizeof buf - at, "%s%.15g", k ? ", " : "", v.f[k]);
+            }
+            c->fn(c->user, name, buf);
+        }
+    }
+    free(v.str);
+    return 0;
+}
+
+plm_status plm_store_root_attrs_text(const char *path, const char *prefix, void (*fn)(void *user, const char *name, const char *value),
+                                     void *user)
+{
+    hid_t f = plm__h5_open_ro(path);
+    if (f < 0) return PLM_EIO;
+    text_ctx c = {prefix ? prefix : "", fn, user};
+    hsize_t idx = 0;
+    herr_t rc = H5Aiterate_by_name(f, "/", H5_INDEX_NAME, H5_ITER_INC, &idx, attr_text, &c, H5P_DEFAULT);
+    H5Fclose(f);
+    return rc < 0 ? plm__fail(PLM_EIO, "%s: cannot read the root attributes", path) : PLM_OK;
+}

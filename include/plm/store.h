@@ -163,6 +163,11 @@ plm_status plm_store_read_imi_histogram(const char *path, const char *id, plm_im
 plm_status plm_store_read_activity(const char *path, const char *id, size_t first, size_t cap, plm_activity_row *rows,
                                    size_t *got, size_t *total);
 
+/* Each root attribute whose name starts with prefix, in name order, as text (numbers %.15g,
+ * arrays comma-separated), passed to fn. */
+plm_status plm_store_root_attrs_text(const char *path, const char *prefix,
+                                     void (*fn)(void *user, const char *name, const char *value), void *user);
+
 /* A floating-point attribute of an object of a results file; PLM_ENODATA if absent. */
 plm_status plm_store_read_attr_f64(const char *path, const char *object, const char *name, double *value);
 

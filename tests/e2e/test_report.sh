@@ -133,6 +133,22 @@ check "the failed recording and the night without movements (0 rows in its lm): 
     grep -q 'failed (see Failures)' '$T/report.html' && grep -q 'id=\"night-quiet\"' '$T/report.html' &&
     /usr/bin/python3 -c \"import h5py, sys; sys.exit(len(h5py.File('$T/r.h5', 'r')['recordings/quiet/lm']) != 0)\""
 
+check "provenance: version, fingerprint, manifest checksum, every parameter and every input's SHA-256" /usr/bin/python3 - "$T" <<'PY'
+import hashlib, re, sys
+import h5py
+T = sys.argv[1]
+s = open(T + "/report.html", encoding="utf-8").read()
+f = h5py.File(T + "/r.h5", "r")
+params = {k: v for k, v in f.attrs.items() if k.startswith("param.")}
+rows = dict(re.findall(r'<tr><td class="l">(param\.[^<]+)</td><td class="l">([^<]*)</td></tr>', s))
+ok = set(rows) == set(params) and rows["param.score.rules"] == "wasm2016" and f.attrs["params_fingerprint"] in s
+ok = ok and f.attrs["software_version"] in s and f.attrs["manifest_sha256"] in s
+for rid in f["recordings"]:
+    ok = ok and hashlib.sha256(open(f["recordings"][rid].attrs["source_path"], "rb").read()).hexdigest() in s
+print(len(rows), len(params))
+sys.exit(0 if ok else 1)
+PY
+
 # --- the page in a real browser ------------------------------------------------------------------
 CHROME=$(command -v chromium || command -v chromium-browser || true)
 if [ -n "$CHROME" ]; then
