@@ -8,17 +8,22 @@
 #include "internal.h"
 #include "store_internal.h"
 
-/* Read a whole 1-D compound table into rows of rowsize bytes (malloc'd). init, when given, fills the
- * rows first: HDF5 leaves members that the file lacks (an older layout) alone. */
-static plm_status read_table(const char *path, const char *dset, size_t rowsize, const field *f, size_t nf,
-                             void (*init)(void *rows, size_t n), void **rows, size_t *n)
+/* Rows [first, first + cap) of a 1-D compound table (cap 0: to the end) into rows of rowsize
+ * bytes: into buf when given (cap rows long), else a malloc'd *rows. init, when given, fills the
+ * rows first: HDF5 leaves members that the file lacks (an older layout) alone. *total: the
+ * table's length. */
+static plm_status read_rows(const char *path, const char *dset, size_t rowsize, const field *f, size_t nf,
+                            void (*init)(void *rows, size_t n), size_t first, size_t cap, void *buf, void **rows,
+                            size_t *n, size_t *total)
 {
-    *rows = NULL;
+    if (rows) *rows = NULL;
     *n = 0;
+    if (total) *total = 0;
     hid_t file = plm__h5_open_ro(path);
     if (file < 0) return PLM_EIO;
     plm_status st = PLM_OK;
-    hid_t ds = H5Dopen2(file, dset, H5P_DEFAULT), sp = H5I_INVALID_HID, mt = H5I_INVALID_HID;
+    void *out = buf;
+    hid_t ds = H5Dopen2(file, dset, H5P_DEFAULT), sp = H5I_INVALID_HID, ms = H5I_INVALID_HID, mt = H5I_INVALID_HID;
     if (ds < 0) {
         st = plm__fail(PLM_EFORMAT, "%s: no %s", path, dset);
         goto done;
@@ -26,28 +31,43 @@ static plm_status read_table(const char *path, const char *dset, size_t rowsize,
     sp = H5Dget_space(ds);
     hsize_t dims[1] = {0};
     H5Sget_simple_extent_dims(sp, dims, NULL);
-    *rows = calloc(dims[0] ? dims[0] : 1, rowsize);
-    mt = plm__h5_compound(rowsize, f, nf);
-    if (!*rows || mt < 0) {
+    if (total) *total = (size_t)dims[0];
+    size_t count = first < dims[0] ? (size_t)dims[0] - first : 0;
+    if (cap && count > cap) count = cap;
+    if (!out && !(out = calloc(count ? count : 1, rowsize))) {
         st = plm__fail(PLM_ENOMEM, "%s: out of memory", path);
         goto done;
     }
-    if (init) init(*rows, (size_t)dims[0]);
-    if (dims[0] && H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, *rows) < 0) {
+    if (!count) goto done;
+    mt = plm__h5_compound(rowsize, f, nf);
+    hsize_t start[1] = {first}, cnt[1] = {count};
+    ms = H5Screate_simple(1, cnt, NULL);
+    if (mt < 0 || ms < 0) {
+        st = plm__fail(PLM_ENOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    if (init) init(out, count);
+    if (H5Sselect_hyperslab(sp, H5S_SELECT_SET, start, NULL, cnt, NULL) < 0 || H5Dread(ds, mt, ms, sp, H5P_DEFAULT, out) < 0) {
         st = plm__fail(PLM_EIO, "%s: cannot read %s", path, dset);
         goto done;
     }
-    *n = (size_t)dims[0];
+    *n = count;
 done:
-    if (st) {
-        free(*rows);
-        *rows = NULL;
-    }
+    if (st && out != buf) free(out);
+    else if (rows && out != buf) *rows = out;
     if (mt >= 0) H5Tclose(mt);
+    if (ms >= 0) H5Sclose(ms);
     if (sp >= 0) H5Sclose(sp);
     if (ds >= 0) H5Dclose(ds);
     H5Fclose(file);
     return st;
+}
+
+/* A whole table into malloc'd rows. */
+static plm_status read_table(const char *path, const char *dset, size_t rowsize, const field *f, size_t nf,
+                             void (*init)(void *rows, size_t n), void **rows, size_t *n)
+{
+    return read_rows(path, dset, rowsize, f, nf, init, 0, 0, NULL, rows, n, NULL);
 }
 
 plm_status plm_store_read_lm_leg(const char *path, const char *recording, plm_span **out, size_t *n, char *rec_out,
@@ -249,38 +269,14 @@ plm_status plm_store_read_imi_histogram(const char *path, const char *id, plm_im
 plm_status plm_store_read_activity(const char *path, const char *id, size_t first, size_t cap, plm_activity_row *rows,
                                    size_t *got, size_t *total)
 {
-    *got = *total = 0;
     char dset[1100];
     snprintf(dset, sizeof dset, "/recordings/%s/activity", id);
-    hid_t file = plm__h5_open_ro(path);
-    if (file < 0) return PLM_EIO;
-    plm_status st = PLM_OK;
-    hid_t ds = H5Dopen2(file, dset, H5P_DEFAULT), sp = H5I_INVALID_HID, ms = H5I_INVALID_HID, mt = H5I_INVALID_HID;
-    if (ds < 0) {
-        st = plm__fail(PLM_EFORMAT, "%s: no %s", path, dset);
-        goto done;
+    if (!cap) {
+        *got = 0;
+        return PLM_OK;
     }
-    sp = H5Dget_space(ds);
-    hsize_t dims[1] = {0};
-    H5Sget_simple_extent_dims(sp, dims, NULL);
-    *total = (size_t)dims[0];
-    if (first >= *total || !cap) goto done;
-    hsize_t start[1] = {first}, count[1] = {*total - first < cap ? *total - first : cap};
-    mt = plm__h5_compound(sizeof *rows, plm__activity_fields, plm__activity_nfields);
-    ms = H5Screate_simple(1, count, NULL);
-    if (mt < 0 || ms < 0 || H5Sselect_hyperslab(sp, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
-        H5Dread(ds, mt, ms, sp, H5P_DEFAULT, rows) < 0) {
-        st = plm__fail(PLM_EIO, "%s: cannot read %s", path, dset);
-        goto done;
-    }
-    *got = (size_t)count[0];
-done:
-    if (mt >= 0) H5Tclose(mt);
-    if (ms >= 0) H5Sclose(ms);
-    if (sp >= 0) H5Sclose(sp);
-    if (ds >= 0) H5Dclose(ds);
-    H5Fclose(file);
-    return st;
+    return read_rows(path, dset, sizeof *rows, plm__activity_fields, plm__activity_nfields, NULL, first, cap, rows, NULL,
+                     got, total);
 }
 
 plm_status plm_store_read_attr_f64(const char *path, const char *object, const char *name, double *value)
