@@ -1,6 +1,7 @@
 /* plots.c -- the figures of a results file (plm/figure.h), drawn with figure.c. */
 #define _DEFAULT_SOURCE
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,13 +264,16 @@ typedef struct {
     const char *subject;
     double sum[2];
     int n[2];
+    int32_t first[2]; /* the lowest night number taken (first-night-only statistics) */
 } subj_acc;
 
 static plm_status draw_paired(fig_canvas *f, const char *path, const char *outcome)
 {
     const plm_night_field *fd = plm_night_field_find(outcome);
     if (!fd || fd->type == PLM_NF_STR) PLM_FAIL(PLM_EFORMAT, "%s: '%s' is not a numeric /nights column", path, outcome);
-    char cond[2][128];
+    char cond[2][128], nights_rule[16] = "mean";
+    plm_store_read_attr_str(path, "/", "param.stats.nights", nights_rule, sizeof nights_rule);
+    int first_only = !strcmp(nights_rule, "first"); /* as the statistics were computed */
     if (plm_store_read_attr_str(path, "/", "param.stats.control", cond[0], sizeof cond[0])) strcpy(cond[0], "control");
     if (plm_store_read_attr_str(path, "/", "param.stats.treatment", cond[1], sizeof cond[1])) strcpy(cond[1], "magnesium");
     plm_night *rows = NULL;
@@ -284,17 +288,23 @@ static plm_status draw_paired(fig_canvas *f, const char *path, const char *outco
         PLM_FAIL(PLM_ENOMEM, "out of memory");
     }
     size_t ns = 0;
-    for (size_t i = 0; i < nr; i++) {
-        int c = !strcmp(rows[i].condition, cond[0]) ? 0 : !strcmp(rows[i].condition, cond[1]) ? 1 : -1;
-        const char *base = (const char *)&rows[i] + fd->offset;
-        double v = fd->type == PLM_NF_F64 ? *(const double *)base : (double)*(const int32_t *)base;
-        if (c < 0 || !isfinite(v)) continue;
-        size_t k = 0;
-        while (k < ns && strcmp(s[k].subject, rows[i].subject)) k++;
-        if (k == ns) s[ns++].subject = rows[i].subject;
-        s[k].sum[c] += v;
-        s[k].n[c]++;
-    }
+    for (int pass = 0; pass < 2; pass++) /* subjects and their first nights; then the values, as the statistics take them */
+        for (size_t i = 0; i < nr; i++) {
+            int c = !strcmp(rows[i].condition, cond[0]) ? 0 : !strcmp(rows[i].condition, cond[1]) ? 1 : -1;
+            if (c < 0) continue;
+            size_t k = 0;
+            while (k < ns && strcmp(s[k].subject, rows[i].subject)) k++;
+            if (!pass) {
+                if (k == ns) s[ns++] = (subj_acc){rows[i].subject, {0, 0}, {0, 0}, {INT32_MAX, INT32_MAX}};
+                if (rows[i].night < s[k].first[c]) s[k].first[c] = rows[i].night;
+                continue;
+            }
+            const char *base = (const char *)&rows[i] + fd->offset;
+            double v = fd->type == PLM_NF_F64 ? *(const double *)base : (double)*(const int32_t *)base;
+            if (!isfinite(v) || (first_only && rows[i].night != s[k].first[c])) continue;
+            s[k].sum[c] += v;
+            s[k].n[c]++;
+        }
     double lo = INFINITY, hi = -INFINITY;
     int both = 0;
     for (size_t k = 0; k < ns; k++)
@@ -323,8 +333,8 @@ static plm_status draw_paired(fig_canvas *f, const char *path, const char *outco
         }
     }
     if (!both) fig_empty(f, "no subject has values for both conditions");
-    fig_text(f, f->px0, 15, -1, 11, 0, FIG_INK, "%d subject%s with both conditions (nights averaged)", both,
-             both == 1 ? "" : "s");
+    fig_text(f, f->px0, 15, -1, 11, 0, FIG_INK, "%d subject%s with both conditions (%s)", both, both == 1 ? "" : "s",
+             first_only ? "first night" : "nights averaged");
     /* beside it: the mean difference (treatment - control) with its 95 % CI, from /stats */
     double dx0 = f->px1 + 50, dx1 = f->w - 24, d = NAN, dl = NAN, dh = NAN;
     if (plm_store_read_stats(path, &stats, &nstats) == PLM_OK)
