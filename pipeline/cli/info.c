@@ -95,8 +95,8 @@ int cmd_info(int argc, char **argv)
         printf("              first sample %.23s, %+.3f s from the recording's start%s", t, sd->offset_s,
                sd->skipped_frames ? "; " : "\n");
         if (sd->skipped_frames)
-            printf("%lld frames (%.1f s) before the other file began\n", (long long)sd->skipped_frames,
-                   (double)sd->skipped_frames / si->fs_hz);
+            printf("%lld frame%s (%.1f s) before the other file began\n", (long long)sd->skipped_frames,
+                   sd->skipped_frames == 1 ? "" : "s", (double)sd->skipped_frames / si->fs_hz);
     }
     printf("sample rate:  ");
     print_rate(in, in->nsides ? " (the recording's frames: the faster file's samples)" : "");
