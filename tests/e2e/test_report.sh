@@ -168,10 +168,10 @@ PY
 # --- the page in a real browser ------------------------------------------------------------------
 CHROME=$(command -v chromium || command -v chromium-browser || true)
 if [ -n "$CHROME" ]; then
-    HOME="$T" timeout 120 "$CHROME" --headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run \
+    HOME="$T" timeout 120 "$CHROME" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --hide-scrollbars --no-first-run \
         --enable-logging=stderr --v=0 --window-size=1100,1400 --screenshot="$T/shot.png" "file://$T/report.html" \
         >"$T/chrome.out" 2>"$T/chrome.err"
-    HOME="$T" timeout 120 "$CHROME" --headless --no-sandbox --disable-gpu --no-first-run --dump-dom \
+    HOME="$T" timeout 120 "$CHROME" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run --dump-dom \
         "file://$T/report.html" >"$T/dom.html" 2>/dev/null
     check "Chromium loads the page with no console message" sh -c "
         [ -s '$T/shot.png' ] && ! grep -q 'CONSOLE' '$T/chrome.err' || { grep CONSOLE '$T/chrome.err' | head; false; }"
