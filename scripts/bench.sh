@@ -9,6 +9,8 @@
 #  5. the devices' own formats: a 7-day AX3 .cwa decoded by actiplm convert and by the vendor's
 #     omconvert, run on it (peak memory), the same with a second device on the other ankle, and
 #     GENEActiv, GT3X and CWA decode rates.
+# `run` exits 1 when it can make no comparison (one subject, one night): those lines say "exit 1"
+# and the bench goes on.
 set -eu
 BUILD=${BUILD:-build}
 RUNS=${RUNS:-3}
@@ -21,7 +23,7 @@ $A simulate -o "$T/night" --subjects 1 --fs 100 --seed 1 >/dev/null
 N="$T/night/recordings/S01_control_n1.wav"
 echo "one night: $(du -m "$N" | cut -f1) MB"
 "$BUILD/tests/bench_stages" "$N" 8 "$RUNS"
-$M "  actiplm run, one night" $A run "$T/night/manifest.csv" -o "$T/night.h5" -q
+$M "  actiplm run, one night (exits 1: one subject, no comparison)" $A run "$T/night/manifest.csv" -o "$T/night.h5" -q || true
 $A simulate -o "$T/study200" --subjects 100 --fs 25 --seed 2 >/dev/null
 echo "200 nights at 25 Hz, both legs: $(du -sm "$T/study200" | cut -f1) MB"
 $M "  actiplm run, 200 nights, -j 1" $A run "$T/study200" -o "$T/s200a.h5" -q -j 1 | tee "$T/j1.txt"
@@ -41,9 +43,9 @@ rm -rf "$T/study200" "$T"/s200?.h5
 printf 'subject,condition,path,full_scale_g\nW,control,week.wav,8\n' >"$T/manifest.csv"
 echo "7 days: $(du -m "$T/week.wav" | cut -f1) MB"
 "$BUILD/tests/bench_stages" "$T/week.wav" 8 "$RUNS"
-$M "  actiplm run, 7 days, block 32768 frames (default)" $A run "$T" -o "$T/week.h5" -q
-$M "  actiplm run, 7 days, block 4096 frames" $A run "$T" -o "$T/week4k.h5" -q --block-frames 4096
-$M "  actiplm run, 7 days, block 262144 frames" $A run "$T" -o "$T/week256k.h5" -q --block-frames 262144
+$M "  actiplm run, 7 days, block 32768 frames (default)" $A run "$T" -o "$T/week.h5" -q || true
+$M "  actiplm run, 7 days, block 4096 frames" $A run "$T" -o "$T/week4k.h5" -q --block-frames 4096 || true
+$M "  actiplm run, 7 days, block 262144 frames" $A run "$T" -o "$T/week256k.h5" -q --block-frames 262144 || true
 rm -f "$T"/week*.h5 "$T/week.wav"
 
 # 5. the devices' own formats: a synthetic 7-day 100-Hz AX3 .cwa decoded by `actiplm convert` and by
