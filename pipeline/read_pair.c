@@ -133,23 +133,30 @@ static plm_status other_fill(plm_reader *r, pair_state *p, int64_t want, int64_t
 }
 
 /* The kernel's weights, normalised to sum 1, for the taps d = -half + 1 .. half at fraction f
- * (0 <= f <= 1) into p->w: from the phase table, linear between its two nearest phases, when the
- * kernel is not stretched; else evaluated tap by tap. */
+ * (0 <= f <= 1) into w, evaluated tap by tap. */
+static void eval_weights(const pair_state *p, double f, double *w)
+{
+    int nt = 2 * p->half;
+    double sum = 0;
+    for (int t = 0; t < nt; t++) sum += w[t] = kernel(p->kern, (t - p->half + 1 - f) / p->stretch);
+    for (int t = 0; t < nt; t++) w[t] /= sum;
+}
+
+/* The same into p->w: from the phase table, linear between its two nearest phases, when the kernel
+ * is not stretched; else evaluated. */
 static void weights(pair_state *p, double f)
 {
     int nt = 2 * p->half;
-    if (p->poly) {
-        double x = f * PHASES;
-        int ip = (int)x;
-        if (ip >= PHASES) ip = PHASES - 1;
-        double g = x - ip;
-        const double *w0 = p->poly + (size_t)ip * (size_t)nt, *w1 = w0 + nt;
-        for (int t = 0; t < nt; t++) p->w[t] = w0[t] + g * (w1[t] - w0[t]);
+    if (!p->poly) {
+        eval_weights(p, f, p->w);
         return;
     }
-    double sum = 0;
-    for (int t = 0; t < nt; t++) sum += p->w[t] = kernel(p->kern, (t - p->half + 1 - f) / p->stretch);
-    for (int t = 0; t < nt; t++) p->w[t] /= sum;
+    double x = f * PHASES;
+    int ip = (int)x;
+    if (ip >= PHASES) ip = PHASES - 1;
+    double g = x - ip;
+    const double *w0 = p->poly + (size_t)ip * (size_t)nt, *w1 = w0 + nt;
+    for (int t = 0; t < nt; t++) p->w[t] = w0[t] + g * (w1[t] - w0[t]);
 }
 
 /* The other leg at time u into out[0..n). Returns 1 in *past when u is after its last sample. A
@@ -410,17 +417,10 @@ plm_status plm__read_open_pair(plm_reader *r, const char *right_path)
     p->tmpt = malloc(plm__mul((size_t)p->ocap, sizeof(double)));
     p->kern = kernel_table();
     p->w = malloc(sizeof(double) * 2 * (size_t)p->half);
-    if (p->kern && p->w && p->stretch == 1 && (p->poly = malloc(sizeof(double) * 2 * LOBES * (PHASES + 1)))) {
-        double *save = p->w;
-        for (int i = 0; i <= PHASES; i++) { /* evaluated tap by tap, once */
-            p->w = p->poly + (size_t)i * 2 * LOBES;
-            double *keep = p->poly;
-            p->poly = NULL;
-            weights(p, (double)i / PHASES);
-            p->poly = keep;
-        }
-        p->w = save;
-    }
-    if (!p->kern || !p->w || (p->stretch == 1 && !p->poly) || !p->ab || !p->at || !p->ob || !p->ou || !p->tmpx || !p->tmpt) PLM_FAIL(PLM_ENOMEM, "%s: out of memory", r->path);
+    if (p->kern && p->stretch == 1 && (p->poly = malloc(sizeof(double) * 2 * LOBES * (PHASES + 1))))
+        for (int i = 0; i <= PHASES; i++) eval_weights(p, (double)i / PHASES, p->poly + (size_t)i * 2 * LOBES);
+    if (!p->kern || !p->w || (p->stretch == 1 && !p->poly) || !p->ab || !p->at || !p->ob || !p->ou || !p->tmpx ||
+        !p->tmpt)
+        PLM_FAIL(PLM_ENOMEM, "%s: out of memory", r->path);
     return take_gaps(r, p);
 }
