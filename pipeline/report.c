@@ -201,6 +201,18 @@ static void study_section(page *p, const char *results, const plm_night *nights,
     free(st);
 }
 
+/* 1 if id is one of the comma-separated names of list. */
+static int in_list(const char *list, const char *id)
+{
+    size_t n = strlen(id);
+    for (const char *t = list; *t;) {
+        size_t len = strcspn(t, ",");
+        if (len == n && !strncmp(t, id, n)) return 1;
+        t += len + (t[len] == ',');
+    }
+    return 0;
+}
+
 static void param_row(void *user, const char *name, const char *value)
 {
     page *p = user;
@@ -230,18 +242,16 @@ static plm_status build(page *p, const char *results, const plm_report_cfg *cfg,
     plm_store_read_attr_str(results, "/", "manifest_sha256", msha, sizeof msha);
     plm_store_read_attr_str(results, "/", "manifest_path", mpath, sizeof mpath);
     plm_store_read_attr_str(results, "/", "command_line", cmd, sizeof cmd);
-    /* the nights to draw */
-    char *want = cfg && cfg->nights ? plm__strdup(cfg->nights) : NULL;
-    if (want) {
-        for (char *t = strtok(want, ","); t; t = strtok(NULL, ",")) {
-            size_t i = 0;
-            while (i < nn && strcmp(nights[i].recording, t)) i++;
-            if (i == nn) {
-                st = plm__fail(PLM_EFORMAT, "%s: no night '%s' in /nights", results, t);
-                goto done;
-            }
+    /* the nights to draw: each one named must exist */
+    const char *want = cfg ? cfg->nights : NULL;
+    for (const char *t = want; t && *t;) {
+        size_t len = strcspn(t, ","), i = 0;
+        while (i < nn && (strlen(nights[i].recording) != len || strncmp(nights[i].recording, t, len))) i++;
+        if (len && i == nn) {
+            st = plm__fail(PLM_EFORMAT, "%s: no night '%.*s' in /nights", results, (int)len, t);
+            goto done;
         }
-        strcpy(want, cfg->nights);
+        t += len + (t[len] == ',');
     }
     putf(p, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>actiplm report: ");
@@ -356,13 +366,7 @@ static plm_status build(page *p, const char *results, const plm_report_cfg *cfg,
     /* one section per night */
     for (size_t i = 0; i < nn && !p->oom; i++) {
         const plm_night *r = &nights[i];
-        if (want) {
-            int in = 0;
-            char *copy = plm__strdup(want);
-            for (char *t = copy ? strtok(copy, ",") : NULL; t && !in; t = strtok(NULL, ",")) in = !strcmp(t, r->recording);
-            free(copy);
-            if (!in) continue;
-        }
+        if (want && !in_list(want, r->recording)) continue;
         char a[256], grp[1100], start[64] = "", device[64] = "";
         anchor(a, sizeof a, r->recording);
         snprintf(grp, sizeof grp, "/recordings/%s", r->recording);
@@ -416,7 +420,6 @@ static plm_status build(page *p, const char *results, const plm_report_cfg *cfg,
     PUT(p, "</body></html>\n");
     if (p->oom) st = plm__fail(PLM_ENOMEM, "out of memory writing the report");
 done:
-    free(want);
     plm_nights_free(nights, nn);
     for (size_t i = 0; i < nf; i++) {
         free(fails[i].recording);

@@ -236,6 +236,12 @@ sec = re.search(r'<section class=\"night\".*?</section>', s, re.S).group(0)
 print(len(sec))
 sys.exit(0 if $rc == 0 and 10000 < len(sec) < 1000000 and sec.count('<svg') == 4 else 1)"
 
+IDS=$(/usr/bin/python3 -c "import h5py; n = h5py.File('$T/r.h5', 'r')['nights']; print(n[0]['recording'].decode() + ',' + n[2]['recording'].decode())")
+"$A" report "$T/r.h5" --nights "$IDS" -o "$T/two.html" >"$T/out" 2>&1
+check "report --nights A,B: those two sections, the tables still list every night" sh -c "
+    grep -q '2 night sections' '$T/out' && [ \$(grep -c '<section class=\"night\"' '$T/two.html') -eq 2 ] &&
+    [ \$(grep -o 'href=\"#night-' '$T/two.html' | wc -l) -eq 7 ]"
+
 # --- bad inputs: one line each, exit 1, nothing written --------------------------------------------
 "$A" report "$T/absent.h5" -o "$T/bad1.html" 2>"$T/e1"; r1=$?
 "$A" report "$T/report.html" -o "$T/bad2.html" 2>"$T/e2"; r2=$?
