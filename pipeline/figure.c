@@ -262,7 +262,7 @@ void fig_line(fig_canvas *f, double x0, double y0, double x1, double y1, fig_rgb
     cairo_set_dash(f->cr, dash, 0, 0);
 }
 
-void fig_text(fig_canvas *f, double x, double y, int align, double size, int vertical, fig_rgb c, const char *fmt, ...)
+double fig_text(fig_canvas *f, double x, double y, int align, double size, int vertical, fig_rgb c, const char *fmt, ...)
 {
     char buf[256];
     va_list ap;
@@ -280,6 +280,7 @@ void fig_text(fig_canvas *f, double x, double y, int align, double size, int ver
     cairo_move_to(f->cr, dx, 0);
     cairo_show_text(f->cr, buf);
     cairo_restore(f->cr);
+    return e.x_advance;
 }
 
 double fig_legend(fig_canvas *f, double x, double y, fig_rgb c, const char *label)
@@ -289,11 +290,7 @@ double fig_legend(fig_canvas *f, double x, double y, fig_rgb c, const char *labe
     cairo_move_to(f->cr, x, y - 4);
     cairo_line_to(f->cr, x + 12, y - 4);
     cairo_stroke(f->cr);
-    fig_text(f, x + 16, y, -1, 11, 0, FIG_INK, "%s", label);
-    cairo_text_extents_t e;
-    cairo_set_font_size(f->cr, 11);
-    cairo_text_extents(f->cr, label, &e);
-    return x + 16 + e.x_advance + 14;
+    return x + 16 + fig_text(f, x + 16, y, -1, 11, 0, FIG_INK, "%s", label) + 14;
 }
 
 double fig_tick_step(double range, int want)

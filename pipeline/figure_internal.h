@@ -58,8 +58,8 @@ void fig_colour(fig_canvas *f, fig_rgb c, double alpha);
 void fig_rect(fig_canvas *f, double x0, double y0, double x1, double y1, fig_rgb c, double alpha); /* pixels, filled */
 void fig_line(fig_canvas *f, double x0, double y0, double x1, double y1, fig_rgb c, double width, int dashed);
 /* Text at (x, y) px; align -1 left, 0 centre, 1 right; baseline at y; size in px; rotated 90 deg
- * counter-clockwise when vertical. */
-void fig_text(fig_canvas *f, double x, double y, int align, double size, int vertical, fig_rgb c, const char *fmt, ...)
+ * counter-clockwise when vertical. Returns its width (px). */
+double fig_text(fig_canvas *f, double x, double y, int align, double size, int vertical, fig_rgb c, const char *fmt, ...)
     __attribute__((format(printf, 8, 9)));
 /* A legend entry at (x, y): a short thick stroke of c, then the label; returns the x after it. */
 double fig_legend(fig_canvas *f, double x, double y, fig_rgb c, const char *label);

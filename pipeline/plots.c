@@ -143,7 +143,11 @@ done:
 
 /* ---- raster: one row per hour ---- */
 
-static int raster_rows(double duration_s) { return (int)ceil(duration_s / 3600 - 1e-9) > 0 ? (int)ceil(duration_s / 3600 - 1e-9) : 1; }
+static int raster_rows(double duration_s)
+{
+    int rows = (int)ceil(duration_s / 3600 - 1e-9);
+    return rows > 0 ? rows : 1;
+}
 
 static plm_status draw_raster(fig_canvas *f, const night_info *n)
 {
