@@ -213,14 +213,9 @@ void plm__still_init(plm__still *w, const plm_detect_cfg *c, double fs)
     w->max = c->calib_max_windows;
 }
 
-static plm_status still_push(plm__still *w, const double v[3], int bad)
+/* The window is complete: keep its mean if every axis was still and no sample was bad. */
+static plm_status still_close(plm__still *w)
 {
-    for (int x = 0; x < 3; x++) {
-        w->cw[x][0] += v[x];
-        w->cw[x][1] += v[x] * v[x];
-    }
-    w->bad |= bad;
-    if (++w->n < w->len) return PLM_OK;
     int still = !w->bad;
     double mean[3];
     for (int x = 0; x < 3; x++) {
@@ -240,10 +235,26 @@ static plm_status still_push(plm__still *w, const double v[3], int bad)
 
 plm_status plm__still_block(plm__still *w, const double *const ax[3], int64_t n, const uint8_t *bad)
 {
-    for (int64_t j = 0; j < n; j++) {
-        const double v[3] = {ax[0][j], ax[1][j], ax[2][j]};
-        plm_status st = still_push(w, v, bad[j]);
-        if (st) return st;
+    for (int64_t j = 0; j < n;) { /* a stretch within one window, an axis at a time */
+        int64_t m = w->len - w->n < n - j ? w->len - w->n : n - j;
+        for (int x = 0; x < 3; x++) {
+            double s1 = w->cw[x][0], s2 = w->cw[x][1];
+            for (int64_t k = j; k < j + m; k++) {
+                s1 += ax[x][k];
+                s2 += ax[x][k] * ax[x][k];
+            }
+            w->cw[x][0] = s1;
+            w->cw[x][1] = s2;
+        }
+        uint8_t b = 0;
+        for (int64_t k = j; k < j + m; k++) b |= bad[k];
+        w->bad |= b;
+        w->n += m;
+        j += m;
+        if (w->n == w->len) {
+            plm_status st = still_close(w);
+            if (st) return st;
+        }
     }
     return PLM_OK;
 }

@@ -153,6 +153,8 @@ struct plm_detector {
     /* filter staging */
     double *fin, *fout;
     uint8_t *clip, *bad;     /* per staged sample: clipped (per leg), clipped or gap (scratch) */
+    uint8_t *nf;             /* per input sample of a chunk: a channel not finite (scratch) */
+    int chan_slot[6];        /* leg slot (d->legs) of each channel */
     int64_t S, fin_n, fout_cap;
     plm_detect_result res;
 };
@@ -639,17 +641,24 @@ static plm_status leg_block(plm_detector *d, int l)
     const double *ax[3] = {NULL, NULL, NULL};
     for (int x = 0; x < L->nax; x++) ax[x] = d->fin + (size_t)L->ch[x] * (size_t)d->S;
     uint8_t *clip = d->clip + (size_t)l * (size_t)d->S, *bad = d->bad;
-    for (int64_t j = 0; j < n; j++) {
-        for (int x = 0; x < L->nax; x++) L->gsum[x] += ax[x][j];
-        if (++L->g_n == d->grav_len) {
+    for (int64_t j = 0; j < n;) { /* the 30-s mean vectors: a stretch within one 30 s, an axis at a time */
+        int64_t m = d->grav_len - L->g_n < n - j ? d->grav_len - L->g_n : n - j;
+        for (int x = 0; x < L->nax; x++) {
+            double sum = L->gsum[x];
+            for (int64_t k = j; k < j + m; k++) sum += ax[x][k];
+            L->gsum[x] = sum;
+        }
+        L->g_n += m;
+        j += m;
+        if (L->g_n == d->grav_len) {
             for (int x = 0; x < 3; x++)
                 if (!push_float(&L->grav, &L->ngrav, &L->capgrav, (float)(x < L->nax ? L->gsum[x] / (double)L->g_n : 0)))
                     PLM_FAIL(PLM_ENOMEM, "detect: out of memory");
             L->gsum[0] = L->gsum[1] = L->gsum[2] = 0;
             L->g_n = 0;
         }
-        bad[j] = clip[j] | d->gap[RING(d, first + j)];
     }
+    for (int64_t j = 0; j < n; j++) bad[j] = clip[j] | d->gap[RING(d, first + j)];
     plm_status st = plm__qc_block(&L->qc, first, ax, n, clip, &d->res);
     if (st || L->nax != 3) return st;
     return plm__still_block(&L->still, ax, n, bad);
@@ -688,44 +697,79 @@ static plm_status clean_sample(plm_detector *d, const double *v, const double *o
     return PLM_OK;
 }
 
-plm_status plm_detector_push(plm_detector *d, const double *x, int64_t n, int64_t x_cap)
+/* Input samples n_in .. n_in+m-1 (m <= S - fin_n) of every channel: missing samples (a channel
+ * not finite: the gap ring, dropout intervals) and despiking, which decides sample g-1 once its
+ * right neighbour g is known; the cleaned samples go to the raw ring and the stage, a channel at a
+ * time. */
+static plm_status push_chunk(plm_detector *d, const double *x, int64_t x_cap, int64_t m)
 {
-    plm_status st;
-    const double thr = d->cfg.despike_g;
-    for (int64_t i = 0; i < n; i++) {
-        int64_t g = d->n_in;
-        int gap = 0;
-        double cur[6];
-        for (int c = 0; c < d->nchan; c++) {
-            double v = x[(size_t)c * (size_t)x_cap + (size_t)i];
+    const double thr = d->cfg.despike_g, clip_g = d->clip_g;
+    const int64_t g0 = d->n_in, nout = g0 >= 1 ? m : m - 1, k0 = g0 >= 1 ? 0 : 1;
+    const size_t pos0 = (size_t)d->fin_n, stride = d->rmask + 1;
+    uint8_t *nf = d->nf;
+    memset(nf, 0, (size_t)m);
+    for (int l = 0; l < d->nlegs && nout > 0; l++) memset(d->clip + (size_t)l * (size_t)d->S + pos0, 0, (size_t)nout);
+    int64_t despiked = 0;
+    for (int c = 0; c < d->nchan; c++) {
+        const double *xc = x + (size_t)c * (size_t)x_cap;
+        double *raw = d->raw + (size_t)c * stride, *fin = d->fin + (size_t)c * (size_t)d->S + pos0;
+        uint8_t *clip = d->clip + (size_t)d->chan_slot[c] * (size_t)d->S + pos0;
+        double last = d->last_finite[c], p2 = d->dsp[c][0], p1 = d->dsp[c][1];
+        if (k0) { /* the very first sample: nothing to decide yet */
+            double v = xc[0];
             if (!isfinite(v)) {
-                gap = 1;
-                v = d->last_finite[c];
-            } else d->last_finite[c] = v;
-            cur[c] = v;
+                nf[0] = 1;
+                v = last;
+            } else last = v;
+            p1 = v;
         }
-        d->gap[RING(d, g)] = (uint8_t)gap;
-        if (gap && d->gap_start < 0) d->gap_start = g;
-        if (!gap && d->gap_start >= 0) {
-            if ((st = plm__qc_add(&d->res, d->gap_start, g, PLM_QC_DROPOUT, 0))) return st;
+        for (int64_t k = k0; k < m; k++) {
+            int64_t g = g0 + k;
+            double v = xc[k];
+            if (!isfinite(v)) {
+                nf[k] = 1;
+                v = last;
+            } else last = v;
+            /* sample g-1: b between its cleaned left neighbour a and its right neighbour v */
+            double a = g >= 2 ? p2 : p1, b = p1, out = b;
+            if (g >= 2 && fabs(b - a) > thr && fabs(b - v) > thr && fabs(v - a) < thr / 2) {
+                out = (a + v) / 2;
+                despiked++;
+            }
+            raw[(size_t)(g - 1) & d->rmask] = out;
+            fin[k - k0] = out; /* stage position of sample g-1 */
+            clip[k - k0] |= fabs(b) >= clip_g;
+            p2 = out;
+            p1 = v;
+        }
+        d->last_finite[c] = last;
+        d->dsp[c][0] = p2;
+        d->dsp[c][1] = p1;
+    }
+    d->res.despiked += despiked;
+    for (int64_t k = 0; k < m; k++) {
+        int64_t g = g0 + k;
+        d->gap[RING(d, g)] = nf[k];
+        if (nf[k] && d->gap_start < 0) d->gap_start = g;
+        if (!nf[k] && d->gap_start >= 0) {
+            plm_status st = plm__qc_add(&d->res, d->gap_start, g, PLM_QC_DROPOUT, 0);
+            if (st) return st;
             d->gap_start = -1;
         }
-        if (g >= 1) { /* decide on sample g-1 now that its right neighbour is known */
-            double out[6], orig[6];
-            for (int c = 0; c < d->nchan; c++) {
-                double a = g >= 2 ? d->dsp[c][0] : d->dsp[c][1], b = d->dsp[c][1], nx = cur[c];
-                orig[c] = b;
-                out[c] = b;
-                if (g >= 2 && fabs(b - a) > thr && fabs(b - nx) > thr && fabs(nx - a) < thr / 2) {
-                    out[c] = (a + nx) / 2;
-                    d->res.despiked++;
-                }
-            }
-            for (int c = 0; c < d->nchan; c++) d->dsp[c][0] = out[c]; /* left neighbour: the cleaned value */
-            if ((st = clean_sample(d, out, orig))) return st;
-        }
-        for (int c = 0; c < d->nchan; c++) d->dsp[c][1] = cur[c];
-        d->n_in++;
+    }
+    d->n_in += m;
+    d->n_clean += nout;
+    d->fin_n += nout;
+    return d->fin_n == d->S ? flush_stage(d) : PLM_OK;
+}
+
+plm_status plm_detector_push(plm_detector *d, const double *x, int64_t n, int64_t x_cap)
+{
+    for (int64_t i = 0; i < n;) {
+        int64_t m = d->S - d->fin_n < n - i ? d->S - d->fin_n : n - i;
+        plm_status st = push_chunk(d, x + i, x_cap, m);
+        if (st) return st;
+        i += m;
     }
     return PLM_OK;
 }
@@ -824,6 +868,8 @@ plm_status plm_detector_create(const plm_detect_cfg *cfg, double fs_hz, int ncha
     }
     d->nlegs = d->legs[1].nax ? 2 : 1;
     for (int l = 0; l < d->nlegs; l++)
+        for (int x = 0; x < d->legs[l].nax; x++) d->chan_slot[d->legs[l].ch[x]] = l;
+    for (int l = 0; l < d->nlegs; l++)
         if (d->legs[l].nax == 2) {
             free(d);
             PLM_FAIL(PLM_EINVAL, "detect: a leg needs 1 or 3 channels");
@@ -881,8 +927,9 @@ plm_status plm_detector_create(const plm_detect_cfg *cfg, double fs_hz, int ncha
     d->fin = malloc(plm__mul((size_t)(d->S * nchan), sizeof *d->fin));
     d->clip = calloc(2 * (size_t)d->S, 1);
     d->bad = calloc((size_t)d->S, 1);
+    d->nf = calloc((size_t)d->S, 1);
     d->fout = malloc(plm__mul((size_t)(d->fout_cap * nchan), sizeof *d->fout));
-    int ok = d->raw && d->gap && d->fin && d->fout && d->clip && d->bad;
+    int ok = d->raw && d->gap && d->fin && d->fout && d->clip && d->bad && d->nf;
     for (int l = 0; l < d->nlegs && ok; l++) {
         plm_leg *L = &d->legs[l];
         L->e2 = calloc(ring, sizeof *L->e2);
@@ -1021,6 +1068,7 @@ void plm_detector_destroy(plm_detector *d)
     free(d->fout);
     free(d->clip);
     free(d->bad);
+    free(d->nf);
     plm_detect_result_clear(&d->res);
     free(d);
 }

@@ -33,6 +33,11 @@ void plm__edf_unlock(void);
  * and *cap unchanged. The one realloc-doubling helper of the library. */
 int plm__grow(void **p, size_t *cap, size_t need, size_t elem, size_t min_cap);
 
+/* fmax and fmin as glibc's x86-64 libm computes them (equal operands: the second; one NaN: the
+ * other), inlined: the detector calls them per sample, and a call into libm each time cost 2 %. */
+static inline double plm__fmax(double a, double b) { return a > b || b != b ? a : b; }
+static inline double plm__fmin(double a, double b) { return a < b || b != b ? a : b; }
+
 /* strdup that returns NULL for NULL. */
 char *plm__strdup(const char *s);
 

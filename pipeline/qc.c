@@ -34,29 +34,6 @@ void plm__qc_free(plm__qc_leg *q)
     q->blk_n = NULL;
 }
 
-/* Clipping and flat-line runs at sample i. */
-static plm_status runs_sample(plm__qc_leg *q, int64_t i, const double *v, int clipped, plm_detect_result *res)
-{
-    plm_status st;
-    if (clipped && q->clip_start < 0) q->clip_start = i;
-    if (!clipped && q->clip_start >= 0) {
-        if ((st = plm__qc_add(res, q->clip_start, i, PLM_QC_CLIPPING, q->leg))) return st;
-        q->clip_start = -1;
-    }
-    /* flat lines: every axis equal to the previous sample */
-    int same = i > 0;
-    for (int x = 0; x < q->nax && same; x++) same = v[x] == q->prev[x];
-    if (same) {
-        if (!q->flat_run) q->flat_start = i - 1;
-        q->flat_run++;
-    } else {
-        if (q->flat_run + 1 >= q->flat_n && (st = plm__qc_add(res, q->flat_start, i, PLM_QC_DROPOUT, q->leg))) return st;
-        q->flat_run = 0;
-    }
-    for (int x = 0; x < q->nax; x++) q->prev[x] = v[x];
-    return PLM_OK;
-}
-
 /* Non-wear step b, created (empty) if new. */
 static plm_status step_open(plm__qc_leg *q, size_t b)
 {
@@ -80,11 +57,33 @@ plm_status plm__qc_block(plm__qc_leg *q, int64_t first, const double *const ax[3
                          plm_detect_result *res)
 {
     plm_status st;
+    /* clipping runs, and flat lines: every axis equal to the previous sample */
+    const double *a0 = ax[0], *a1 = q->nax == 3 ? ax[1] : ax[0], *a2 = q->nax == 3 ? ax[2] : ax[0];
+    double p0 = q->prev[0], p1 = q->prev[1], p2 = q->prev[2];
+    if (q->nax != 3) p1 = p2 = p0; /* one axis: its value stands in for the absent two */
     for (int64_t j = 0; j < n; j++) {
-        double v[3];
-        for (int x = 0; x < q->nax; x++) v[x] = ax[x][j];
-        if ((st = runs_sample(q, first + j, v, clip[j], res))) return st;
+        int64_t i = first + j;
+        if (clip[j] != (q->clip_start >= 0)) {
+            if (clip[j]) q->clip_start = i;
+            else {
+                if ((st = plm__qc_add(res, q->clip_start, i, PLM_QC_CLIPPING, q->leg))) return st;
+                q->clip_start = -1;
+            }
+        }
+        if (i > 0 && a0[j] == p0 && a1[j] == p1 && a2[j] == p2) {
+            if (!q->flat_run) q->flat_start = i - 1;
+            q->flat_run++;
+        } else {
+            if (q->flat_run + 1 >= q->flat_n && (st = plm__qc_add(res, q->flat_start, i, PLM_QC_DROPOUT, q->leg))) return st;
+            q->flat_run = 0;
+        }
+        p0 = a0[j];
+        p1 = a1[j];
+        p2 = a2[j];
     }
+    q->prev[0] = p0;
+    q->prev[1] = p1;
+    q->prev[2] = p2;
     if (q->nax != 3) return PLM_OK;
     /* non-wear statistics: a stretch within one 15-min step at a time, an axis at a time */
     for (int64_t j = 0; j < n;) {
