@@ -156,6 +156,7 @@ struct plm_detector {
     uint8_t *nf;             /* per input sample of a chunk: a channel not finite (scratch) */
     int chan_slot[6];        /* leg slot (d->legs) of each channel */
     int64_t S, fin_n, fout_cap;
+    double *e2s;             /* e2 of the filtered samples of a leg (scratch, fout_cap) */
     plm_detect_result res;
 };
 
@@ -281,10 +282,10 @@ static plm_status decide(plm_detector *d, plm_leg *L, int64_t k, double bt)
     size_t slot = (size_t)k & d->rmask;
     double env = L->env[slot], b = L->bfl[slot], tv = L->tilt[slot];
     uint8_t fl = L->flags[slot];
-    double thi = fmax(c->hi_min_g, c->hi_factor * b), tthi = fmax(c->tilt_min_g, c->tilt_factor * bt);
+    double thi = plm__fmax(c->hi_min_g, c->hi_factor * b), tthi = plm__fmax(c->tilt_min_g, c->tilt_factor * bt);
     int usable = !(fl & F_GAP) && b <= c->ceiling_g;
     double a = (env - b) / thi;
-    if (L->nax == 3) a = fmax(a, (tv - bt) / tthi);
+    if (L->nax == 3) a = plm__fmax(a, (tv - bt) / tthi);
     if (!usable) a = 0;
     int hi = a > 1, lo = a > c->lo_fraction;
     if (L->active) {
@@ -332,8 +333,8 @@ static plm_status decide(plm_detector *d, plm_leg *L, int64_t k, double bt)
         L->act_from = from;
         for (int64_t i = from; i <= k; i++) { /* the rise, recomputed from the rings */
             size_t s = (size_t)i & d->rmask;
-            double bi = L->bfl[s], ai = (L->env[s] - bi) / fmax(c->hi_min_g, c->hi_factor * bi);
-            if (L->nax == 3) ai = fmax(ai, (L->tilt[s] - bt) / tthi);
+            double bi = L->bfl[s], ai = (L->env[s] - bi) / plm__fmax(c->hi_min_g, c->hi_factor * bi);
+            if (L->nax == 3) ai = plm__fmax(ai, (L->tilt[s] - bt) / tthi);
             if (i < on) { /* before the onset: kept for the rise, not for the peak */
                 if (L->nact < L->act_cap) L->act[L->nact] = (float)ai;
                 L->nact++;
@@ -544,11 +545,78 @@ static plm_status emit_tilt(plm_detector *d, plm_leg *L, int64_t q, int64_t n)
     return PLM_OK;
 }
 
-/* envelope for index k is ready */
-static plm_status emit_env(plm_detector *d, plm_leg *L, int64_t k)
+/* The tilt of samples [q0, q1), all in one posture block: the first by emit_tilt (which moves the
+ * posture windows when a block begins), the rest, in the steady state (the 0.25-s window whole and
+ * inside the samples known, the windows unchanged), by the same sums kept in registers. */
+static plm_status tilt_run(plm_detector *d, plm_leg *L, int64_t q0, int64_t q1, int64_t n)
+{
+    plm_status st = emit_tilt(d, L, q0, n);
+    if (st) return st;
+    const int64_t half = d->W / 2, last_q = q1 - 1;
+    int steady = L->nax == 3 && q1 - q0 >= 2 && q0 - half >= 0 && L->t_lo == q0 - half && L->t_hi == q0 - half + d->W &&
+                 last_q - half + d->W <= n && last_q < n - (d->GB + d->PB + 2) * d->B && last_q < n - d->TR;
+    if (!steady) {
+        for (int64_t q = q0 + 1; q < q1; q++)
+            if ((st = emit_tilt(d, L, q, n))) return st;
+        return PLM_OK;
+    }
+    const size_t stride = d->rmask + 1;
+    const double *r0 = d->raw + (size_t)L->ch[0] * stride, *r1 = d->raw + (size_t)L->ch[1] * stride,
+                 *r2 = d->raw + (size_t)L->ch[2] * stride;
+    double s0 = L->tsum[0], s1 = L->tsum[1], s2 = L->tsum[2], t_last = L->t_last, tb_max = L->tb_max, inv = d->inv_w;
+    const double pre0 = L->pre[0], pre1 = L->pre[1], pre2 = L->pre[2], post0 = L->post[0], post1 = L->post[1],
+                 post2 = L->post[2];
+    const int has_pre = L->has_pre, has_post = L->has_post;
+    int64_t skip = L->t_skip;
+    for (int64_t q = q0 + 1; q < q1; q++) {
+        int64_t a = q - half;
+        size_t in = RING(d, a + d->W - 1), out = RING(d, a - 1);
+        s0 += r0[in] - r0[out];
+        s1 += r1[in] - r1[out];
+        s2 += r2[in] - r2[out];
+        double tv = 0;
+        if (++skip < d->TR) tv = t_last;
+        else {
+            skip = 0;
+            if (has_pre || has_post) {
+                double m0 = s0 * inv, m1 = s1 * inv, m2 = s2 * inv, dp = INFINITY;
+                if (has_pre) {
+                    double e0 = m0 - pre0, e1 = m1 - pre1, e2 = m2 - pre2;
+                    dp = e0 * e0 + e1 * e1 + e2 * e2;
+                }
+                if (has_post) {
+                    double e0 = m0 - post0, e1 = m1 - post1, e2 = m2 - post2, sq = e0 * e0 + e1 * e1 + e2 * e2;
+                    if (sq < dp) dp = sq;
+                }
+                tv = sqrt(dp);
+            }
+            t_last = tv;
+        }
+        L->tilt[(size_t)q & d->rmask] = tv;
+        if (tv > tb_max) tb_max = tv;
+    }
+    L->tsum[0] = s0;
+    L->tsum[1] = s1;
+    L->tsum[2] = s2;
+    L->t_lo = last_q - half;
+    L->t_hi = last_q - half + d->W;
+    L->t_skip = skip;
+    L->t_last = t_last;
+    L->tb_max = tb_max;
+    L->n_t = q1;
+    L->t_pos += q1 - q0 - 1;
+    if (L->t_pos == d->B) { /* the block is complete */
+        L->t_pos = 0;
+        return push_tilt_block(d, L, L->t_blk++, INT64_MAX);
+    }
+    return PLM_OK;
+}
+
+/* envelope for index k is ready (n_e samples of e2 known) */
+static void emit_env(plm_detector *d, plm_leg *L, int64_t k)
 {
     while (L->e2_lo < k - d->h) L->e2sum -= L->e2[(size_t)(L->e2_lo++) & d->rmask];
-    double env = sqrt(fmax(0, L->e2sum) / (double)(L->n_e - L->e2_lo));
+    double env = sqrt(plm__fmax(0, L->e2sum) / (double)(L->n_e - L->e2_lo));
     size_t slot = (size_t)k & d->rmask;
     L->env[slot] = env;
     L->flags[slot] = d->gap[RING(d, k)] ? F_GAP : 0;
@@ -558,12 +626,8 @@ static plm_status emit_env(plm_detector *d, plm_leg *L, int64_t k)
         L->e_pos = 0;
         env_block_done(d, L, L->e_blk++);
     }
-    /* the tilt channel runs D samples behind: it needs the posture after */
-    if (k >= d->D) return emit_tilt(d, L, k - d->D, d->n_clean);
-    return PLM_OK;
 }
 
-/* the squared norm e2 of the filtered axes for index j */
 static int push_float(float **v, size_t *n, size_t *cap, float x)
 {
     if (!plm__grow((void **)v, cap, *n + 1, sizeof **v, 1024)) return 0;
@@ -571,19 +635,65 @@ static int push_float(float **v, size_t *n, size_t *cap, float x)
     return 1;
 }
 
-static plm_status push_e(plm_detector *d, plm_leg *L, int64_t j, double e2)
+/* got filtered samples of a leg (from index n_filt): the squared norm e2 of its axes, its
+ * per-second means, and the centred envelope of every index whose window is now complete. The
+ * tilt channel and the decisions follow in handle_filtered. */
+static plm_status leg_filtered(plm_detector *d, plm_leg *L, int64_t got)
 {
-    L->sec_sum += e2;
-    if (++L->sec_n == d->sec_len) {
-        if (!push_float(&L->sec, &L->nsec, &L->capsec, (float)(L->sec_sum / (double)L->sec_n)))
-            PLM_FAIL(PLM_ENOMEM, "detect: out of memory");
-        L->sec_sum = 0;
-        L->sec_n = 0;
+    double *e = d->e2s;
+    const size_t cap = (size_t)d->fout_cap;
+    const double *y0 = d->fout + (size_t)L->ch[0] * cap;
+    if (L->nax == 3) {
+        const double *y1 = d->fout + (size_t)L->ch[1] * cap, *y2 = d->fout + (size_t)L->ch[2] * cap;
+        for (int64_t i = 0; i < got; i++) e[i] = y0[i] * y0[i] + y1[i] * y1[i] + y2[i] * y2[i];
+    } else
+        for (int64_t i = 0; i < got; i++) e[i] = y0[i] * y0[i];
+    for (int64_t i = 0; i < got;) { /* per-second means */
+        int64_t m = d->sec_len - L->sec_n < got - i ? d->sec_len - L->sec_n : got - i;
+        double sum = L->sec_sum;
+        for (int64_t k = i; k < i + m; k++) sum += e[k];
+        L->sec_sum = sum;
+        L->sec_n += m;
+        i += m;
+        if (L->sec_n == d->sec_len) {
+            if (!push_float(&L->sec, &L->nsec, &L->capsec, (float)(L->sec_sum / (double)L->sec_n)))
+                PLM_FAIL(PLM_ENOMEM, "detect: out of memory");
+            L->sec_sum = 0;
+            L->sec_n = 0;
+        }
     }
-    L->e2[(size_t)j & d->rmask] = e2;
-    L->e2sum += e2;
-    L->n_e = j + 1;
-    if (j >= d->h) return emit_env(d, L, j - d->h);
+    /* the envelope: the running sum of e2 over the centred window kept in a register (through
+     * L->e2sum it made a chain of stores and loads per sample); the same additions and
+     * subtractions in the same order as emit_env's */
+    const size_t mask = d->rmask;
+    double *e2r = L->e2, *envr = L->env, sum = L->e2sum, eb_max = L->eb_max;
+    uint8_t *flags = L->flags;
+    const uint8_t *gap = d->gap;
+    int64_t lo = L->e2_lo, e_pos = L->e_pos;
+    const int64_t h = d->h;
+    for (int64_t i = 0; i < got; i++) {
+        int64_t j = d->n_filt + i, k = j - h;
+        e2r[(size_t)j & mask] = e[i];
+        sum += e[i];
+        if (k < 0) continue;
+        while (lo < k - h) sum -= e2r[(size_t)(lo++) & mask];
+        double env = sqrt(plm__fmax(0, sum) / (double)(j + 1 - lo));
+        envr[(size_t)k & mask] = env;
+        flags[(size_t)k & mask] = gap[(size_t)k & mask] ? F_GAP : 0;
+        if (env > eb_max) eb_max = env;
+        if (++e_pos == d->F) {
+            e_pos = 0;
+            L->eb_max = eb_max;
+            env_block_done(d, L, L->e_blk++);
+            eb_max = L->eb_max;
+        }
+    }
+    L->e2sum = sum;
+    L->eb_max = eb_max;
+    L->e2_lo = lo;
+    L->e_pos = e_pos;
+    L->n_e = d->n_filt + got;
+    if (L->n_e - h > L->n_env) L->n_env = L->n_e - h;
     return PLM_OK;
 }
 
@@ -591,8 +701,7 @@ static plm_status leg_finish(plm_detector *d, plm_leg *L)
 {
     plm_status st;
     int64_t n = d->n_filt;
-    for (int64_t k = L->n_env; k < n; k++)
-        if ((st = emit_env(d, L, k))) return st;
+    for (int64_t k = L->n_env; k < n; k++) emit_env(d, L, k);
     int64_t nbf = (n + d->F - 1) / d->F; /* floor blocks, the last one maybe partial */
     if (L->n_mx < nbf) env_block_done(d, L, nbf - 1);
     for (int64_t j = L->n_b; j < nbf; j++) env_floor_ready(d, L, j, n);
@@ -616,19 +725,18 @@ static plm_status leg_finish(plm_detector *d, plm_leg *L)
 static plm_status handle_filtered(plm_detector *d, int64_t got)
 {
     plm_status st;
-    for (int64_t i = 0; i < got; i++) {
-        int64_t j = d->n_filt + i;
-        for (int l = 0; l < d->nlegs; l++) {
-            plm_leg *L = &d->legs[l];
-            double s = 0;
-            for (int x = 0; x < L->nax; x++) {
-                double v = d->fout[(size_t)L->ch[x] * (size_t)d->fout_cap + (size_t)i];
-                s += v * v;
-            }
-            if ((st = push_e(d, L, j, s))) return st;
-        }
-    }
+    for (int l = 0; l < d->nlegs; l++)
+        if ((st = leg_filtered(d, &d->legs[l], got))) return st;
     d->n_filt += got;
+    /* the tilt channel runs D samples behind the envelope (it needs the posture after), the legs
+     * in step as the movements each finds join one list */
+    for (int64_t q = d->legs[0].n_t, q_end = d->legs[0].n_env - d->D; q < q_end;) {
+        int64_t q1 = q + (d->B - d->legs[0].t_pos); /* to the end of q's posture block */
+        if (q1 > q_end) q1 = q_end;
+        for (int l = 0; l < d->nlegs; l++)
+            if ((st = tilt_run(d, &d->legs[l], q, q1, d->n_clean))) return st;
+        q = q1;
+    }
     return PLM_OK;
 }
 
@@ -928,8 +1036,9 @@ plm_status plm_detector_create(const plm_detect_cfg *cfg, double fs_hz, int ncha
     d->clip = calloc(2 * (size_t)d->S, 1);
     d->bad = calloc((size_t)d->S, 1);
     d->nf = calloc((size_t)d->S, 1);
+    d->e2s = malloc(plm__mul((size_t)d->fout_cap, sizeof *d->e2s));
     d->fout = malloc(plm__mul((size_t)(d->fout_cap * nchan), sizeof *d->fout));
-    int ok = d->raw && d->gap && d->fin && d->fout && d->clip && d->bad && d->nf;
+    int ok = d->raw && d->gap && d->fin && d->fout && d->clip && d->bad && d->nf && d->e2s;
     for (int l = 0; l < d->nlegs && ok; l++) {
         plm_leg *L = &d->legs[l];
         L->e2 = calloc(ring, sizeof *L->e2);
@@ -1069,6 +1178,7 @@ void plm_detector_destroy(plm_detector *d)
     free(d->clip);
     free(d->bad);
     free(d->nf);
+    free(d->e2s);
     plm_detect_result_clear(&d->res);
     free(d);
 }

@@ -330,11 +330,14 @@ static plm_status stream_pass(recording *r)
     for (int l = 0; l < 2; l++) acc[l].mag = malloc(plm__mul((size_t)epoch_len, sizeof(double)));
     double *lo = malloc(plm__mul((size_t)nch, 2 * sizeof *lo)); /* per channel: lowest, then highest finite value */
     unsigned char *seen = calloc((size_t)nch, 1);
+    double *mag[2] = {malloc(plm__mul((size_t)cap, sizeof(double))), malloc(plm__mul((size_t)cap, sizeof(double)))};
+    uint8_t *fin[2] = {malloc((size_t)cap), malloc((size_t)cap)};
     plm_status st = PLM_OK;
-    if (!block || !act || !acc[0].mag || !acc[1].mag || !lo || !seen) {
+    if (!block || !act || !acc[0].mag || !acc[1].mag || !lo || !seen || !mag[0] || !mag[1] || !fin[0] || !fin[1]) {
         st = plm__fail(PLM_ENOMEM, "%s: out of memory", r->row->path);
         goto done;
     }
+    for (int c = 0; c < 2 * nch; c++) lo[c] = 0;
     int legch[2][3], nlegch[2] = {0, 0};
     for (int c = 0; c < nch; c++) {
         int l = info->chan_leg[c] == PLM_LEG_RIGHT;
@@ -351,35 +354,60 @@ static plm_status stream_pass(recording *r)
         if ((st = plm_reader_read(r->rd, block, cap, &got))) goto done;
         if (!got) break;
         size_t nact = 0;
-        for (int64_t i = 0; i < got; i++) {
+        /* each leg's magnitude, and whether all its axes were finite, per sample */
+        for (int l = 0; l < 2; l++) {
+            if (!nlegch[l]) continue;
+            const double *a0 = block + (size_t)legch[l][0] * (size_t)cap;
+            double *mg = mag[l];
+            uint8_t *ok = fin[l];
+            if (nlegch[l] == 3) {
+                const double *a1 = block + (size_t)legch[l][1] * (size_t)cap, *a2 = block + (size_t)legch[l][2] * (size_t)cap;
+                for (int64_t i = 0; i < got; i++) {
+                    mg[i] = sqrt(a0[i] * a0[i] + a1[i] * a1[i] + a2[i] * a2[i]);
+                    ok[i] = isfinite(a0[i]) && isfinite(a1[i]) && isfinite(a2[i]);
+                }
+            } else
+                for (int64_t i = 0; i < got; i++) {
+                    double ss = 0;
+                    for (int k = 0; k < nlegch[l]; k++) ss += block[(size_t)legch[l][k] * (size_t)cap + (size_t)i] * block[(size_t)legch[l][k] * (size_t)cap + (size_t)i];
+                    mg[i] = sqrt(ss);
+                    ok[i] = 1;
+                    for (int k = 0; k < nlegch[l]; k++) ok[i] &= (uint8_t)isfinite(block[(size_t)legch[l][k] * (size_t)cap + (size_t)i]);
+                }
+        }
+        for (int64_t i = 0; i < got;) { /* a stretch within one epoch */
+            int64_t m = epoch_len - in_epoch < got - i ? epoch_len - in_epoch : got - i;
             for (int l = 0; l < 2; l++) {
                 if (!nlegch[l]) continue;
-                double ss = 0;
-                int ok = 1;
-                for (int k = 0; k < nlegch[l]; k++) {
-                    double v = block[(size_t)legch[l][k] * (size_t)cap + (size_t)i];
-                    if (!isfinite(v)) ok = 0;
-                    ss += v * v;
+                for (int64_t k = i; k < i + m; k++) {
+                    if (fin[l][k]) acc[l].mag[acc[l].n++] = mag[l][k];
+                    else acc[l].bad = 1;
                 }
-                if (ok) acc[l].mag[acc[l].n++] = sqrt(ss);
-                else acc[l].bad = 1;
             }
-            for (int c = 0; c < nch; c++) {
-                double v = block[(size_t)c * (size_t)cap + (size_t)i];
-                if (!isfinite(v)) {
-                    res->nonfinite_samples++;
-                    continue;
-                }
-                if (!seen[c]) lo[c] = lo[nch + c] = v, seen[c] = 1;
-                else if (v < lo[c]) lo[c] = v;
-                else if (v > lo[nch + c]) lo[nch + c] = v;
-                r->finite++;
-            }
-            if (++in_epoch == epoch_len) {
+            in_epoch += m;
+            i += m;
+            if (in_epoch == epoch_len) {
                 act[nact++] = epoch_row(acc, nlegch, epoch_index, epoch_len, info->fs_hz);
                 in_epoch = 0;
                 epoch_index++;
             }
+        }
+        for (int c = 0; c < nch; c++) { /* each channel's finite range */
+            const double *x = block + (size_t)c * (size_t)cap;
+            double lo_c = lo[c], hi_c = lo[nch + c];
+            int64_t nfin = 0;
+            for (int64_t i = 0; i < got; i++) {
+                double v = x[i];
+                if (!isfinite(v)) continue;
+                nfin++;
+                if (!seen[c]) lo_c = hi_c = v, seen[c] = 1;
+                else if (v < lo_c) lo_c = v;
+                else if (v > hi_c) hi_c = v;
+            }
+            lo[c] = lo_c;
+            lo[nch + c] = hi_c;
+            r->finite += nfin;
+            res->nonfinite_samples += got - nfin;
         }
         total += got;
         if ((st = plm_detector_push(r->det, block, got, cap))) goto done;
@@ -404,6 +432,10 @@ done:
     free(acc[1].mag);
     free(lo);
     free(seen);
+    for (int l = 0; l < 2; l++) {
+        free(mag[l]);
+        free(fin[l]);
+    }
     return st;
 }
 
