@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <math.h>
 #include <nettle/sha2.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,22 @@ plm_status plm_sha256_file(const char *path, char hex[65])
     sha256_digest(&ctx, sizeof d, d);
     for (int i = 0; i < SHA256_DIGEST_SIZE; i++) snprintf(hex + 2 * i, 3, "%02x", d[i]);
     return PLM_OK;
+}
+
+/* The files' SHA-256, computed by a helper thread while the samples are processed. */
+typedef struct {
+    const char *path[2];
+    char *hex[2];
+    plm_status st;
+    char err[1024];
+} sha_job;
+
+static void *sha_main(void *arg)
+{
+    sha_job *j = arg;
+    for (int i = 0; i < 2 && j->path[i] && !j->st; i++)
+        if ((j->st = plm_sha256_file(j->path[i], j->hex[i]))) plm__strlcpy(j->err, plm_last_error(), sizeof j->err);
+    return NULL;
 }
 
 /* Warnings are "; "-separated (the CLI splits them to summarise repeats): one never holds "; ". */
@@ -236,7 +253,21 @@ typedef struct {
     int have_ann;
     plm_night_result nres;
     int tib_implausible;
+    sha_job sha;
+    pthread_t sha_thread;
+    int sha_running;
 } recording;
+
+/* Wait for the checksums; their error, if any. */
+static plm_status join_checksums(recording *r)
+{
+    if (r->sha_running) {
+        pthread_join(r->sha_thread, NULL);
+        r->sha_running = 0;
+        if (r->sha.st) PLM_FAIL(r->sha.st, "%s", r->sha.err);
+    }
+    return PLM_OK;
+}
 
 /* Open the file, check its rate, checksum it. */
 static plm_status open_recording(recording *r)
@@ -254,7 +285,6 @@ static plm_status open_recording(recording *r)
         PLM_FAIL(PLM_EFORMAT, "%s: sample rate %g Hz is outside %g .. %g Hz", row->path, r->info->fs_hz,
                  r->cfg->min_fs_hz, r->cfg->max_fs_hz);
     if (r->info->warnings[0]) warn(r->res, "%s", r->info->warnings);
-    if (row->path_right && (st = plm_sha256_file(row->path_right, r->res->sha256_right))) return st;
     for (int s = 0; s < r->info->nsides; s++) {
         const plm_reader_info *si = r->info->side[s].info;
         double late = r->info->side[s].offset_s - r->info->side[!s].offset_s;
@@ -268,7 +298,14 @@ static plm_status open_recording(recording *r)
                      late >= 0 ? "after" : "before");
         }
     }
-    return plm_sha256_file(row->path, r->res->sha256);
+    r->sha = (sha_job){.path = {row->path, row->path_right}, .hex = {r->res->sha256, r->res->sha256_right}};
+    if (!pthread_create(&r->sha_thread, NULL, sha_main, &r->sha)) {
+        r->sha_running = 1;
+        return PLM_OK;
+    }
+    sha_main(&r->sha); /* no thread: here and now */
+    if (r->sha.st) PLM_FAIL(r->sha.st, "%s", r->sha.err);
+    return PLM_OK;
 }
 
 /* The start (the manifest overrides the file) and lights off/on in seconds from the first sample. */
@@ -602,10 +639,11 @@ plm_status plm_process_recording(const plm_manifest_row *row, const plm_process_
     memset(&r, 0, sizeof r);
     r.row = row, r.cfg = cfg, r.store = store, r.res = res;
     plm_status st;
-    if (!(st = open_recording(&r)) && !(st = resolve_times(&r)) && !(st = stream_pass(&r)) && !(st = check_signal(&r)) &&
+    if (!(st = open_recording(&r)) && !(st = resolve_times(&r)) && !(st = stream_pass(&r)) && !(st = join_checksums(&r)) && !(st = check_signal(&r)) &&
         !(st = finish_detection(&r)) && !(st = load_annotations(&r)) && !(st = analyse_night(&r)) &&
         !(st = write_recording(&r)))
         st = add_night_row(&r);
+    join_checksums(&r); /* after a failure: only wait */
     plm_store_recording_abort(r.rec); /* a failed recording leaves no group behind */
     plm_detector_destroy(r.det);
     plm_detect_result_clear(&r.dres);
