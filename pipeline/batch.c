@@ -186,6 +186,7 @@ typedef struct {
     /* Reads of the previous results file are serialised: the HDF5 library (1.10) crashes when threads
        read variable-length strings through two open handles of the same file at once. */
     pthread_mutex_t io;
+    int rec_threads; /* threads per recording: 2 when there are more workers than recordings */
 } pool;
 
 /* Resume: is the recording already in `file` with the same input and parameters? Then take its night row. */
@@ -223,7 +224,9 @@ static void process_part(const pool *p, job *j)
     const plm_batch_cfg *c = p->cfg;
     plm_status st = plm_store_create(j->part, &s);
     if (!st) st = plm_batch_write_root(s, NULL, &c->process, c->command_line);
-    if (!st) st = plm_process_recording(j->row, &c->process, s, &j->res);
+    plm_process_cfg pc = c->process;
+    pc.threads = p->rec_threads;
+    if (!st) st = plm_process_recording(j->row, &pc, s, &j->res);
     if (!st) st = plm_store_commit(s);
     else plm_store_destroy(s);
     if (st) snprintf(j->err, sizeof j->err, "%s", plm_last_error());
@@ -314,7 +317,7 @@ plm_status plm_batch_run(const char *manifest_arg, const char *out, const plm_ba
     plm_night *done_rows = calloc(m.nrows ? m.nrows : 1, sizeof *done_rows);
     long jobs = cfg->jobs < 1 ? 1 : cfg->jobs, started = 0;
     pthread_t *th = calloc((size_t)jobs, sizeof *th);
-    pool pl = {jb, 0, 0, cfg, out, "", PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_MUTEX_INITIALIZER};
+    pool pl = {jb, 0, 0, cfg, out, "", PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, 1};
     if (!jb || !done_rows || !th) {
         st = plm__fail(PLM_ENOMEM, "%s: out of memory", out);
         goto done;
@@ -342,6 +345,7 @@ plm_status plm_batch_run(const char *manifest_arg, const char *out, const plm_ba
         plm_batch_event ev0 = {0, pl.n, NULL, 0, NULL, 0, NULL, note[0] ? note : NULL};
         progress(user, &ev0);
     }
+    pl.rec_threads = jobs >= 2 * (long)pl.n ? 2 : 1; /* idle cores: a recording's legs at once */
     if (jobs > (long)pl.n) jobs = (long)pl.n;
     for (long k = 0; k < jobs; k++) /* even one worker: every recording goes through its part file */
             if (pthread_create(&th[k], NULL, worker, &pl) == 0) started++;

@@ -1,6 +1,7 @@
 /* detect.c -- streaming leg-movement detector with quality flags and calibration. */
 #define _DEFAULT_SOURCE
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,17 @@ typedef struct plm_leg {
     double pend_pre[3], pend_post[3], cur_pre[3];
     plm__qc_leg qc;      /* quality control (qc.c) */
     plm__still still;    /* still windows for the calibration (calibrate.c) */
+    /* the leg's own filter and scratch, so that the legs of a stage can run on two threads */
+    plm_filter *filter;
+    double *fout, *e2s;  /* filtered samples of the stage (fout_cap per axis); their e2 */
+    uint8_t *bad;        /* per staged sample: clipped or gap */
+    int64_t n_f;         /* filtered samples so far */
+    /* what the leg found: movements (with the order they were found in: lm_key) and QC intervals,
+     * joined into the detector's result at the end */
+    plm_detect_result part;
+    int64_t *lm_key;
+    size_t lm_keycap;
+    int finishing;       /* leg_finish is running */
 } plm_leg;
 
 struct plm_detector {
@@ -152,12 +164,19 @@ struct plm_detector {
     int64_t gap_start;
     /* filter staging */
     double *fin, *fout;
-    uint8_t *clip, *bad;     /* per staged sample: clipped (per leg), clipped or gap (scratch) */
+    uint8_t *clip;           /* per staged sample and leg: clipped */
     uint8_t *nf;             /* per input sample of a chunk: a channel not finite (scratch) */
     int chan_slot[6];        /* leg slot (d->legs) of each channel */
+    int srow[6];             /* stage row of each channel: 3 x its leg slot + its axis */
     int64_t S, fin_n, fout_cap;
-    double *e2s;             /* e2 of the filtered samples of a leg (scratch, fout_cap) */
     plm_detect_result res;
+    /* two threads: leg 1's share of each stage runs on a worker while this thread does leg 0's */
+    int threaded, job, job_final, quit;
+    plm_status job_st;
+    char job_err[1024];
+    pthread_t worker;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
 };
 
 static plm_status push_lm(plm_detect_result *r, plm_lm m)
@@ -193,11 +212,20 @@ static double cos_angle(const double a[3], const double b[3])
     return na > 0 && nb > 0 ? ab / sqrt(na * nb) : 1;
 }
 
+/* The order a movement was found in, whichever thread found it: in the stream, the tilt sample
+ * whose block completed (legs in step, left slot first); at the end, after every streamed one, leg
+ * by leg. plm_detector_finish sorts the legs' movements by it: the list is the same with one
+ * thread or two. */
 static plm_status flush_pending(plm_detector *d, plm_leg *L)
 {
     if (!L->has_pending) return PLM_OK;
     L->has_pending = 0;
-    return push_lm(&d->res, L->pending);
+    plm_lm_list *l = &L->part.lm;
+    if (!plm__grow((void **)&L->lm_key, &L->lm_keycap, l->n + 1, sizeof *L->lm_key, 256))
+        PLM_FAIL(PLM_ENOMEM, "detect: out of memory");
+    L->lm_key[l->n] = L->finishing ? INT64_MAX : L->n_t;
+    (void)d;
+    return push_lm(&L->part, L->pending);
 }
 
 /* Width test: samples of the movement whose activity reaches width_fraction of its peak. A twitch
@@ -640,11 +668,11 @@ static int push_float(float **v, size_t *n, size_t *cap, float x)
  * tilt channel and the decisions follow in handle_filtered. */
 static plm_status leg_filtered(plm_detector *d, plm_leg *L, int64_t got)
 {
-    double *e = d->e2s;
+    double *e = L->e2s;
     const size_t cap = (size_t)d->fout_cap;
-    const double *y0 = d->fout + (size_t)L->ch[0] * cap;
+    const double *y0 = L->fout;
     if (L->nax == 3) {
-        const double *y1 = d->fout + (size_t)L->ch[1] * cap, *y2 = d->fout + (size_t)L->ch[2] * cap;
+        const double *y1 = L->fout + cap, *y2 = L->fout + 2 * cap;
         for (int64_t i = 0; i < got; i++) e[i] = y0[i] * y0[i] + y1[i] * y1[i] + y2[i] * y2[i];
     } else
         for (int64_t i = 0; i < got; i++) e[i] = y0[i] * y0[i];
@@ -672,7 +700,7 @@ static plm_status leg_filtered(plm_detector *d, plm_leg *L, int64_t got)
     int64_t lo = L->e2_lo, e_pos = L->e_pos;
     const int64_t h = d->h;
     for (int64_t i = 0; i < got; i++) {
-        int64_t j = d->n_filt + i, k = j - h;
+        int64_t j = L->n_f + i, k = j - h;
         e2r[(size_t)j & mask] = e[i];
         sum += e[i];
         if (k < 0) continue;
@@ -692,7 +720,8 @@ static plm_status leg_filtered(plm_detector *d, plm_leg *L, int64_t got)
     L->eb_max = eb_max;
     L->e2_lo = lo;
     L->e_pos = e_pos;
-    L->n_e = d->n_filt + got;
+    L->n_f += got;
+    L->n_e = L->n_f;
     if (L->n_e - h > L->n_env) L->n_env = L->n_e - h;
     return PLM_OK;
 }
@@ -700,7 +729,8 @@ static plm_status leg_filtered(plm_detector *d, plm_leg *L, int64_t got)
 static plm_status leg_finish(plm_detector *d, plm_leg *L)
 {
     plm_status st;
-    int64_t n = d->n_filt;
+    int64_t n = L->n_f;
+    L->finishing = 1;
     for (int64_t k = L->n_env; k < n; k++) emit_env(d, L, k);
     int64_t nbf = (n + d->F - 1) / d->F; /* floor blocks, the last one maybe partial */
     if (L->n_mx < nbf) env_block_done(d, L, nbf - 1);
@@ -722,24 +752,6 @@ static plm_status leg_finish(plm_detector *d, plm_leg *L)
 
 /* ---- filtering ---- */
 
-static plm_status handle_filtered(plm_detector *d, int64_t got)
-{
-    plm_status st;
-    for (int l = 0; l < d->nlegs; l++)
-        if ((st = leg_filtered(d, &d->legs[l], got))) return st;
-    d->n_filt += got;
-    /* the tilt channel runs D samples behind the envelope (it needs the posture after), the legs
-     * in step as the movements each finds join one list */
-    for (int64_t q = d->legs[0].n_t, q_end = d->legs[0].n_env - d->D; q < q_end;) {
-        int64_t q1 = q + (d->B - d->legs[0].t_pos); /* to the end of q's posture block */
-        if (q1 > q_end) q1 = q_end;
-        for (int l = 0; l < d->nlegs; l++)
-            if ((st = tilt_run(d, &d->legs[l], q, q1, d->n_clean))) return st;
-        q = q1;
-    }
-    return PLM_OK;
-}
-
 /* The staged cleaned samples of a leg (fin_n of them, the first being n_clean - fin_n): the 30-s
  * posture trace, quality control, still windows. */
 static plm_status leg_block(plm_detector *d, int l)
@@ -747,8 +759,8 @@ static plm_status leg_block(plm_detector *d, int l)
     plm_leg *L = &d->legs[l];
     int64_t n = d->fin_n, first = d->n_clean - n;
     const double *ax[3] = {NULL, NULL, NULL};
-    for (int x = 0; x < L->nax; x++) ax[x] = d->fin + (size_t)L->ch[x] * (size_t)d->S;
-    uint8_t *clip = d->clip + (size_t)l * (size_t)d->S, *bad = d->bad;
+    for (int x = 0; x < L->nax; x++) ax[x] = d->fin + (size_t)(3 * l + x) * (size_t)d->S;
+    uint8_t *clip = d->clip + (size_t)l * (size_t)d->S, *bad = L->bad;
     for (int64_t j = 0; j < n;) { /* the 30-s mean vectors: a stretch within one 30 s, an axis at a time */
         int64_t m = d->grav_len - L->g_n < n - j ? d->grav_len - L->g_n : n - j;
         for (int x = 0; x < L->nax; x++) {
@@ -767,23 +779,82 @@ static plm_status leg_block(plm_detector *d, int l)
         }
     }
     for (int64_t j = 0; j < n; j++) bad[j] = clip[j] | d->gap[RING(d, first + j)];
-    plm_status st = plm__qc_block(&L->qc, first, ax, n, clip, &d->res);
+    plm_status st = plm__qc_block(&L->qc, first, ax, n, clip, &L->part);
     if (st || L->nax != 3) return st;
     return plm__still_block(&L->still, ax, n, bad);
+}
+
+/* A leg's share of a stage: the staged samples' checks, its filter, envelope, tilt and decisions;
+ * final: the filter's tail and the end of the leg instead. Touches only the leg's own state and
+ * reads the shared rings and stage, so the two legs can run at once. */
+static plm_status leg_stage(plm_detector *d, int l, int final)
+{
+    plm_leg *L = &d->legs[l];
+    plm_status st;
+    int64_t got;
+    if (!final && (st = leg_block(d, l))) return st;
+    if (final) st = plm_filter_process(L->filter, NULL, 0, 0, L->fout, d->fout_cap, &got);
+    else st = plm_filter_process(L->filter, d->fin + (size_t)(3 * l) * (size_t)d->S, d->fin_n, d->S, L->fout, d->fout_cap, &got);
+    if (st || (st = leg_filtered(d, L, got))) return st;
+    /* the tilt channel runs D samples behind the envelope: it needs the posture after */
+    for (int64_t q = L->n_t, q_end = L->n_env - d->D; q < q_end;) {
+        int64_t q1 = q + (d->B - L->t_pos); /* to the end of q's posture block */
+        if (q1 > q_end) q1 = q_end;
+        if ((st = tilt_run(d, L, q, q1, d->n_clean))) return st;
+        q = q1;
+    }
+    return final ? leg_finish(d, L) : PLM_OK;
+}
+
+static void *worker_main(void *arg)
+{
+    plm_detector *d = arg;
+    pthread_mutex_lock(&d->mu);
+    for (;;) {
+        while (!d->job && !d->quit) pthread_cond_wait(&d->cv, &d->mu);
+        if (!d->job) break;
+        int final = d->job_final;
+        pthread_mutex_unlock(&d->mu);
+        plm_status st = leg_stage(d, 1, final);
+        pthread_mutex_lock(&d->mu);
+        d->job_st = st;
+        if (st) plm__strlcpy(d->job_err, plm_last_error(), sizeof d->job_err);
+        d->job = 0;
+        pthread_cond_broadcast(&d->cv);
+    }
+    pthread_mutex_unlock(&d->mu);
+    return NULL;
+}
+
+/* Every leg's share of the stage (or of the end), on two threads when there are two legs and the
+ * detector has its worker. */
+static plm_status run_legs(plm_detector *d, int final)
+{
+    plm_status st = PLM_OK, st1 = PLM_OK;
+    if (d->threaded) {
+        pthread_mutex_lock(&d->mu);
+        d->job = 1;
+        d->job_final = final;
+        pthread_cond_broadcast(&d->cv);
+        pthread_mutex_unlock(&d->mu);
+        st = leg_stage(d, 0, final);
+        pthread_mutex_lock(&d->mu);
+        while (d->job) pthread_cond_wait(&d->cv, &d->mu);
+        st1 = d->job_st;
+        pthread_mutex_unlock(&d->mu);
+        if (!st && st1) PLM_FAIL(st1, "%s", d->job_err);
+        return st;
+    }
+    for (int l = 0; l < d->nlegs && !st; l++) st = leg_stage(d, l, final);
+    return st;
 }
 
 static plm_status flush_stage(plm_detector *d)
 {
     if (!d->fin_n) return PLM_OK;
-    for (int l = 0; l < d->nlegs; l++) {
-        plm_status st = leg_block(d, l);
-        if (st) return st;
-    }
-    int64_t got;
-    plm_status st = plm_filter_process(d->filter, d->fin, d->fin_n, d->S, d->fout, d->fout_cap, &got);
+    plm_status st = run_legs(d, 0);
     d->fin_n = 0;
-    if (st) return st;
-    return handle_filtered(d, got);
+    return st;
 }
 
 /* One cleaned sample (index d->n_clean) of every channel. */
@@ -792,7 +863,7 @@ static plm_status clean_sample(plm_detector *d, const double *v, const double *o
     int64_t i = d->n_clean;
     for (int c = 0; c < d->nchan; c++) {
         d->raw[(size_t)c * (d->rmask + 1) + RING(d, i)] = v[c];
-        d->fin[(size_t)c * (size_t)d->S + (size_t)d->fin_n] = v[c];
+        d->fin[(size_t)d->srow[c] * (size_t)d->S + (size_t)d->fin_n] = v[c];
     }
     for (int l = 0; l < d->nlegs; l++) {
         const plm_leg *L = &d->legs[l];
@@ -820,7 +891,7 @@ static plm_status push_chunk(plm_detector *d, const double *x, int64_t x_cap, in
     int64_t despiked = 0;
     for (int c = 0; c < d->nchan; c++) {
         const double *xc = x + (size_t)c * (size_t)x_cap;
-        double *raw = d->raw + (size_t)c * stride, *fin = d->fin + (size_t)c * (size_t)d->S + pos0;
+        double *raw = d->raw + (size_t)c * stride, *fin = d->fin + (size_t)d->srow[c] * (size_t)d->S + pos0;
         uint8_t *clip = d->clip + (size_t)d->chan_slot[c] * (size_t)d->S + pos0;
         double last = d->last_finite[c], p2 = d->dsp[c][0], p1 = d->dsp[c][1];
         if (k0) { /* the very first sample: nothing to decide yet */
@@ -1016,15 +1087,18 @@ plm_status plm_detector_create(const plm_detect_cfg *cfg, double fs_hz, int ncha
     d->bmask = nbm - 1;
     d->sec_len = (int64_t)llround(fs_hz) > 0 ? (int64_t)llround(fs_hz) : 1;
     d->grav_len = 30 * d->sec_len;
-    if ((st = plm_filter_create(&cfg->filter, fs_hz, nchan, &d->filter))) {
-        free(d);
-        return st;
+    for (int l = 0; l < d->nlegs; l++) {
+        for (int x = 0; x < d->legs[l].nax; x++) d->srow[d->legs[l].ch[x]] = 3 * l + x;
+        if ((st = plm_filter_create(&cfg->filter, fs_hz, d->legs[l].nax, &d->legs[l].filter))) {
+            plm_detector_destroy(d);
+            return st;
+        }
     }
     size_t ntaps;
-    const double *taps = plm_filter_taps(d->filter, &ntaps);
+    const double *taps = plm_filter_taps(d->legs[0].filter, &ntaps);
     step_response(d, taps, ntaps);
-    d->S = 4096;
-    d->fout_cap = plm_filter_max_out(d->filter, d->S);
+    d->S = 16384; /* stage: samples cleaned before the legs filter and decide on them */
+    d->fout_cap = plm_filter_max_out(d->legs[0].filter, d->S);
     /* ring: from the newest raw sample back to the oldest one still needed */
     int64_t span = d->fout_cap + d->S + (int64_t)ntaps + d->h + 2 * (d->hm + d->hb + d->hmt) + 2 * d->D + 4 * d->B + d->BT + d->W + d->Q + 64;
     size_t ring = 1024;
@@ -1032,13 +1106,10 @@ plm_status plm_detector_create(const plm_detect_cfg *cfg, double fs_hz, int ncha
     d->rmask = ring - 1;
     d->raw = malloc(plm__mul(plm__mul(ring, (size_t)nchan), sizeof *d->raw));
     d->gap = calloc(ring, 1);
-    d->fin = malloc(plm__mul((size_t)(d->S * nchan), sizeof *d->fin));
+    d->fin = calloc((size_t)(6 * d->S), sizeof *d->fin);
     d->clip = calloc(2 * (size_t)d->S, 1);
-    d->bad = calloc((size_t)d->S, 1);
     d->nf = calloc((size_t)d->S, 1);
-    d->e2s = malloc(plm__mul((size_t)d->fout_cap, sizeof *d->e2s));
-    d->fout = malloc(plm__mul((size_t)(d->fout_cap * nchan), sizeof *d->fout));
-    int ok = d->raw && d->gap && d->fin && d->fout && d->clip && d->bad && d->nf && d->e2s;
+    int ok = d->raw && d->gap && d->fin && d->clip && d->nf;
     for (int l = 0; l < d->nlegs && ok; l++) {
         plm_leg *L = &d->legs[l];
         L->e2 = calloc(ring, sizeof *L->e2);
@@ -1050,11 +1121,14 @@ plm_status plm_detector_create(const plm_detect_cfg *cfg, double fs_hz, int ncha
         L->bm_id = malloc(nbm * sizeof *L->bm_id);
         L->act_cap = (size_t)llround(30 * fs_hz) + 16; /* longer movements pass the width test anyway */
         L->act = malloc(L->act_cap * sizeof *L->act);
+        L->fout = malloc(plm__mul((size_t)(d->fout_cap * L->nax), sizeof *L->fout));
+        L->e2s = malloc(plm__mul((size_t)d->fout_cap, sizeof *L->e2s));
+        L->bad = calloc((size_t)d->S, 1);
         plm__qc_init(&L->qc, L->nax, L->leg, cfg, fs_hz);
         plm__still_init(&L->still, cfg, fs_hz);
         L->last_floor = -1;
         L->med_blk = -1;
-        ok = L->e2 && L->env && L->bfl && L->tilt && L->flags && L->bm && L->bm_id && L->act &&
+        ok = L->e2 && L->env && L->bfl && L->tilt && L->flags && L->bm && L->bm_id && L->act && L->fout && L->e2s && L->bad &&
              dq_init(&L->dmin, (size_t)(2 * d->hbf + 4)) &&
              dq_init(&L->tmax, (size_t)(2 * d->hmtb + 4)) && dq_init(&L->tmin, (size_t)(2 * d->hbb + 4));
         for (size_t i = 0; L->bm_id && i < nbm; i++) L->bm_id[i] = -1;
@@ -1068,6 +1142,23 @@ plm_status plm_detector_create(const plm_detect_cfg *cfg, double fs_hz, int ncha
     return PLM_OK;
 }
 
+plm_status plm_detector_set_threads(plm_detector *d, int threads)
+{
+    if (d->threaded || threads < 2 || d->nlegs < 2 || d->n_in) return PLM_OK;
+    if (pthread_mutex_init(&d->mu, NULL)) return PLM_OK;
+    if (pthread_cond_init(&d->cv, NULL)) {
+        pthread_mutex_destroy(&d->mu);
+        return PLM_OK;
+    }
+    if (pthread_create(&d->worker, NULL, worker_main, d)) { /* no thread: one is enough */
+        pthread_cond_destroy(&d->cv);
+        pthread_mutex_destroy(&d->mu);
+        return PLM_OK;
+    }
+    d->threaded = 1;
+    return PLM_OK;
+}
+
 static int cmp_interval(const void *a, const void *b)
 {
     const plm_interval *x = a, *y = b;
@@ -1075,6 +1166,34 @@ static int cmp_interval(const void *a, const void *b)
     if (x->end != y->end) return x->end < y->end ? -1 : 1;
     if (x->leg != y->leg) return x->leg < y->leg ? -1 : 1;
     return (x->kind > y->kind) - (x->kind < y->kind);
+}
+
+/* The legs' movements into one list in the order they were found (lm_key, then leg slot) and
+ * their QC intervals (sorted later). */
+static plm_status join_legs(plm_detector *d)
+{
+    size_t n = 0, nq = 0;
+    for (int l = 0; l < d->nlegs; l++) {
+        n += d->legs[l].part.lm.n;
+        nq += d->legs[l].part.nqc;
+    }
+    plm_lm_list *lm = &d->res.lm;
+    if (!plm__grow((void **)&lm->v, &lm->cap, lm->n + n, sizeof *lm->v, 256)) PLM_FAIL(PLM_ENOMEM, "detect: out of memory");
+    size_t i[2] = {0, 0};
+    const plm_lm_list *a = &d->legs[0].part.lm, *b = &d->legs[1].part.lm;
+    for (size_t k = 0; k < n; k++) {
+        int one = i[0] >= a->n || (i[1] < b->n && d->legs[1].lm_key[i[1]] < d->legs[0].lm_key[i[0]]);
+        lm->v[lm->n++] = one ? b->v[i[1]++] : a->v[i[0]++];
+    }
+    for (int l = 0; l < d->nlegs; l++) {
+        const plm_detect_result *p = &d->legs[l].part;
+        for (size_t k = 0; k < p->nqc; k++) {
+            plm_status st = plm__qc_add(&d->res, p->qc[k].onset, p->qc[k].end, p->qc[k].kind, p->qc[k].leg);
+            if (st) return st;
+        }
+    }
+    (void)nq;
+    return PLM_OK;
 }
 
 plm_status plm_detector_finish(plm_detector *d, plm_detect_result *out)
@@ -1086,12 +1205,7 @@ plm_status plm_detector_finish(plm_detector *d, plm_detect_result *out)
         for (int c = 0; c < d->nchan; c++) v[c] = d->dsp[c][1];
         if ((st = clean_sample(d, v, v))) return st;
     }
-    if ((st = flush_stage(d))) return st;
-    int64_t got;
-    if ((st = plm_filter_process(d->filter, NULL, 0, 0, d->fout, d->fout_cap, &got))) return st;
-    if ((st = handle_filtered(d, got))) return st;
-    for (int l = 0; l < d->nlegs; l++)
-        if ((st = leg_finish(d, &d->legs[l]))) return st;
+    if ((st = flush_stage(d)) || (st = run_legs(d, 1)) || (st = join_legs(d))) return st;
     if (d->gap_start >= 0 && (st = plm__qc_add(&d->res, d->gap_start, d->n_in, PLM_QC_DROPOUT, 0))) return st;
     for (int l = 0; l < d->nlegs; l++) {
         plm_leg *L = &d->legs[l];
@@ -1152,9 +1266,23 @@ void plm_detect_result_clear(plm_detect_result *r)
 void plm_detector_destroy(plm_detector *d)
 {
     if (!d) return;
-    plm_filter_destroy(d->filter);
+    if (d->threaded) {
+        pthread_mutex_lock(&d->mu);
+        d->quit = 1;
+        pthread_cond_broadcast(&d->cv);
+        pthread_mutex_unlock(&d->mu);
+        pthread_join(d->worker, NULL);
+        pthread_cond_destroy(&d->cv);
+        pthread_mutex_destroy(&d->mu);
+    }
     for (int l = 0; l < 2; l++) {
         plm_leg *L = &d->legs[l];
+        plm_filter_destroy(L->filter);
+        free(L->fout);
+        free(L->e2s);
+        free(L->bad);
+        free(L->lm_key);
+        plm_detect_result_clear(&L->part);
         free(L->e2);
         free(L->env);
         free(L->bfl);
@@ -1174,11 +1302,8 @@ void plm_detector_destroy(plm_detector *d)
     free(d->raw);
     free(d->gap);
     free(d->fin);
-    free(d->fout);
     free(d->clip);
-    free(d->bad);
     free(d->nf);
-    free(d->e2s);
     plm_detect_result_clear(&d->res);
     free(d);
 }

@@ -16,7 +16,8 @@ plm_process_cfg plm_process_cfg_default(void)
 {
     plm_process_cfg c = {.read = plm_read_cfg_default(), .activity_epoch_s = 1.0, .min_fs_hz = 10.0,
                          .max_fs_hz = 5000.0, .min_duration_s = 300.0,
-                         .tib_min_plausible_h = 4.0, .tib_min_plausible_frac = 0.4, .detect = plm_detect_cfg_default(), .night = plm_night_cfg_default()};
+                         .tib_min_plausible_h = 4.0, .tib_min_plausible_frac = 0.4, .detect = plm_detect_cfg_default(), .night = plm_night_cfg_default(),
+                         .threads = 1};
     return c;
 }
 
@@ -384,6 +385,7 @@ static plm_status stream_pass(recording *r)
         plm__error_prefix(r->row->path);
         goto done;
     }
+    if ((st = plm_detector_set_threads(r->det, cfg->threads))) goto done;
     if ((st = plm_store_recording_begin(r->store, r->row->recording, &r->rec))) goto done;
     int64_t total = 0, epoch_index = 0, in_epoch = 0;
     for (;;) {

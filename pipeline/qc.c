@@ -88,6 +88,10 @@ plm_status plm__qc_block(plm__qc_leg *q, int64_t first, const double *const ax[3
     /* non-wear statistics: a stretch within one 15-min step at a time, an axis at a time */
     for (int64_t j = 0; j < n;) {
         int64_t m = q->blk_len - q->blk_pos < n - j ? q->blk_len - q->blk_pos : n - j;
+        /* and within one of the 4096-sample stretches the sums were first made in (the detector's
+         * stage then): the partial sums, and so the bits, do not depend on the stage size */
+        int64_t to = PLM__QC_SUM_STRETCH - (first + j) % PLM__QC_SUM_STRETCH;
+        if (m > to) m = to;
         size_t b = q->blk_cur;
         if ((st = step_open(q, b))) return st;
         for (int x = 0; x < 3; x++) {

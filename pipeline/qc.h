@@ -22,6 +22,9 @@ typedef struct {
     size_t nblk, capblk;
 } plm__qc_leg;
 
+/* The non-wear sums are added up in stretches of this many samples (aligned to sample 0). */
+#define PLM__QC_SUM_STRETCH 4096
+
 void plm__qc_init(plm__qc_leg *q, int nax, uint8_t leg, const plm_detect_cfg *c, double fs);
 /* Samples first .. first+n-1 of the leg: axis x at ax[x][0..n), clip[j] set where any axis was at
  * full scale. */

@@ -159,6 +159,11 @@ typedef struct plm_detector plm_detector;
 plm_status plm_detector_create(const plm_detect_cfg *cfg, double fs_hz, int nchan, const uint8_t *chan_leg,
                                double full_scale_g, plm_detector **out);
 
+/* Work on up to `threads` threads (before the first push): with two legs and threads >= 2, the
+ * right leg's filter, envelope, tilt and decisions run on a worker thread beside the left's. The
+ * results are the same bytes whatever the number. Without a thread to be had it stays on one. */
+plm_status plm_detector_set_threads(plm_detector *d, int threads);
+
 /* Feed n frames, planar x[c * x_cap + i], in g. */
 plm_status plm_detector_push(plm_detector *d, const double *x, int64_t n, int64_t x_cap);
 

@@ -23,6 +23,7 @@ static void help(void)
            "  --channels MAP         channel map, e.g. L=1,2,3;R=4,5,6\n"
            "  --timezone TZ          IANA zone of local times in the file\n"
            "  --right FILE2          the right ankle's own file (RECORDING is the left's)\n"
+           "  -j, --jobs N           threads (default 1; 2: the legs at once, same results)\n"
            "  -q                     no warnings\n"
            "  -h, --help             this help; --version  the version\n\n"
            "Example:\n"
@@ -38,6 +39,7 @@ int cmd_detect(int argc, char **argv)
                                          {"channels", required_argument, 0, 'c'},
                                          {"timezone", required_argument, 0, 'z'},
                                          {"right", required_argument, 0, 'r'},
+                                         {"jobs", required_argument, 0, 'j'},
                                          {"help", no_argument, 0, 'h'},
                                          {"version", no_argument, 0, 'V'},
                                          {0, 0, 0, 0}};
@@ -48,7 +50,8 @@ int cmd_detect(int argc, char **argv)
     const char *out = NULL, *csv = NULL;
     int quiet = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+    long jobs = 1;
+    while ((c = getopt_long(argc, argv, "o:j:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
         case 'C': csv = optarg; break;
@@ -58,6 +61,9 @@ int cmd_detect(int argc, char **argv)
         case 'c': row.channels = optarg; break;
         case 'z': row.timezone = optarg; break;
         case 'r': row.path_right = row.path_right_given = optarg; break;
+        case 'j':
+            if (!cli_parse_int("detect", "-j", optarg, 1, 256, &jobs)) return EXIT_USAGE;
+            break;
         case 'q': quiet = 1; break;
         case 'h': help(); return 0;
         case 'V': printf("actiplm %s\n", plm_version()); return 0;
@@ -78,6 +84,7 @@ int cmd_detect(int argc, char **argv)
     row.recording = stem;
     row.subject = row.condition = "";
     plm_process_cfg cfg = plm_process_cfg_default();
+    cfg.threads = (int)jobs;
     plm_store *store = NULL;
     if (plm_store_create(out, &store) != PLM_OK) {
         cli_error("%s", plm_last_error());
