@@ -304,12 +304,85 @@ static void invalid_configs(void **state)
     plm_detect_result_clear(NULL);
 }
 
+
+/* Two legs, movements on each (some at once, some across the 16384-sample stages) and a clipped
+ * stretch: one thread or two, any block size, the same result, field by field and in order. */
+static plm_detect_result run2(const sig *l, const sig *r, int64_t block, int threads)
+{
+    static const uint8_t legs[6] = {PLM_LEG_LEFT, PLM_LEG_LEFT, PLM_LEG_LEFT, PLM_LEG_RIGHT, PLM_LEG_RIGHT, PLM_LEG_RIGHT};
+    plm_detect_cfg cfg = plm_detect_cfg_default();
+    plm_detector *d = NULL;
+    assert_int_equal(plm_detector_create(&cfg, FS, 6, legs, 8.0, &d), PLM_OK);
+    assert_int_equal(plm_detector_set_threads(d, threads), PLM_OK);
+    double *buf = malloc(sizeof(double) * 6 * (size_t)block);
+    for (int64_t i = 0; i < l->n; i += block) {
+        int64_t m = l->n - i < block ? l->n - i : block;
+        for (int c = 0; c < 6; c++)
+            memcpy(buf + c * block, (c < 3 ? l : r)->x + (c % 3) * l->n + i, sizeof(double) * (size_t)m);
+        assert_int_equal(plm_detector_push(d, buf, m, block), PLM_OK);
+    }
+    plm_detect_result res;
+    assert_int_equal(plm_detector_finish(d, &res), PLM_OK);
+    plm_detector_destroy(d);
+    free(buf);
+    return res;
+}
+
+static void same_result_on_two_threads(void **state)
+{
+    (void)state;
+    sig l = make_sig(1200, 0.003, 7), r = make_sig(1200, 0.003, 8);
+    for (int k = 0; k < 40; k++) {
+        add_burst(&l, 20 + 27.5 * k, 0.8 + 0.1 * (k % 7), 0.05 + 0.01 * (k % 5));
+        if (k % 3) add_burst(&r, 20 + 27.5 * k + (k % 2 ? 0 : 3.3), 1.0 + 0.2 * (k % 4), 0.04 + 0.02 * (k % 3));
+    }
+    for (int64_t i = 40000; i < 40100; i++) r.x[i] = 8.0; /* clipped on the right */
+    plm_detect_result a = run2(&l, &r, 4096, 1);
+    size_t nl = 0, nr = 0, switches = 0;
+    for (size_t i = 0; i < a.lm.n; i++) {
+        nl += a.lm.v[i].leg == PLM_LEG_LEFT;
+        nr += a.lm.v[i].leg == PLM_LEG_RIGHT;
+        switches += i && a.lm.v[i].leg != a.lm.v[i - 1].leg;
+    }
+    assert_true(nl >= 35 && nr >= 22); /* both legs' movements found, interleaved in the list */
+    assert_true(switches >= 20);
+    assert_true(a.nqc >= 1);
+    const int64_t blocks[] = {4096, 1000, 16384, 77777};
+    for (int t = 1; t <= 2; t++)
+        for (size_t b = 0; b < sizeof blocks / sizeof blocks[0]; b++) {
+            plm_detect_result x = run2(&l, &r, blocks[b], t);
+            assert_int_equal(x.lm.n, a.lm.n);
+            for (size_t i = 0; i < a.lm.n; i++) { /* field by field: the structs have padding */
+                const plm_lm *p = &x.lm.v[i], *q = &a.lm.v[i];
+                assert_true(p->onset == q->onset && p->end == q->end && p->leg == q->leg && p->flags == q->flags);
+                assert_memory_equal(&p->peak_g, &q->peak_g, sizeof p->peak_g);
+                assert_memory_equal(&p->area_g_s, &q->area_g_s, sizeof p->area_g_s);
+            }
+            assert_int_equal(x.nqc, a.nqc);
+            for (size_t i = 0; i < a.nqc; i++)
+                assert_true(x.qc[i].onset == a.qc[i].onset && x.qc[i].end == a.qc[i].end && x.qc[i].kind == a.qc[i].kind &&
+                            x.qc[i].leg == a.qc[i].leg);
+            for (int g = 0; g < 2; g++) {
+                assert_memory_equal(x.calib[g].gain, a.calib[g].gain, sizeof a.calib[g].gain);
+                assert_memory_equal(x.calib[g].offset_g, a.calib[g].offset_g, sizeof a.calib[g].offset_g);
+                assert_int_equal(x.calib[g].windows, a.calib[g].windows);
+            }
+            assert_int_equal(x.nsec, a.nsec);
+            for (int g = 0; g < 2; g++) assert_memory_equal(x.sec_e2[g], a.sec_e2[g], a.nsec * sizeof(float));
+            plm_detect_result_clear(&x);
+        }
+    plm_detect_result_clear(&a);
+    free(l.x);
+    free(r.x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(finds_bursts_at_their_time),
         cmocka_unit_test(spikes_are_not_movements),
         cmocka_unit_test(block_size_does_not_change_results),
+        cmocka_unit_test(same_result_on_two_threads),
         cmocka_unit_test(orientation_channel_catches_slow_movements),
         cmocka_unit_test(small_slow_tilt_in_noise),
         cmocka_unit_test(quality_flags),
