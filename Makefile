@@ -101,6 +101,7 @@ fuzz:
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh build-fuzz
 
 bench: deps
+	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory all $(GENS)
 	@BUILD=$(BUILD) scripts/bench.sh
 

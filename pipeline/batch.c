@@ -223,9 +223,9 @@ static void process_part(const pool *p, job *j)
     plm_store *s = NULL;
     const plm_batch_cfg *c = p->cfg;
     plm_status st = plm_store_create(j->part, &s);
-    if (!st) st = plm_batch_write_root(s, NULL, &c->process, c->command_line);
     plm_process_cfg pc = c->process;
-    pc.threads = p->rec_threads;
+    if (pc.threads < p->rec_threads) pc.threads = p->rec_threads;
+    if (!st) st = plm_batch_write_root(s, NULL, &pc, c->command_line);
     if (!st) st = plm_process_recording(j->row, &pc, s, &j->res);
     if (!st) st = plm_store_commit(s);
     else plm_store_destroy(s);

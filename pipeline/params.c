@@ -24,6 +24,7 @@ const plm_param plm_params[] = {
     ROW("read.channels", read.channels),
     ROW("read.timezone", read.timezone),
     {"param.read.block_frames", PLM_PARAM_I64, M(read.block_frames), 1, NULL, 0},
+    {"param.threads", PLM_PARAM_INT, M(threads), 1, NULL, 0},
     ROW("read.right_path", read.right_path),
     F64("param.activity.epoch_s", activity_epoch_s),
     F64("param.read.min_fs_hz", min_fs_hz),

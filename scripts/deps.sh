@@ -4,12 +4,14 @@
 # `deps.sh fuzz` also wants clang and its libFuzzer runtime (make fuzz only).
 # `deps.sh test` also installs, when root, what the Slurm test needs (a local cluster:
 # slurmctld, slurmd, munge) and what the report test opens the report with (chromium, xmllint,
-# Pillow); without root those tests are skipped, so they are only suggested.
+# Pillow); without root those tests are skipped, so they are only suggested. `deps.sh bench` also
+# installs SciPy and soundfile, for the script make bench races (skipped without them).
 set -u
 EXTRA=""
 [ "${1:-}" = fuzz ] && EXTRA="clang-14 libclang-rt-14-dev"
 OPTIONAL=""
 [ "${1:-}" = test ] && OPTIONAL="slurmctld slurmd slurm-client munge chromium libxml2-utils python3-pil"
+[ "${1:-}" = bench ] && OPTIONAL="python3-scipy python3-soundfile"
 PKGS="$EXTRA gcc make pkg-config libsndfile1-dev libfftw3-dev libgsl-dev libhdf5-dev libedf-dev nettle-dev
 libcmocka-dev libxlsxwriter-dev libzip-dev libcairo2-dev fonts-dejavu-core hdf5-tools python3 python3-h5py python3-numpy python3-openpyxl tzdata"
 missing=""
@@ -23,11 +25,11 @@ done
 export DEBIAN_FRONTEND=noninteractive
 if [ -n "$optmissing" ]; then
     if [ "$(id -u)" = 0 ]; then
-        echo "deps: installing (for the Slurm and report tests):$optmissing" >&2
+        echo "deps: installing (optional, for make ${1:-}):$optmissing" >&2
         { apt-get update -qq && apt-get install -y -qq --no-install-recommends $optmissing; } >&2 ||
             echo "deps: could not install$optmissing; the tests that need them will be skipped" >&2
     else
-        echo "deps: the tests that need$optmissing will be skipped (installing them needs root)" >&2
+        echo "deps: what needs$optmissing will be skipped (installing them needs root)" >&2
     fi
 fi
 [ -z "$missing" ] && exit 0

@@ -2,8 +2,10 @@
  * Usage: bench_stages FILE FULL_SCALE_G [RUNS]
  * Prints samples per second (frames x channels) for: decode only (libsndfile reading
  * and nothing else), the reader (decode + planar g), SHA-256, the FFT band-pass, the
- * whole detector (despike, filter, envelope, floor, thresholds, QC, calibration), and end
- * to end (plm_process_recording into an HDF5 store), and the end-to-end / decode ratio. */
+ * whole detector (despike, filter, envelope, floor, thresholds, QC, calibration), what end to end
+ * adds (the activity trace and checks, sleep/wake, scoring, the HDF5 writes; the checksum runs on
+ * a helper thread meanwhile), end to end (plm_process_recording into an HDF5 store), and the
+ * end-to-end / decode ratio. */
 #define _DEFAULT_SOURCE
 #include <gsl/gsl_errno.h>
 #include <math.h>
@@ -146,12 +148,13 @@ int main(int argc, char **argv)
     double td = median_of(decode_only, runs), tr = median_of(p_reader, runs), ts = median_of(sha, runs),
            tf = median_of(p_filter, runs), tdet = median_of(p_detect, runs), te = median_of(end_to_end, runs);
     printf("  %lld frames x %d channels = %.3g samples; medians of %d runs\n", (long long)frames, nchan, n, runs);
-    printf("  %-44s %8.2f s  %8.1f M samples/s\n", "decode only (libsndfile)", td, n / td / 1e6);
-    printf("  %-44s %8.2f s  %8.1f M samples/s\n", "reader (decode + planar g)", tr, n / tr / 1e6);
-    printf("  %-44s %8.2f s  %8.1f M samples/s\n", "SHA-256 of the file", ts, n / ts / 1e6);
-    printf("  %-44s %8.2f s  %8.1f M samples/s\n", "FFT band-pass alone (beyond reading)", tf - tr, n / (tf - tr) / 1e6);
-    printf("  %-44s %8.2f s  %8.1f M samples/s\n", "detector: filter+envelope+floor+QC+calib", tdet - tr, n / (tdet - tr) / 1e6);
-    printf("  %-44s %8.2f s  %8.1f M samples/s\n", "end to end (process_recording + HDF5)", te, n / te / 1e6);
+    printf("  %-44s %8.3f s  %8.1f M samples/s\n", "decode only (libsndfile)", td, n / td / 1e6);
+    printf("  %-44s %8.3f s  %8.1f M samples/s\n", "reader (decode + planar g)", tr, n / tr / 1e6);
+    printf("  %-44s %8.3f s  %8.1f M samples/s\n", "SHA-256 of the file", ts, n / ts / 1e6);
+    printf("  %-44s %8.3f s  %8.1f M samples/s\n", "FFT band-pass alone (beyond reading)", tf - tr, n / (tf - tr) / 1e6);
+    printf("  %-44s %8.3f s  %8.1f M samples/s\n", "detector: filter+envelope+floor+QC+calib", tdet - tr, n / (tdet - tr) / 1e6);
+    printf("  %-44s %8.3f s  %8.1f M samples/s\n", "activity, checks, sleep/wake, scoring, HDF5", te - tdet, n / (te - tdet) / 1e6);
+    printf("  %-44s %8.3f s  %8.1f M samples/s\n", "end to end (process_recording + HDF5)", te, n / te / 1e6);
     printf("  end-to-end / decode-only time: %.2f\n", te / td);
     return 0;
 }
