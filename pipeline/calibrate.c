@@ -237,15 +237,23 @@ plm_status plm__still_block(plm__still *w, const double *const ax[3], int64_t n,
 {
     for (int64_t j = 0; j < n;) { /* a stretch within one window, an axis at a time */
         int64_t m = w->len - w->n < n - j ? w->len - w->n : n - j;
-        for (int x = 0; x < 3; x++) {
-            double s1 = w->cw[x][0], s2 = w->cw[x][1];
-            for (int64_t k = j; k < j + m; k++) {
-                s1 += ax[x][k];
-                s2 += ax[x][k] * ax[x][k];
-            }
-            w->cw[x][0] = s1;
-            w->cw[x][1] = s2;
+        /* the three axes in one loop: six independent chains of additions the processor overlaps */
+        const double *a0 = ax[0], *a1 = ax[1], *a2 = ax[2];
+        double s10 = w->cw[0][0], s20 = w->cw[0][1], s11 = w->cw[1][0], s21 = w->cw[1][1], s12 = w->cw[2][0], s22 = w->cw[2][1];
+        for (int64_t k = j; k < j + m; k++) {
+            s10 += a0[k];
+            s20 += a0[k] * a0[k];
+            s11 += a1[k];
+            s21 += a1[k] * a1[k];
+            s12 += a2[k];
+            s22 += a2[k] * a2[k];
         }
+        w->cw[0][0] = s10;
+        w->cw[0][1] = s20;
+        w->cw[1][0] = s11;
+        w->cw[1][1] = s21;
+        w->cw[2][0] = s12;
+        w->cw[2][1] = s22;
         uint8_t b = 0;
         for (int64_t k = j; k < j + m; k++) b |= bad[k];
         w->bad |= b;

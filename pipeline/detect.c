@@ -763,10 +763,20 @@ static plm_status leg_block(plm_detector *d, int l)
     uint8_t *clip = d->clip + (size_t)l * (size_t)d->S, *bad = L->bad;
     for (int64_t j = 0; j < n;) { /* the 30-s mean vectors: a stretch within one 30 s, an axis at a time */
         int64_t m = d->grav_len - L->g_n < n - j ? d->grav_len - L->g_n : n - j;
-        for (int x = 0; x < L->nax; x++) {
-            double sum = L->gsum[x];
-            for (int64_t k = j; k < j + m; k++) sum += ax[x][k];
-            L->gsum[x] = sum;
+        if (L->nax == 3) { /* three independent chains of additions in one loop */
+            double g0 = L->gsum[0], g1 = L->gsum[1], g2 = L->gsum[2];
+            for (int64_t k = j; k < j + m; k++) {
+                g0 += ax[0][k];
+                g1 += ax[1][k];
+                g2 += ax[2][k];
+            }
+            L->gsum[0] = g0;
+            L->gsum[1] = g1;
+            L->gsum[2] = g2;
+        } else {
+            double sum = L->gsum[0];
+            for (int64_t k = j; k < j + m; k++) sum += ax[0][k];
+            L->gsum[0] = sum;
         }
         L->g_n += m;
         j += m;

@@ -94,20 +94,33 @@ plm_status plm__qc_block(plm__qc_leg *q, int64_t first, const double *const ax[3
         if (m > to) m = to;
         size_t b = q->blk_cur;
         if ((st = step_open(q, b))) return st;
+        /* the three axes in one loop: their sums are independent chains of additions, which the
+         * processor then overlaps (an axis at a time, each waited for the one before) */
+        const double *x0 = ax[0] + j, *x1 = ax[1] + j, *x2 = ax[2] + j;
+        double s00 = 0, s01 = 0, s02 = 0, s10 = 0, s11 = 0, s12 = 0;
+        double lo0 = INFINITY, lo1 = INFINITY, lo2 = INFINITY, hi0 = -INFINITY, hi1 = -INFINITY, hi2 = -INFINITY;
+        for (int64_t k = 0; k < m; k++) {
+            double v0 = x0[k], v1 = x1[k], v2 = x2[k];
+            s00 += v0;
+            s01 += v1;
+            s02 += v2;
+            s10 += v0 * v0;
+            s11 += v1 * v1;
+            s12 += v2 * v2;
+            lo0 = v0 < lo0 ? v0 : lo0;
+            lo1 = v1 < lo1 ? v1 : lo1;
+            lo2 = v2 < lo2 ? v2 : lo2;
+            hi0 = v0 > hi0 ? v0 : hi0;
+            hi1 = v1 > hi1 ? v1 : hi1;
+            hi2 = v2 > hi2 ? v2 : hi2;
+        }
+        const double s0[3] = {s00, s01, s02}, s1[3] = {s10, s11, s12}, lo[3] = {lo0, lo1, lo2}, hi[3] = {hi0, hi1, hi2};
         for (int x = 0; x < 3; x++) {
-            const double *a = ax[x] + j;
-            double s0 = 0, s1 = 0, lo = INFINITY, hi = -INFINITY;
-            for (int64_t k = 0; k < m; k++) {
-                s0 += a[k];
-                s1 += a[k] * a[k];
-                lo = a[k] < lo ? a[k] : lo;
-                hi = a[k] > hi ? a[k] : hi;
-            }
             double *sb = q->blk[b][x];
-            sb[0] += s0;
-            sb[1] += s1;
-            sb[2] = fmin(sb[2], lo);
-            sb[3] = fmax(sb[3], hi);
+            sb[0] += s0[x];
+            sb[1] += s1[x];
+            sb[2] = fmin(sb[2], lo[x]);
+            sb[3] = fmax(sb[3], hi[x]);
         }
         q->blk_n[b] += m;
         q->blk_pos += m;
