@@ -2,6 +2,7 @@
 #define _DEFAULT_SOURCE
 #include <math.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +159,7 @@ struct plm_detector {
     /* raw ring (despiked), gap ring */
     double *raw;
     uint8_t *gap;
+    void *arena;             /* raw, gap and the legs' rings, one allocation */
     size_t rmask;
     int64_t n_in, n_clean, n_filt;
     double last_finite[6], dsp[6][2]; /* despike window: values at n_in-2, n_in-1 */
@@ -430,10 +432,10 @@ static void win_insert(postwin *w, const double mv[3])
 static void win_remove(postwin *w, const double mv[3])
 {
     for (int x = 0; x < 3; x++) {
+        double *v = w->v[x];
         int i = 0;
-        while (i < w->m && w->v[x][i] != mv[x]) i++;
-        if (i == w->m) continue; /* not there: cannot happen for a cached block */
-        memmove(&w->v[x][i], &w->v[x][i + 1], (size_t)(w->m - 1 - i) * sizeof w->v[x][0]);
+        while (i < w->m && v[i] != mv[x]) i++;
+        for (; i < w->m - 1; i++) v[i] = v[i + 1]; /* a few values: no call to memmove */
     }
     w->m--;
 }
@@ -1114,19 +1116,36 @@ plm_status plm_detector_create(const plm_detect_cfg *cfg, double fs_hz, int ncha
     size_t ring = 1024;
     while ((int64_t)ring < span) ring *= 2;
     d->rmask = ring - 1;
-    d->raw = malloc(plm__mul(plm__mul(ring, (size_t)nchan), sizeof *d->raw));
-    d->gap = calloc(ring, 1);
+    /* the rings in one zeroed arena (6 MB at 50 Hz, 12 at 100 Hz), in 2-MB pages where the
+     * kernel gives them on request: first touching 4-kB pages one fault at a time cost a tenth of
+     * a night's run */
+    size_t nr = (size_t)nchan + (size_t)d->nlegs * 4, bytes = plm__mul(plm__mul(ring, nr), sizeof(double)) + ring * (1 + (size_t)d->nlegs);
+    const size_t huge = (size_t)2 << 20;
+    bytes = bytes && bytes < SIZE_MAX - huge ? (bytes + huge - 1) / huge * huge : 0;
+    d->arena = bytes ? aligned_alloc(huge, bytes) : NULL;
+    if (d->arena) {
+#ifdef MADV_HUGEPAGE
+        madvise(d->arena, bytes, MADV_HUGEPAGE);
+#endif
+        memset(d->arena, 0, bytes);
+        double *a = d->arena;
+        d->raw = a;
+        a += ring * (size_t)nchan;
+        for (int l = 0; l < d->nlegs; l++) {
+            plm_leg *L = &d->legs[l];
+            L->e2 = a, L->env = a + ring, L->bfl = a + 2 * ring, L->tilt = a + 3 * ring;
+            a += 4 * ring;
+        }
+        uint8_t *b = (uint8_t *)a;
+        d->gap = b;
+        for (int l = 0; l < d->nlegs; l++) d->legs[l].flags = b + ring * (size_t)(1 + l);
+    }
     d->fin = calloc((size_t)(6 * d->S), sizeof *d->fin);
     d->clip = calloc(2 * (size_t)d->S, 1);
     d->nf = calloc((size_t)d->S, 1);
-    int ok = d->raw && d->gap && d->fin && d->clip && d->nf;
+    int ok = d->arena && d->fin && d->clip && d->nf;
     for (int l = 0; l < d->nlegs && ok; l++) {
         plm_leg *L = &d->legs[l];
-        L->e2 = calloc(ring, sizeof *L->e2);
-        L->env = calloc(ring, sizeof *L->env);
-        L->bfl = calloc(ring, sizeof *L->bfl);
-        L->tilt = calloc(ring, sizeof *L->tilt);
-        L->flags = calloc(ring, 1);
         L->bm = calloc(3 * nbm, sizeof *L->bm);
         L->bm_id = malloc(nbm * sizeof *L->bm_id);
         L->act_cap = (size_t)llround(30 * fs_hz) + 16; /* longer movements pass the width test anyway */
@@ -1138,7 +1157,7 @@ plm_status plm_detector_create(const plm_detect_cfg *cfg, double fs_hz, int ncha
         plm__still_init(&L->still, cfg, fs_hz);
         L->last_floor = -1;
         L->med_blk = -1;
-        ok = L->e2 && L->env && L->bfl && L->tilt && L->flags && L->bm && L->bm_id && L->act && L->fout && L->e2s && L->bad &&
+        ok = L->bm && L->bm_id && L->act && L->fout && L->e2s && L->bad &&
              dq_init(&L->dmin, (size_t)(2 * d->hbf + 4)) &&
              dq_init(&L->tmax, (size_t)(2 * d->hmtb + 4)) && dq_init(&L->tmin, (size_t)(2 * d->hbb + 4));
         for (size_t i = 0; L->bm_id && i < nbm; i++) L->bm_id[i] = -1;
@@ -1293,11 +1312,6 @@ void plm_detector_destroy(plm_detector *d)
         free(L->bad);
         free(L->lm_key);
         plm_detect_result_clear(&L->part);
-        free(L->e2);
-        free(L->env);
-        free(L->bfl);
-        free(L->tilt);
-        free(L->flags);
         free(L->bm);
         free(L->bm_id);
         free(L->act);
@@ -1309,8 +1323,7 @@ void plm_detector_destroy(plm_detector *d)
         free(L->sec);
         free(L->grav);
     }
-    free(d->raw);
-    free(d->gap);
+    free(d->arena);
     free(d->fin);
     free(d->clip);
     free(d->nf);

@@ -71,6 +71,46 @@ static void *sha_main(void *arg)
     return NULL;
 }
 
+/* Reading on a helper thread, a block ahead: while the caller works on one buffer the helper
+ * decodes the next into the other. */
+typedef struct {
+    plm_reader *rd;
+    int64_t cap;
+    double *buf[2];
+    int64_t got[2];
+    int full[2];     /* buffer holds a block (or the end: got 0, or an error) not yet taken */
+    plm_status st;   /* the read error, with its message */
+    char err[1024];
+    int quit;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t th;
+} prefetch;
+
+static void *prefetch_main(void *arg)
+{
+    prefetch *p = arg;
+    for (int s = 0;; s ^= 1) {
+        pthread_mutex_lock(&p->mu);
+        while (p->full[s] && !p->quit) pthread_cond_wait(&p->cv, &p->mu);
+        int quit = p->quit;
+        pthread_mutex_unlock(&p->mu);
+        if (quit) return NULL;
+        int64_t got = 0;
+        plm_status st = plm_reader_read(p->rd, p->buf[s], p->cap, &got);
+        pthread_mutex_lock(&p->mu);
+        p->got[s] = st ? 0 : got;
+        if (st) {
+            p->st = st;
+            plm__strlcpy(p->err, plm_last_error(), sizeof p->err);
+        }
+        p->full[s] = 1;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+        if (st || !got) return NULL;
+    }
+}
+
 /* Warnings are "; "-separated (the CLI splits them to summarise repeats): one never holds "; ". */
 #define warn(res, ...) plm__appendf((res)->warnings, sizeof (res)->warnings, __VA_ARGS__)
 
@@ -350,8 +390,9 @@ static plm_status resolve_times(recording *r)
     return PLM_OK;
 }
 
-/* One pass over the samples, block by block: the detector, the activity trace (written as it
- * comes) and what the checks need (finite samples, each channel's range). */
+/* One pass over the samples, block by block (read a block ahead by a helper thread): the detector,
+ * the activity trace (written as it comes) and what the checks need (finite samples, each
+ * channel's range). */
 static plm_status stream_pass(recording *r)
 {
     const plm_process_cfg *cfg = r->cfg;
@@ -362,7 +403,10 @@ static plm_status stream_pass(recording *r)
     int64_t epoch_len = (int64_t)llround(cfg->activity_epoch_s * info->fs_hz);
     if (epoch_len < 1) epoch_len = 1;
     size_t act_cap = (size_t)(cap / epoch_len) + 2;
-    double *block = malloc(plm__mul(plm__mul((size_t)cap, (size_t)nch), sizeof *block));
+    prefetch pf = {.rd = r->rd, .cap = cap};
+    int pf_running = 0, slot = 0;
+    for (int s = 0; s < 2; s++) pf.buf[s] = malloc(plm__mul(plm__mul((size_t)cap, (size_t)nch), sizeof(double)));
+    double *block = pf.buf[0];
     plm_activity_row *act = malloc(plm__mul(act_cap, sizeof *act));
     leg_acc acc[2] = {{0}, {0}};
     for (int l = 0; l < 2; l++) acc[l].mag = malloc(plm__mul((size_t)epoch_len, sizeof(double)));
@@ -371,7 +415,7 @@ static plm_status stream_pass(recording *r)
     double *mag[2] = {malloc(plm__mul((size_t)cap, sizeof(double))), malloc(plm__mul((size_t)cap, sizeof(double)))};
     uint8_t *fin[2] = {malloc((size_t)cap), malloc((size_t)cap)};
     plm_status st = PLM_OK;
-    if (!block || !act || !acc[0].mag || !acc[1].mag || !lo || !seen || !mag[0] || !mag[1] || !fin[0] || !fin[1]) {
+    if (!pf.buf[0] || !pf.buf[1] || !act || !acc[0].mag || !acc[1].mag || !lo || !seen || !mag[0] || !mag[1] || !fin[0] || !fin[1]) {
         st = plm__fail(PLM_ENOMEM, "%s: out of memory", r->row->path);
         goto done;
     }
@@ -387,10 +431,28 @@ static plm_status stream_pass(recording *r)
     }
     if ((st = plm_detector_set_threads(r->det, cfg->threads))) goto done;
     if ((st = plm_store_recording_begin(r->store, r->row->recording, &r->rec))) goto done;
+    if (!pthread_mutex_init(&pf.mu, NULL)) {
+        if (!pthread_cond_init(&pf.cv, NULL)) {
+            if (!pthread_create(&pf.th, NULL, prefetch_main, &pf)) pf_running = 1;
+            else pthread_cond_destroy(&pf.cv);
+        }
+        if (!pf_running) pthread_mutex_destroy(&pf.mu);
+    }
     int64_t total = 0, epoch_index = 0, in_epoch = 0;
     for (;;) {
         int64_t got;
-        if ((st = plm_reader_read(r->rd, block, cap, &got))) goto done;
+        if (pf_running) { /* the helper's next block */
+            pthread_mutex_lock(&pf.mu);
+            while (!pf.full[slot]) pthread_cond_wait(&pf.cv, &pf.mu);
+            got = pf.got[slot];
+            st = pf.st;
+            pthread_mutex_unlock(&pf.mu);
+            if (st) {
+                st = plm__fail(st, "%s", pf.err);
+                goto done;
+            }
+            block = pf.buf[slot];
+        } else if ((st = plm_reader_read(r->rd, block, cap, &got))) goto done;
         if (!got) break;
         size_t nact = 0;
         /* each leg's magnitude, and whether all its axes were finite, per sample */
@@ -451,6 +513,13 @@ static plm_status stream_pass(recording *r)
         total += got;
         if ((st = plm_detector_push(r->det, block, got, cap))) goto done;
         if ((st = plm_store_rec_append_activity(r->rec, act, nact))) goto done;
+        if (pf_running) { /* the buffer back to the helper */
+            pthread_mutex_lock(&pf.mu);
+            pf.full[slot] = 0;
+            pthread_cond_broadcast(&pf.cv);
+            pthread_mutex_unlock(&pf.mu);
+            slot ^= 1;
+        }
     }
     if (in_epoch) { /* partial last epoch */
         plm_activity_row a = epoch_row(acc, nlegch, epoch_index, epoch_len, info->fs_hz);
@@ -465,7 +534,17 @@ static plm_status stream_pass(recording *r)
         r->zero &= lo[c] == 0 && lo[nch + c] == 0;
     }
 done:
-    free(block);
+    if (pf_running) { /* stop the helper (it may be waiting for a buffer) and wait for it */
+        pthread_mutex_lock(&pf.mu);
+        pf.quit = 1;
+        pthread_cond_broadcast(&pf.cv);
+        pthread_mutex_unlock(&pf.mu);
+        pthread_join(pf.th, NULL);
+        pthread_cond_destroy(&pf.cv);
+        pthread_mutex_destroy(&pf.mu);
+    }
+    free(pf.buf[0]);
+    free(pf.buf[1]);
     free(act);
     free(acc[0].mag);
     free(acc[1].mag);
