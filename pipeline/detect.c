@@ -405,11 +405,20 @@ static int block_mean(plm_detector *d, plm_leg *L, int64_t bi, int64_t n, double
     if (bi < 0 || b <= a) return 0;
     size_t s = (size_t)bi & d->bmask;
     if (L->bm_id[s] != bi || b - a < d->B) {
-        for (int x = 0; x < 3; x++) {
-            double sum = 0;
-            for (int64_t i = a; i < b; i++) sum += raw_at(d, L->ch[x], i);
-            L->bm[3 * s + (size_t)x] = sum / (double)(b - a);
+        /* the three axes in one loop: independent chains of additions, overlapped */
+        const size_t stride = d->rmask + 1;
+        const double *r0 = d->raw + (size_t)L->ch[0] * stride, *r1 = d->raw + (size_t)L->ch[1] * stride,
+                     *r2 = d->raw + (size_t)L->ch[2] * stride;
+        double s0 = 0, s1 = 0, s2 = 0;
+        for (int64_t i = a; i < b; i++) {
+            size_t k = RING(d, i);
+            s0 += r0[k];
+            s1 += r1[k];
+            s2 += r2[k];
         }
+        L->bm[3 * s] = s0 / (double)(b - a);
+        L->bm[3 * s + 1] = s1 / (double)(b - a);
+        L->bm[3 * s + 2] = s2 / (double)(b - a);
         L->bm_id[s] = b - a == d->B ? bi : -1;
     }
     memcpy(out, &L->bm[3 * s], 3 * sizeof *out);
@@ -472,7 +481,23 @@ static plm_status tilt_floor_ready(plm_detector *d, plm_leg *L, int64_t j2, int6
     double bt = dq_front(&L->tmin, j2 - d->hbb);
     L->n_tb = j2 + 1;
     int64_t k1 = (j2 + 1) * d->B < n ? (j2 + 1) * d->B : n;
+    const plm_detect_cfg *c = &d->cfg;
+    const double tthi = plm__fmax(c->tilt_min_g, c->tilt_factor * bt), hi_min = c->hi_min_g, hi_factor = c->hi_factor,
+                 ceiling = c->ceiling_g, onset_fraction = c->onset_fraction;
+    const int tilt = L->nax == 3;
     for (int64_t k = j2 * d->B; k < k1; k++) {
+        if (!L->active) { /* at rest, nothing above its floor: decide's first steps, inline */
+            size_t slot = (size_t)k & d->rmask;
+            double env = L->env[slot], b = L->bfl[slot];
+            double a = (env - b) / plm__fmax(hi_min, hi_factor * b);
+            if (tilt) a = plm__fmax(a, (L->tilt[slot] - bt) / tthi);
+            if ((L->flags[slot] & F_GAP) || !(b <= ceiling)) a = 0;
+            if (a <= 0) {
+                if (a <= onset_fraction) L->last_floor = k;
+                L->pend_peak = L->pend_area = 0;
+                continue;
+            }
+        }
         plm_status st = decide(d, L, k, bt);
         if (st) return st;
     }
