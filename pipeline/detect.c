@@ -459,12 +459,44 @@ static void win_fill(plm_detector *d, plm_leg *L, postwin *w, int64_t b0, int64_
     }
 }
 
+/* Replace old by new in one pass per axis: the same array as win_remove then win_insert (new
+ * after every value <= it, the others in their order). 0 if old is not there. */
+static int win_replace(postwin *w, const double old[3], const double nw[3])
+{
+    for (int x = 0; x < 3; x++) {
+        int i = 0;
+        while (i < w->m && w->v[x][i] != old[x]) i++;
+        if (i == w->m) return 0;
+    }
+    for (int x = 0; x < 3; x++) {
+        double *v = w->v[x], nv = nw[x];
+        int i = 0;
+        while (v[i] != old[x]) i++;
+        while (i + 1 < w->m && v[i + 1] <= nv) {
+            v[i] = v[i + 1];
+            i++;
+        }
+        while (i > 0 && v[i - 1] > nv) {
+            v[i] = v[i - 1];
+            i--;
+        }
+        v[i] = nv;
+    }
+    return 1;
+}
+
 /* Slide w by one block: block out leaves, block in enters. */
 static void win_slide(plm_detector *d, plm_leg *L, postwin *w, int64_t out, int64_t in, int64_t n)
 {
-    double mv[3];
-    if (w->m && block_mean(d, L, out, n, mv)) win_remove(w, mv);
-    if (w->m < 256 && block_mean(d, L, in, n, mv)) win_insert(w, mv);
+    double mo[3], mi[3];
+    if (w->m && block_mean(d, L, out, n, mo)) {
+        int have_in = block_mean(d, L, in, n, mi);
+        if (have_in && win_replace(w, mo, mi)) return;
+        win_remove(w, mo);
+        if (have_in) win_insert(w, mi);
+        return;
+    }
+    if (w->m < 256 && block_mean(d, L, in, n, mi)) win_insert(w, mi);
 }
 
 static int win_median(const postwin *w, double out[3])
@@ -485,15 +517,15 @@ static plm_status tilt_floor_ready(plm_detector *d, plm_leg *L, int64_t j2, int6
     const double tthi = plm__fmax(c->tilt_min_g, c->tilt_factor * bt), hi_min = c->hi_min_g, hi_factor = c->hi_factor,
                  ceiling = c->ceiling_g, onset_fraction = c->onset_fraction;
     const int tilt = L->nax == 3;
+    (void)hi_min, (void)hi_factor, (void)tthi;
     for (int64_t k = j2 * d->B; k < k1; k++) {
-        if (!L->active) { /* at rest, nothing above its floor: decide's first steps, inline */
+        if (!L->active && onset_fraction >= 0) {
+            /* at rest, nothing above its floor: decide's activity is <= 0 exactly when neither
+             * channel exceeds its floor (the thresholds it divides by are > 0), so no division */
             size_t slot = (size_t)k & d->rmask;
-            double env = L->env[slot], b = L->bfl[slot];
-            double a = (env - b) / plm__fmax(hi_min, hi_factor * b);
-            if (tilt) a = plm__fmax(a, (L->tilt[slot] - bt) / tthi);
-            if ((L->flags[slot] & F_GAP) || !(b <= ceiling)) a = 0;
-            if (a <= 0) {
-                if (a <= onset_fraction) L->last_floor = k;
+            double b = L->bfl[slot];
+            if ((L->flags[slot] & F_GAP) || !(b <= ceiling) || (L->env[slot] <= b && (!tilt || L->tilt[slot] <= bt))) {
+                L->last_floor = k;
                 L->pend_peak = L->pend_area = 0;
                 continue;
             }
