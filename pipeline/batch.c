@@ -345,7 +345,8 @@ plm_status plm_batch_run(const char *manifest_arg, const char *out, const plm_ba
         plm_batch_event ev0 = {0, pl.n, NULL, 0, NULL, 0, NULL, note[0] ? note : NULL};
         progress(user, &ev0);
     }
-    pl.rec_threads = jobs >= 2 * (long)pl.n ? 2 : 1; /* idle cores: a recording's legs at once */
+    /* idle workers: a recording's legs at once (2), and its activity trace beside its reading (3) */
+    pl.rec_threads = pl.n && jobs >= 2 * (long)pl.n ? (jobs / (long)pl.n >= 3 ? 3 : 2) : 1;
     if (jobs > (long)pl.n) jobs = (long)pl.n;
     for (long k = 0; k < jobs; k++) /* even one worker: every recording goes through its part file */
             if (pthread_create(&th[k], NULL, worker, &pl) == 0) started++;

@@ -71,46 +71,6 @@ static void *sha_main(void *arg)
     return NULL;
 }
 
-/* Reading on a helper thread, a block ahead: while the caller works on one buffer the helper
- * decodes the next into the other. */
-typedef struct {
-    plm_reader *rd;
-    int64_t cap;
-    double *buf[2];
-    int64_t got[2];
-    int full[2];     /* buffer holds a block (or the end: got 0, or an error) not yet taken */
-    plm_status st;   /* the read error, with its message */
-    char err[1024];
-    int quit;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    pthread_t th;
-} prefetch;
-
-static void *prefetch_main(void *arg)
-{
-    prefetch *p = arg;
-    for (int s = 0;; s ^= 1) {
-        pthread_mutex_lock(&p->mu);
-        while (p->full[s] && !p->quit) pthread_cond_wait(&p->cv, &p->mu);
-        int quit = p->quit;
-        pthread_mutex_unlock(&p->mu);
-        if (quit) return NULL;
-        int64_t got = 0;
-        plm_status st = plm_reader_read(p->rd, p->buf[s], p->cap, &got);
-        pthread_mutex_lock(&p->mu);
-        p->got[s] = st ? 0 : got;
-        if (st) {
-            p->st = st;
-            plm__strlcpy(p->err, plm_last_error(), sizeof p->err);
-        }
-        p->full[s] = 1;
-        pthread_cond_broadcast(&p->cv);
-        pthread_mutex_unlock(&p->mu);
-        if (st || !got) return NULL;
-    }
-}
-
 /* Warnings are "; "-separated (the CLI splits them to summarise repeats): one never holds "; ". */
 #define warn(res, ...) plm__appendf((res)->warnings, sizeof (res)->warnings, __VA_ARGS__)
 
@@ -140,6 +100,131 @@ static plm_activity_row epoch_row(leg_acc acc[2], const int nlegch[2], int64_t e
     acc[0].n = acc[1].n = 0;
     acc[0].bad = acc[1].bad = 0;
     return a;
+}
+
+/* The per-second activity trace and what the checks need (finite samples, each channel's range),
+ * a block at a time. */
+typedef struct {
+    int nch, legch[2][3], nlegch[2];
+    int64_t cap, epoch_len, in_epoch, epoch_index, finite, nonfinite;
+    double fs_hz;
+    leg_acc acc[2];
+    double *lo;             /* per channel: lowest, then highest finite value */
+    unsigned char *seen;
+    double *mag[2];         /* per sample of the block: each leg's magnitude */
+    uint8_t *fin[2];        /* ... and whether all its axes were finite */
+} activity;
+
+static void activity_block(activity *A, const double *block, int64_t got, plm_activity_row *act, size_t *nact_out)
+{
+    const int64_t cap = A->cap;
+    size_t nact = 0;
+    for (int l = 0; l < 2; l++) {
+        if (!A->nlegch[l]) continue;
+        const double *a0 = block + (size_t)A->legch[l][0] * (size_t)cap;
+        double *mg = A->mag[l];
+        uint8_t *ok = A->fin[l];
+        if (A->nlegch[l] == 3) {
+            const double *a1 = block + (size_t)A->legch[l][1] * (size_t)cap, *a2 = block + (size_t)A->legch[l][2] * (size_t)cap;
+            for (int64_t i = 0; i < got; i++) {
+                mg[i] = sqrt(a0[i] * a0[i] + a1[i] * a1[i] + a2[i] * a2[i]);
+                ok[i] = isfinite(a0[i]) && isfinite(a1[i]) && isfinite(a2[i]);
+            }
+        } else
+            for (int64_t i = 0; i < got; i++) {
+                double ss = 0;
+                uint8_t f = 1;
+                for (int k = 0; k < A->nlegch[l]; k++) {
+                    double v = block[(size_t)A->legch[l][k] * (size_t)cap + (size_t)i];
+                    ss += v * v;
+                    f &= (uint8_t)isfinite(v);
+                }
+                mg[i] = sqrt(ss);
+                ok[i] = f;
+            }
+    }
+    for (int64_t i = 0; i < got;) { /* a stretch within one epoch */
+        int64_t m = A->epoch_len - A->in_epoch < got - i ? A->epoch_len - A->in_epoch : got - i;
+        for (int l = 0; l < 2; l++) {
+            if (!A->nlegch[l]) continue;
+            leg_acc *acc = &A->acc[l];
+            for (int64_t k = i; k < i + m; k++) {
+                if (A->fin[l][k]) acc->mag[acc->n++] = A->mag[l][k];
+                else acc->bad = 1;
+            }
+        }
+        A->in_epoch += m;
+        i += m;
+        if (A->in_epoch == A->epoch_len) {
+            act[nact++] = epoch_row(A->acc, A->nlegch, A->epoch_index, A->epoch_len, A->fs_hz);
+            A->in_epoch = 0;
+            A->epoch_index++;
+        }
+    }
+    for (int c = 0; c < A->nch; c++) { /* each channel's finite range */
+        const double *x = block + (size_t)c * (size_t)cap;
+        double lo_c = A->lo[c], hi_c = A->lo[A->nch + c];
+        int64_t nfin = 0;
+        for (int64_t i = 0; i < got; i++) {
+            double v = x[i];
+            if (!isfinite(v)) continue;
+            nfin++;
+            if (!A->seen[c]) lo_c = hi_c = v, A->seen[c] = 1;
+            else if (v < lo_c) lo_c = v;
+            else if (v > hi_c) hi_c = v;
+        }
+        A->lo[c] = lo_c;
+        A->lo[A->nch + c] = hi_c;
+        A->finite += nfin;
+        A->nonfinite += got - nfin;
+    }
+    *nact_out = nact;
+}
+
+/* Reading on a helper thread, a block ahead: while the caller works on one buffer the helper
+ * decodes the next into the other; with a second core to spare (threads >= 2) it also makes the
+ * block's activity rows. */
+typedef struct {
+    plm_reader *rd;
+    int64_t cap;
+    double *buf[2];
+    int64_t got[2];
+    plm_activity_row *rows[2];
+    size_t nrows[2];
+    activity *act; /* the helper makes the activity rows (NULL: the caller does) */
+    int full[2];     /* buffer holds a block (or the end: got 0, or an error) not yet taken */
+    plm_status st;   /* the read error, with its message */
+    char err[1024];
+    int quit;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t th;
+} prefetch;
+
+static void *prefetch_main(void *arg)
+{
+    prefetch *p = arg;
+    for (int s = 0;; s ^= 1) {
+        pthread_mutex_lock(&p->mu);
+        while (p->full[s] && !p->quit) pthread_cond_wait(&p->cv, &p->mu);
+        int quit = p->quit;
+        pthread_mutex_unlock(&p->mu);
+        if (quit) return NULL;
+        int64_t got = 0;
+        plm_status st = plm_reader_read(p->rd, p->buf[s], p->cap, &got);
+        p->nrows[s] = 0;
+        if (!st && got && p->act) activity_block(p->act, p->buf[s], got, p->rows[s], &p->nrows[s]);
+        pthread_mutex_lock(&p->mu);
+        p->got[s] = st ? 0 : got;
+        if (st) {
+            p->st = st;
+            plm__strlcpy(p->err, plm_last_error(), sizeof p->err);
+        }
+        p->full[s] = 1;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+        if (st || !got) return NULL;
+    }
 }
 
 static plm_status write_attrs(plm_store *store, const char *grp, const plm_manifest_row *row,
@@ -400,30 +485,33 @@ static plm_status stream_pass(recording *r)
     plm_process_result *res = r->res;
     int64_t cap = cfg->read.block_frames;
     int nch = info->nchan;
-    int64_t epoch_len = (int64_t)llround(cfg->activity_epoch_s * info->fs_hz);
-    if (epoch_len < 1) epoch_len = 1;
-    size_t act_cap = (size_t)(cap / epoch_len) + 2;
+    activity A = {.nch = nch, .cap = cap, .fs_hz = info->fs_hz};
+    A.epoch_len = (int64_t)llround(cfg->activity_epoch_s * info->fs_hz);
+    if (A.epoch_len < 1) A.epoch_len = 1;
+    size_t act_cap = (size_t)(cap / A.epoch_len) + 2;
     prefetch pf = {.rd = r->rd, .cap = cap};
     int pf_running = 0, slot = 0;
-    for (int s = 0; s < 2; s++) pf.buf[s] = malloc(plm__mul(plm__mul((size_t)cap, (size_t)nch), sizeof(double)));
+    for (int s = 0; s < 2; s++) {
+        pf.buf[s] = malloc(plm__mul(plm__mul((size_t)cap, (size_t)nch), sizeof(double)));
+        pf.rows[s] = malloc(plm__mul(act_cap, sizeof *pf.rows[s]));
+    }
     double *block = pf.buf[0];
-    plm_activity_row *act = malloc(plm__mul(act_cap, sizeof *act));
-    leg_acc acc[2] = {{0}, {0}};
-    for (int l = 0; l < 2; l++) acc[l].mag = malloc(plm__mul((size_t)epoch_len, sizeof(double)));
-    double *lo = malloc(plm__mul((size_t)nch, 2 * sizeof *lo)); /* per channel: lowest, then highest finite value */
-    unsigned char *seen = calloc((size_t)nch, 1);
-    double *mag[2] = {malloc(plm__mul((size_t)cap, sizeof(double))), malloc(plm__mul((size_t)cap, sizeof(double)))};
-    uint8_t *fin[2] = {malloc((size_t)cap), malloc((size_t)cap)};
+    for (int l = 0; l < 2; l++) {
+        A.acc[l].mag = malloc(plm__mul((size_t)A.epoch_len, sizeof(double)));
+        A.mag[l] = malloc(plm__mul((size_t)cap, sizeof(double)));
+        A.fin[l] = malloc((size_t)cap);
+    }
+    A.lo = calloc((size_t)nch, 2 * sizeof *A.lo);
+    A.seen = calloc((size_t)nch, 1);
     plm_status st = PLM_OK;
-    if (!pf.buf[0] || !pf.buf[1] || !act || !acc[0].mag || !acc[1].mag || !lo || !seen || !mag[0] || !mag[1] || !fin[0] || !fin[1]) {
+    if (!pf.buf[0] || !pf.buf[1] || !pf.rows[0] || !pf.rows[1] || !A.acc[0].mag || !A.acc[1].mag || !A.lo || !A.seen ||
+        !A.mag[0] || !A.mag[1] || !A.fin[0] || !A.fin[1]) {
         st = plm__fail(PLM_ENOMEM, "%s: out of memory", r->row->path);
         goto done;
     }
-    for (int c = 0; c < 2 * nch; c++) lo[c] = 0;
-    int legch[2][3], nlegch[2] = {0, 0};
     for (int c = 0; c < nch; c++) {
         int l = info->chan_leg[c] == PLM_LEG_RIGHT;
-        if (nlegch[l] < 3) legch[l][nlegch[l]++] = c;
+        if (A.nlegch[l] < 3) A.legch[l][A.nlegch[l]++] = c;
     }
     if ((st = plm_detector_create(&cfg->detect, info->fs_hz, nch, info->chan_leg, info->full_scale_g, &r->det))) {
         plm__error_prefix(r->row->path);
@@ -431,6 +519,7 @@ static plm_status stream_pass(recording *r)
     }
     if ((st = plm_detector_set_threads(r->det, cfg->threads))) goto done;
     if ((st = plm_store_recording_begin(r->store, r->row->recording, &r->rec))) goto done;
+    if (cfg->threads >= 3) pf.act = &A; /* a third thread: on two cores it would only crowd the other two */
     if (!pthread_mutex_init(&pf.mu, NULL)) {
         if (!pthread_cond_init(&pf.cv, NULL)) {
             if (!pthread_create(&pf.th, NULL, prefetch_main, &pf)) pf_running = 1;
@@ -438,13 +527,17 @@ static plm_status stream_pass(recording *r)
         }
         if (!pf_running) pthread_mutex_destroy(&pf.mu);
     }
-    int64_t total = 0, epoch_index = 0, in_epoch = 0;
+    if (!pf_running) pf.act = NULL;
+    int64_t total = 0;
     for (;;) {
         int64_t got;
+        plm_activity_row *act = pf.rows[slot];
+        size_t nact = 0;
         if (pf_running) { /* the helper's next block */
             pthread_mutex_lock(&pf.mu);
             while (!pf.full[slot]) pthread_cond_wait(&pf.cv, &pf.mu);
             got = pf.got[slot];
+            nact = pf.nrows[slot];
             st = pf.st;
             pthread_mutex_unlock(&pf.mu);
             if (st) {
@@ -454,62 +547,7 @@ static plm_status stream_pass(recording *r)
             block = pf.buf[slot];
         } else if ((st = plm_reader_read(r->rd, block, cap, &got))) goto done;
         if (!got) break;
-        size_t nact = 0;
-        /* each leg's magnitude, and whether all its axes were finite, per sample */
-        for (int l = 0; l < 2; l++) {
-            if (!nlegch[l]) continue;
-            const double *a0 = block + (size_t)legch[l][0] * (size_t)cap;
-            double *mg = mag[l];
-            uint8_t *ok = fin[l];
-            if (nlegch[l] == 3) {
-                const double *a1 = block + (size_t)legch[l][1] * (size_t)cap, *a2 = block + (size_t)legch[l][2] * (size_t)cap;
-                for (int64_t i = 0; i < got; i++) {
-                    mg[i] = sqrt(a0[i] * a0[i] + a1[i] * a1[i] + a2[i] * a2[i]);
-                    ok[i] = isfinite(a0[i]) && isfinite(a1[i]) && isfinite(a2[i]);
-                }
-            } else
-                for (int64_t i = 0; i < got; i++) {
-                    double ss = 0;
-                    for (int k = 0; k < nlegch[l]; k++) ss += block[(size_t)legch[l][k] * (size_t)cap + (size_t)i] * block[(size_t)legch[l][k] * (size_t)cap + (size_t)i];
-                    mg[i] = sqrt(ss);
-                    ok[i] = 1;
-                    for (int k = 0; k < nlegch[l]; k++) ok[i] &= (uint8_t)isfinite(block[(size_t)legch[l][k] * (size_t)cap + (size_t)i]);
-                }
-        }
-        for (int64_t i = 0; i < got;) { /* a stretch within one epoch */
-            int64_t m = epoch_len - in_epoch < got - i ? epoch_len - in_epoch : got - i;
-            for (int l = 0; l < 2; l++) {
-                if (!nlegch[l]) continue;
-                for (int64_t k = i; k < i + m; k++) {
-                    if (fin[l][k]) acc[l].mag[acc[l].n++] = mag[l][k];
-                    else acc[l].bad = 1;
-                }
-            }
-            in_epoch += m;
-            i += m;
-            if (in_epoch == epoch_len) {
-                act[nact++] = epoch_row(acc, nlegch, epoch_index, epoch_len, info->fs_hz);
-                in_epoch = 0;
-                epoch_index++;
-            }
-        }
-        for (int c = 0; c < nch; c++) { /* each channel's finite range */
-            const double *x = block + (size_t)c * (size_t)cap;
-            double lo_c = lo[c], hi_c = lo[nch + c];
-            int64_t nfin = 0;
-            for (int64_t i = 0; i < got; i++) {
-                double v = x[i];
-                if (!isfinite(v)) continue;
-                nfin++;
-                if (!seen[c]) lo_c = hi_c = v, seen[c] = 1;
-                else if (v < lo_c) lo_c = v;
-                else if (v > hi_c) hi_c = v;
-            }
-            lo[c] = lo_c;
-            lo[nch + c] = hi_c;
-            r->finite += nfin;
-            res->nonfinite_samples += got - nfin;
-        }
+        if (!pf.act) activity_block(&A, block, got, act, &nact);
         total += got;
         if ((st = plm_detector_push(r->det, block, got, cap))) goto done;
         if ((st = plm_store_rec_append_activity(r->rec, act, nact))) goto done;
@@ -521,17 +559,19 @@ static plm_status stream_pass(recording *r)
             slot ^= 1;
         }
     }
-    if (in_epoch) { /* partial last epoch */
-        plm_activity_row a = epoch_row(acc, nlegch, epoch_index, epoch_len, info->fs_hz);
+    if (A.in_epoch) { /* partial last epoch (the helper has ended: it read the end) */
+        plm_activity_row a = epoch_row(A.acc, A.nlegch, A.epoch_index, A.epoch_len, info->fs_hz);
         if ((st = plm_store_rec_append_activity(r->rec, &a, 1))) goto done;
     }
+    r->finite = A.finite;
+    res->nonfinite_samples = A.nonfinite;
     res->frames = total;
     res->duration_s = plm_samples_to_s(total, info->fs_hz);
     r->flat = r->zero = 1;
     for (int c = 0; c < nch; c++) {
-        if (!seen[c]) continue;
-        r->flat &= lo[c] == lo[nch + c];
-        r->zero &= lo[c] == 0 && lo[nch + c] == 0;
+        if (!A.seen[c]) continue;
+        r->flat &= A.lo[c] == A.lo[nch + c];
+        r->zero &= A.lo[c] == 0 && A.lo[nch + c] == 0;
     }
 done:
     if (pf_running) { /* stop the helper (it may be waiting for a buffer) and wait for it */
@@ -543,17 +583,17 @@ done:
         pthread_cond_destroy(&pf.cv);
         pthread_mutex_destroy(&pf.mu);
     }
-    free(pf.buf[0]);
-    free(pf.buf[1]);
-    free(act);
-    free(acc[0].mag);
-    free(acc[1].mag);
-    free(lo);
-    free(seen);
-    for (int l = 0; l < 2; l++) {
-        free(mag[l]);
-        free(fin[l]);
+    for (int s = 0; s < 2; s++) {
+        free(pf.buf[s]);
+        free(pf.rows[s]);
     }
+    for (int l = 0; l < 2; l++) {
+        free(A.acc[l].mag);
+        free(A.mag[l]);
+        free(A.fin[l]);
+    }
+    free(A.lo);
+    free(A.seen);
     return st;
 }
 

@@ -38,8 +38,9 @@ typedef struct {
     double tib_min_plausible_frac; /* ... or under this share of a recording over 6 h; default 0.4 */
     plm_detect_cfg detect;    /* leg-movement detection, QC and calibration */
     plm_night_cfg night;      /* time in bed, sleep/wake, PLM scoring rules */
-    int threads;              /* threads for one recording (2: the legs at once); default 1. The
-                                 results are the same bytes whatever it is; not a parameter */
+    int threads;              /* threads for one recording (2: the legs at once; 3: also the
+                                 activity trace on the reading thread); default 1. The results are
+                                 the same bytes whatever it is */
 } plm_process_cfg;
 
 plm_process_cfg plm_process_cfg_default(void);
