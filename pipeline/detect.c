@@ -218,7 +218,7 @@ static double cos_angle(const double a[3], const double b[3])
  * whose block completed (legs in step, left slot first); at the end, after every streamed one, leg
  * by leg. plm_detector_finish sorts the legs' movements by it: the list is the same with one
  * thread or two. */
-static plm_status flush_pending(plm_detector *d, plm_leg *L)
+static plm_status flush_pending(plm_leg *L)
 {
     if (!L->has_pending) return PLM_OK;
     L->has_pending = 0;
@@ -226,7 +226,6 @@ static plm_status flush_pending(plm_detector *d, plm_leg *L)
     if (!plm__grow((void **)&L->lm_key, &L->lm_keycap, l->n + 1, sizeof *L->lm_key, 256))
         PLM_FAIL(PLM_ENOMEM, "detect: out of memory");
     L->lm_key[l->n] = L->finishing ? INT64_MAX : L->n_t;
-    (void)d;
     return push_lm(&L->part, L->pending);
 }
 
@@ -288,7 +287,7 @@ static plm_status finalize(plm_detector *d, plm_leg *L)
             return PLM_OK;
         }
     }
-    plm_status st = flush_pending(d, L);
+    plm_status st = flush_pending(L);
     if (st) return st;
     L->pending = m;
     L->has_pending = 1;
@@ -514,10 +513,8 @@ static plm_status tilt_floor_ready(plm_detector *d, plm_leg *L, int64_t j2, int6
     L->n_tb = j2 + 1;
     int64_t k1 = (j2 + 1) * d->B < n ? (j2 + 1) * d->B : n;
     const plm_detect_cfg *c = &d->cfg;
-    const double tthi = plm__fmax(c->tilt_min_g, c->tilt_factor * bt), hi_min = c->hi_min_g, hi_factor = c->hi_factor,
-                 ceiling = c->ceiling_g, onset_fraction = c->onset_fraction;
+    const double ceiling = c->ceiling_g, onset_fraction = c->onset_fraction;
     const int tilt = L->nax == 3;
-    (void)hi_min, (void)hi_factor, (void)tthi;
     for (int64_t k = j2 * d->B; k < k1; k++) {
         if (!L->active && onset_fraction >= 0) {
             /* at rest, nothing above its floor: decide's activity is <= 0 exactly when neither
@@ -552,6 +549,21 @@ static plm_status push_tilt_block(plm_detector *d, plm_leg *L, int64_t j, int64_
     L->n_tblk = j + 1;
     if (j >= d->hmtb) return tilt_max_ready(d, L, j - d->hmtb, n);
     return PLM_OK;
+}
+
+/* Distance (g) of the mean vector m from the nearer of the postures before and after that exist. */
+static inline double posture_distance(const double m[3], const double pre[3], const double post[3], int has_pre, int has_post)
+{
+    double dp = INFINITY;
+    if (has_pre) {
+        double e0 = m[0] - pre[0], e1 = m[1] - pre[1], e2 = m[2] - pre[2];
+        dp = e0 * e0 + e1 * e1 + e2 * e2;
+    }
+    if (has_post) {
+        double e0 = m[0] - post[0], e1 = m[1] - post[1], e2 = m[2] - post[2], sq = e0 * e0 + e1 * e1 + e2 * e2;
+        if (sq < dp) dp = sq;
+    }
+    return sqrt(dp);
 }
 
 /* Tilt deviation of sample q, n samples known: min over the postures before and after of the distance
@@ -608,16 +620,8 @@ static plm_status emit_tilt(plm_detector *d, plm_leg *L, int64_t q, int64_t n)
             L->t_skip = 0;
             if (b > a && (L->has_pre || L->has_post)) {
                 double inv = b - a == d->W ? d->inv_w : 1.0 / (double)(b - a);
-                double m0 = L->tsum[0] * inv, m1 = L->tsum[1] * inv, m2 = L->tsum[2] * inv, dp = INFINITY;
-                if (L->has_pre) {
-                    double e0 = m0 - L->pre[0], e1 = m1 - L->pre[1], e2 = m2 - L->pre[2];
-                    dp = e0 * e0 + e1 * e1 + e2 * e2;
-                }
-                if (L->has_post) {
-                    double e0 = m0 - L->post[0], e1 = m1 - L->post[1], e2 = m2 - L->post[2], s2 = e0 * e0 + e1 * e1 + e2 * e2;
-                    if (s2 < dp) dp = s2;
-                }
-                tv = sqrt(dp);
+                const double m[3] = {L->tsum[0] * inv, L->tsum[1] * inv, L->tsum[2] * inv};
+                tv = posture_distance(m, L->pre, L->post, L->has_pre, L->has_post);
             }
             L->t_last = tv;
         }
@@ -651,8 +655,7 @@ static plm_status tilt_run(plm_detector *d, plm_leg *L, int64_t q0, int64_t q1, 
     const double *r0 = d->raw + (size_t)L->ch[0] * stride, *r1 = d->raw + (size_t)L->ch[1] * stride,
                  *r2 = d->raw + (size_t)L->ch[2] * stride;
     double s0 = L->tsum[0], s1 = L->tsum[1], s2 = L->tsum[2], t_last = L->t_last, tb_max = L->tb_max, inv = d->inv_w;
-    const double pre0 = L->pre[0], pre1 = L->pre[1], pre2 = L->pre[2], post0 = L->post[0], post1 = L->post[1],
-                 post2 = L->post[2];
+    const double pre[3] = {L->pre[0], L->pre[1], L->pre[2]}, post[3] = {L->post[0], L->post[1], L->post[2]};
     const int has_pre = L->has_pre, has_post = L->has_post;
     int64_t skip = L->t_skip;
     for (int64_t q = q0 + 1; q < q1; q++) {
@@ -666,16 +669,8 @@ static plm_status tilt_run(plm_detector *d, plm_leg *L, int64_t q0, int64_t q1, 
         else {
             skip = 0;
             if (has_pre || has_post) {
-                double m0 = s0 * inv, m1 = s1 * inv, m2 = s2 * inv, dp = INFINITY;
-                if (has_pre) {
-                    double e0 = m0 - pre0, e1 = m1 - pre1, e2 = m2 - pre2;
-                    dp = e0 * e0 + e1 * e1 + e2 * e2;
-                }
-                if (has_post) {
-                    double e0 = m0 - post0, e1 = m1 - post1, e2 = m2 - post2, sq = e0 * e0 + e1 * e1 + e2 * e2;
-                    if (sq < dp) dp = sq;
-                }
-                tv = sqrt(dp);
+                const double m[3] = {s0 * inv, s1 * inv, s2 * inv};
+                tv = posture_distance(m, pre, post, has_pre, has_post);
             }
             t_last = tv;
         }
@@ -806,7 +801,7 @@ static plm_status leg_finish(plm_detector *d, plm_leg *L)
         L->nact = L->nact > (size_t)L->quiet ? L->nact - (size_t)L->quiet : 0;
         if ((st = finalize(d, L))) return st;
     }
-    return flush_pending(d, L);
+    return flush_pending(L);
 }
 
 /* ---- filtering ---- */
@@ -1258,11 +1253,8 @@ static int cmp_interval(const void *a, const void *b)
  * their QC intervals (sorted later). */
 static plm_status join_legs(plm_detector *d)
 {
-    size_t n = 0, nq = 0;
-    for (int l = 0; l < d->nlegs; l++) {
-        n += d->legs[l].part.lm.n;
-        nq += d->legs[l].part.nqc;
-    }
+    size_t n = 0;
+    for (int l = 0; l < d->nlegs; l++) n += d->legs[l].part.lm.n;
     plm_lm_list *lm = &d->res.lm;
     if (!plm__grow((void **)&lm->v, &lm->cap, lm->n + n, sizeof *lm->v, 256)) PLM_FAIL(PLM_ENOMEM, "detect: out of memory");
     size_t i[2] = {0, 0};
@@ -1278,7 +1270,6 @@ static plm_status join_legs(plm_detector *d)
             if (st) return st;
         }
     }
-    (void)nq;
     return PLM_OK;
 }
 
