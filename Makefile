@@ -22,7 +22,9 @@ GEN_SRC = $(wildcard tests/gen/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
 TESTS = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
-GENS = $(GEN_SRC:tests/gen/%.c=$(BUILD)/tests/%)
+GENS = $(filter-out $(BUILD)/tests/bench_stages,$(GEN_SRC:tests/gen/%.c=$(BUILD)/tests/%))
+# the library again with the stage timers of pipeline/prof.h, for make bench's stage table only
+PROF_OBJ = $(LIB_SRC:%.c=$(BUILD)/prof/%.o)
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_REPLAY = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/fuzz/%)
 FUZZ_SECONDS ?= 60
@@ -44,6 +46,17 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/libplm.a: $(LIB_OBJ)
 	ar rcs $@ $^
+
+$(BUILD)/prof/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DPLM_PROFILE -c $< -o $@
+
+$(BUILD)/libplm_prof.a: $(PROF_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/tests/bench_stages: tests/gen/bench_stages.c $(BUILD)/libplm_prof.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DPLM_PROFILE -o $@ $< $(BUILD)/libplm_prof.a $(PKG_LIBS)
 
 $(BUILD)/actiplm: $(CLI_OBJ) $(BUILD)/libplm.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libplm.a $(PKG_LIBS)
@@ -102,7 +115,7 @@ fuzz:
 
 bench: deps
 	@scripts/deps.sh bench
-	@$(MAKE) --no-print-directory all $(GENS)
+	@$(MAKE) --no-print-directory all $(GENS) $(BUILD)/tests/bench_stages
 	@BUILD=$(BUILD) scripts/bench.sh
 
 validation: deps

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "plm/detect.h"
 #include "internal.h"
+#include "prof.h"
 #include "qc.h"
 
 plm_detect_cfg plm_detect_cfg_default(void)
@@ -844,8 +845,11 @@ static plm_status leg_block(plm_detector *d, int l)
     }
     for (int64_t j = 0; j < n; j++) bad[j] = clip[j] | d->gap[RING(d, first + j)];
     plm_status st = plm__qc_block(&L->qc, first, ax, n, clip, &L->part);
+    PLM_PROF_LAP(PLM_PROF_CLEAN);
     if (st || L->nax != 3) return st;
-    return plm__still_block(&L->still, ax, n, bad);
+    st = plm__still_block(&L->still, ax, n, bad);
+    PLM_PROF_LAP(PLM_PROF_CALIB);
+    return st;
 }
 
 /* A leg's share of a stage: the staged samples' checks, its filter, envelope, tilt and decisions;
@@ -859,6 +863,7 @@ static plm_status leg_stage(plm_detector *d, int l, int final)
     if (!final && (st = leg_block(d, l))) return st;
     if (final) st = plm_filter_process(L->filter, NULL, 0, 0, L->fout, d->fout_cap, &got);
     else st = plm_filter_process(L->filter, d->fin + (size_t)(3 * l) * (size_t)d->S, d->fin_n, d->S, L->fout, d->fout_cap, &got);
+    PLM_PROF_LAP(PLM_PROF_FILTER);
     if (st || (st = leg_filtered(d, L, got))) return st;
     /* the tilt channel runs D samples behind the envelope: it needs the posture after */
     for (int64_t q = L->n_t, q_end = L->n_env - d->D; q < q_end;) {
@@ -867,7 +872,9 @@ static plm_status leg_stage(plm_detector *d, int l, int final)
         if ((st = tilt_run(d, L, q, q1, d->n_clean))) return st;
         q = q1;
     }
-    return final ? leg_finish(d, L) : PLM_OK;
+    st = final ? leg_finish(d, L) : PLM_OK;
+    PLM_PROF_LAP(PLM_PROF_DETECT);
+    return st;
 }
 
 static void *worker_main(void *arg)
@@ -875,7 +882,9 @@ static void *worker_main(void *arg)
     plm_detector *d = arg;
     pthread_mutex_lock(&d->mu);
     for (;;) {
+        PLM_PROF_LAP(PLM_PROF_WAIT);
         while (!d->job && !d->quit) pthread_cond_wait(&d->cv, &d->mu);
+        PLM_PROF_LAP(PLM_PROF_WAIT);
         if (!d->job) break;
         int final = d->job_final;
         pthread_mutex_unlock(&d->mu);
@@ -904,6 +913,7 @@ static plm_status run_legs(plm_detector *d, int final)
         st = leg_stage(d, 0, final);
         pthread_mutex_lock(&d->mu);
         while (d->job) pthread_cond_wait(&d->cv, &d->mu);
+        PLM_PROF_LAP(PLM_PROF_WAIT);
         st1 = d->job_st;
         pthread_mutex_unlock(&d->mu);
         if (!st && st1) PLM_FAIL(st1, "%s", d->job_err);
@@ -915,6 +925,7 @@ static plm_status run_legs(plm_detector *d, int final)
 
 static plm_status flush_stage(plm_detector *d)
 {
+    PLM_PROF_LAP(PLM_PROF_CLEAN);
     if (!d->fin_n) return PLM_OK;
     plm_status st = run_legs(d, 0);
     d->fin_n = 0;
@@ -1014,6 +1025,7 @@ plm_status plm_detector_push(plm_detector *d, const double *x, int64_t n, int64_
         if (st) return st;
         i += m;
     }
+    PLM_PROF_LAP(PLM_PROF_CLEAN);
     return PLM_OK;
 }
 
@@ -1287,7 +1299,9 @@ plm_status plm_detector_finish(plm_detector *d, plm_detect_result *out)
     for (int l = 0; l < d->nlegs; l++) {
         plm_leg *L = &d->legs[l];
         if ((st = plm__qc_finish(&L->qc, d->n_in, &d->cfg, &d->res))) return st;
+        PLM_PROF_LAP(PLM_PROF_CLEAN);
         if (L->nax == 3 && (st = plm__still_fit(&L->still, &d->cfg, &d->res.calib[L->leg == PLM_LEG_RIGHT]))) return st;
+        PLM_PROF_LAP(PLM_PROF_CALIB);
     }
     /* the fitted gains rescale peaks and areas (the band-pass already removed offsets) */
     for (size_t i = 0; i < d->res.lm.n; i++) {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "plm/plm.h"
 #include "internal.h"
+#include "prof.h"
 
 const char *plm_version(void) { return PLM_VERSION_STRING; }
 
@@ -66,8 +67,10 @@ typedef struct {
 static void *sha_main(void *arg)
 {
     sha_job *j = arg;
+    PLM_PROF_LAP(PLM_PROF_WAIT);
     for (int i = 0; i < 2 && j->path[i] && !j->st; i++)
         if ((j->st = plm_sha256_file(j->path[i], j->hex[i]))) plm__strlcpy(j->err, plm_last_error(), sizeof j->err);
+    PLM_PROF_LAP(PLM_PROF_CHECKSUM);
     return NULL;
 }
 
@@ -204,16 +207,20 @@ typedef struct {
 static void *prefetch_main(void *arg)
 {
     prefetch *p = arg;
+    PLM_PROF_LAP(PLM_PROF_WAIT);
     for (int s = 0;; s ^= 1) {
         pthread_mutex_lock(&p->mu);
         while (p->full[s] && !p->quit) pthread_cond_wait(&p->cv, &p->mu);
         int quit = p->quit;
         pthread_mutex_unlock(&p->mu);
+        PLM_PROF_LAP(PLM_PROF_WAIT);
         if (quit) return NULL;
         int64_t got = 0;
         plm_status st = plm_reader_read(p->rd, p->buf[s], p->cap, &got);
+        PLM_PROF_LAP(PLM_PROF_DECODE);
         p->nrows[s] = 0;
         if (!st && got && p->act) activity_block(p->act, p->buf[s], got, p->rows[s], &p->nrows[s]);
+        PLM_PROF_LAP(PLM_PROF_ACTIVITY);
         pthread_mutex_lock(&p->mu);
         p->got[s] = st ? 0 : got;
         if (st) {
@@ -519,6 +526,7 @@ static plm_status stream_pass(recording *r)
     }
     if ((st = plm_detector_set_threads(r->det, cfg->threads))) goto done;
     if ((st = plm_store_recording_begin(r->store, r->row->recording, &r->rec))) goto done;
+    PLM_PROF_LAP(PLM_PROF_OTHER);
     if (cfg->threads >= 3) pf.act = &A; /* a third thread: on two cores it would only crowd the other two */
     if (!pthread_mutex_init(&pf.mu, NULL)) {
         if (!pthread_cond_init(&pf.cv, NULL)) {
@@ -536,6 +544,7 @@ static plm_status stream_pass(recording *r)
         if (pf_running) { /* the helper's next block */
             pthread_mutex_lock(&pf.mu);
             while (!pf.full[slot]) pthread_cond_wait(&pf.cv, &pf.mu);
+            PLM_PROF_LAP(PLM_PROF_WAIT);
             got = pf.got[slot];
             nact = pf.nrows[slot];
             st = pf.st;
@@ -546,11 +555,14 @@ static plm_status stream_pass(recording *r)
             }
             block = pf.buf[slot];
         } else if ((st = plm_reader_read(r->rd, block, cap, &got))) goto done;
+        PLM_PROF_LAP(PLM_PROF_DECODE);
         if (!got) break;
         if (!pf.act) activity_block(&A, block, got, act, &nact);
+        PLM_PROF_LAP(PLM_PROF_ACTIVITY);
         total += got;
         if ((st = plm_detector_push(r->det, block, got, cap))) goto done;
         if ((st = plm_store_rec_append_activity(r->rec, act, nact))) goto done;
+        PLM_PROF_LAP(PLM_PROF_HDF5);
         if (pf_running) { /* the buffer back to the helper */
             pthread_mutex_lock(&pf.mu);
             pf.full[slot] = 0;
@@ -760,10 +772,24 @@ plm_status plm_process_recording(const plm_manifest_row *row, const plm_process_
     memset(&r, 0, sizeof r);
     r.row = row, r.cfg = cfg, r.store = store, r.res = res;
     plm_status st;
-    if (!(st = open_recording(&r)) && !(st = resolve_times(&r)) && !(st = stream_pass(&r)) && !(st = join_checksums(&r)) && !(st = check_signal(&r)) &&
-        !(st = finish_detection(&r)) && !(st = load_annotations(&r)) && !(st = analyse_night(&r)) &&
-        !(st = write_recording(&r)))
-        st = add_night_row(&r);
+    /* the steps in order, each after the last succeeded; the laps time them for make bench */
+    PLM_PROF_LAP(PLM_PROF_OTHER);
+    if (!(st = open_recording(&r))) st = resolve_times(&r);
+    PLM_PROF_LAP(PLM_PROF_OTHER);
+    if (!st) st = stream_pass(&r);
+    PLM_PROF_LAP(PLM_PROF_OTHER);
+    if (!st) st = join_checksums(&r);
+    PLM_PROF_LAP(PLM_PROF_WAIT);
+    if (!st) st = check_signal(&r);
+    PLM_PROF_LAP(PLM_PROF_OTHER);
+    if (!st) st = finish_detection(&r);
+    PLM_PROF_LAP(PLM_PROF_DETECT);
+    if (!st) st = load_annotations(&r);
+    PLM_PROF_LAP(PLM_PROF_OTHER);
+    if (!st) st = analyse_night(&r);
+    PLM_PROF_LAP(PLM_PROF_SCORE);
+    if (!st && !(st = write_recording(&r))) st = add_night_row(&r);
+    PLM_PROF_LAP(PLM_PROF_HDF5);
     join_checksums(&r); /* after a failure: only wait */
     plm_store_recording_abort(r.rec); /* a failed recording leaves no group behind */
     plm_detector_destroy(r.det);

@@ -5,7 +5,9 @@
  * whole detector (despike, filter, envelope, floor, thresholds, QC, calibration), what end to end
  * adds (the activity trace and checks, sleep/wake, scoring, the HDF5 writes; the checksum runs on
  * a helper thread meanwhile), end to end (plm_process_recording into an HDF5 store), and the
- * end-to-end / decode ratio. */
+ * end-to-end / decode ratio; then the stage table: end to end on one thread again, with the lap
+ * timers of pipeline/prof.h (this program links build/libplm_prof.a), each stage's time, rate,
+ * share of the work and ratio to the floor (libsndfile's decode alone). */
 #define _DEFAULT_SOURCE
 #include <gsl/gsl_errno.h>
 #include <math.h>
@@ -16,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "plm/plm.h"
+#include "prof.h"
 
 static double now(void)
 {
@@ -108,6 +111,7 @@ static double end_to_end(void)
     plm_manifest_row row = {.line = 2, .subject = "b", .condition = "c", .path = (char *)path, .path_given = (char *)path,
                             .recording = "bench", .night = 1, .full_scale_g = fs_g};
     plm_process_cfg cfg = plm_process_cfg_default();
+    cfg.threads = 1;
     plm_process_result res;
     double t0 = now();
     if (plm_process_recording(&row, &cfg, s, &res) != PLM_OK) {
@@ -126,6 +130,39 @@ static double median_of(double (*fn)(void), int runs)
     for (int i = 0; i < runs; i++) t[i] = fn();
     qsort(t, (size_t)runs, sizeof *t, cmpd);
     return t[runs / 2];
+}
+
+/* the stage table: median of each stage over the runs */
+static void stage_table(int runs, double td, double n)
+{
+    double t[16][PLM_PROF_N], med[PLM_PROF_N], col[16], work = 0, wall[16];
+    for (int i = 0; i < runs; i++) {
+        plm__prof_enable(1);
+        plm__prof_lap(PLM_PROF_OTHER);
+        wall[i] = end_to_end();
+        plm__prof_lap(PLM_PROF_OTHER);
+        plm__prof_read(t[i]);
+        plm__prof_enable(0);
+    }
+    for (int k = 0; k < PLM_PROF_N; k++) {
+        for (int i = 0; i < runs; i++) col[i] = t[i][k];
+        qsort(col, (size_t)runs, sizeof *col, cmpd);
+        med[k] = col[runs / 2];
+        if (k != PLM_PROF_WAIT) work += med[k];
+    }
+    qsort(wall, (size_t)runs, sizeof *wall, cmpd);
+    printf("  stage table: end to end on one thread (the reading and the checksum on helper threads), median of %d\n", runs);
+    printf("  %-14s %8s %12s %7s %9s\n", "stage", "s", "M samples/s", "share", "x floor");
+    static const int order[] = {PLM_PROF_DECODE,   PLM_PROF_CHECKSUM, PLM_PROF_ACTIVITY, PLM_PROF_CLEAN, PLM_PROF_CALIB, PLM_PROF_FILTER,
+                                PLM_PROF_DETECT,   PLM_PROF_SCORE,    PLM_PROF_HDF5,     PLM_PROF_OTHER};
+    for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
+        int k = order[i];
+        printf("  %-14s %8.3f %12.1f %6.1f%% %9.2f\n", plm__prof_name[k], med[k], med[k] > 0 ? n / med[k] / 1e6 : 0,
+               100 * med[k] / work, med[k] / td);
+    }
+    printf("  %-14s %8.3f %12.1f %6.1f%% %9.2f\n", "all stages", work, n / work / 1e6, 100.0, work / td);
+    printf("  wall %.3f s; threads waited %.3f s (their sum of time exceeds the wall: reading and checksum overlap)\n",
+           wall[runs / 2], med[PLM_PROF_WAIT]);
 }
 
 static double p_reader(void) { return pipeline(0); }
@@ -156,5 +193,6 @@ int main(int argc, char **argv)
     printf("  %-44s %8.3f s  %8.1f M samples/s\n", "activity, checks, sleep/wake, scoring, HDF5", te - tdet, n / (te - tdet) / 1e6);
     printf("  %-44s %8.3f s  %8.1f M samples/s\n", "end to end (process_recording + HDF5)", te, n / te / 1e6);
     printf("  end-to-end / decode-only time: %.2f\n", te / td);
+    stage_table(runs, td, n);
     return 0;
 }
