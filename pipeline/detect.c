@@ -459,28 +459,31 @@ static void win_fill(plm_detector *d, plm_leg *L, postwin *w, int64_t b0, int64_
     }
 }
 
-/* Replace old by new in one pass per axis: the same array as win_remove then win_insert (new
- * after every value <= it, the others in their order). 0 if old is not there. */
+/* Replace old by new: the same array as win_remove then win_insert (the values sorted; equal
+ * values are the same bits, so which of them moves does not matter). Positions by counting, no
+ * search loop whose exit the branch predictor has to guess. 0 if old is not there. */
 static int win_replace(postwin *w, const double old[3], const double nw[3])
 {
+    const int m = w->m;
+    int at[3], to[3];
     for (int x = 0; x < 3; x++) {
-        int i = 0;
-        while (i < w->m && w->v[x][i] != old[x]) i++;
-        if (i == w->m) return 0;
+        const double *v = w->v[x];
+        const double o = old[x], nv = nw[x];
+        int lt = 0, le = 0;
+        for (int k = 0; k < m; k++) {
+            lt += v[k] < o;
+            le += v[k] <= nv;
+        }
+        if (lt == m || v[lt] != o) return 0;
+        at[x] = lt;                 /* old's first place */
+        to[x] = le - (o <= nv);     /* new's place once old is gone */
     }
     for (int x = 0; x < 3; x++) {
-        double *v = w->v[x], nv = nw[x];
-        int i = 0;
-        while (v[i] != old[x]) i++;
-        while (i + 1 < w->m && v[i + 1] <= nv) {
-            v[i] = v[i + 1];
-            i++;
-        }
-        while (i > 0 && v[i - 1] > nv) {
-            v[i] = v[i - 1];
-            i--;
-        }
-        v[i] = nv;
+        double *v = w->v[x];
+        int i = at[x], j = to[x];
+        for (; i < j; i++) v[i] = v[i + 1]; /* a few values: no call to memmove */
+        for (; i > j; i--) v[i] = v[i - 1];
+        v[j] = nw[x];
     }
     return 1;
 }
