@@ -11,17 +11,36 @@
 
 static pthread_mutex_t planner_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* A finished design: its taps, their spectrum and the FFT plans of its size. Designs are made
+ * once per process for each (rate, band, transition, attenuation) and shared by every filter
+ * that asks for the same (a study's recordings, a recording's legs): the design loop and FFTW's
+ * planning then cost once, not per filter. FFTW_ESTIMATE plans of one size are the same plan, and
+ * they run on each filter's own arrays (fftw_execute_dft_*, safe from several threads), so the
+ * outputs are the same bits as with a plan of the filter's own. */
+typedef struct {
+    double fs_hz, lo_hz, hi_hz, df, a; /* what it was made for */
+    size_t ntaps, L;
+    double *taps;                      /* ntaps */
+    fftw_complex *H;                   /* L/2 + 1: response of the taps, scaled by 1/L */
+    fftw_plan fwd, inv;
+} design_t;
+
+enum { MAX_DESIGNS = 16 }; /* beyond this many different ones, a filter keeps its own */
+static pthread_mutex_t design_lock = PTHREAD_MUTEX_INITIALIZER;
+static design_t *designs[MAX_DESIGNS]; /* reachable for the life of the process */
+static int ndesigns;
+
 struct plm_filter {
     int nchan;
     double fs_hz, lo_hz, hi_hz;
     size_t ntaps;
-    double *taps;
+    double *taps;          /* the design's */
     int64_t delay;         /* (ntaps - 1) / 2 */
     size_t L, B;           /* FFT size, new samples per segment (L - ntaps + 1) */
     double *time;          /* fftw_malloc, L */
     fftw_complex *spec;    /* fftw_malloc, L/2 + 1 */
-    fftw_complex *H;       /* response of the taps, scaled by 1/L */
-    fftw_plan fwd, inv;
+    const design_t *d;     /* shared, or own (not in the table) */
+    design_t *own;
     double *seg;           /* per channel: L samples of the current segment (history + new) */
     size_t fill;           /* new samples in the current segment (0 .. B) */
     int started;           /* first sample seen (history filled with it) */
@@ -145,43 +164,61 @@ plm_status plm_filter_create(const plm_filter_cfg *cfg, double fs_hz, int nchan,
     f->fs_hz = fs_hz;
     f->lo_hz = lo;
     f->hi_hz = hi;
-    f->ntaps = N;
-    f->delay = (int64_t)(N - 1) / 2;
-    f->skip = f->delay;
     size_t L = 1024;
     while (L < 8 * N) L *= 2; /* room for the design loop to double N */
     f->L = L;
-    f->taps = malloc(2 * N * sizeof *f->taps);
     f->seg = calloc((size_t)nchan * L, sizeof *f->seg);
     f->last = calloc((size_t)nchan, sizeof *f->last);
     f->time = fftw_malloc(L * sizeof *f->time);
     f->spec = fftw_malloc((L / 2 + 1) * sizeof *f->spec);
-    f->H = fftw_malloc((L / 2 + 1) * sizeof *f->H);
-    if (!f->taps || !f->seg || !f->last || !f->time || !f->spec || !f->H) {
+    if (!f->seg || !f->last || !f->time || !f->spec) {
         plm_filter_destroy(f);
         PLM_FAIL(PLM_ENOMEM, "filter: out of memory");
     }
-    if (!design(f, a, df)) {
-        plm_filter_destroy(f);
-        PLM_FAIL(PLM_ENOMEM, "filter: FFTW could not make a design plan");
+    pthread_mutex_lock(&design_lock);
+    for (int i = 0; i < ndesigns && !f->d; i++) {
+        const design_t *g = designs[i];
+        if (g->fs_hz == fs_hz && g->lo_hz == lo && g->hi_hz == hi && g->df == df && g->a == a && g->L == L) f->d = g;
     }
-    N = f->ntaps;
-    f->B = L - N + 1;
-    pthread_mutex_lock(&planner_lock);
-    f->fwd = fftw_plan_dft_r2c_1d((int)L, f->time, f->spec, FFTW_ESTIMATE);
-    f->inv = fftw_plan_dft_c2r_1d((int)L, f->spec, f->time, FFTW_ESTIMATE);
-    pthread_mutex_unlock(&planner_lock);
-    if (!f->fwd || !f->inv) {
-        plm_filter_destroy(f);
-        PLM_FAIL(PLM_ENOMEM, "filter: FFTW could not make a plan of size %zu", L);
+    if (!f->d) { /* a new design: lengthened until the mask holds, then its spectrum and plans */
+        design_t *g = calloc(1, sizeof *g);
+        f->ntaps = N;
+        f->taps = malloc(2 * N * sizeof *f->taps);
+        int ok = g && f->taps && (g->H = fftw_malloc((L / 2 + 1) * sizeof *g->H)) && design(f, a, df);
+        if (ok) {
+            *g = (design_t){fs_hz, lo, hi, df, a, f->ntaps, L, f->taps, g->H, NULL, NULL};
+            f->taps = NULL;
+            pthread_mutex_lock(&planner_lock);
+            g->fwd = fftw_plan_dft_r2c_1d((int)L, f->time, f->spec, FFTW_ESTIMATE);
+            g->inv = fftw_plan_dft_c2r_1d((int)L, f->spec, f->time, FFTW_ESTIMATE);
+            pthread_mutex_unlock(&planner_lock);
+            ok = g->fwd && g->inv;
+        }
+        free(f->taps);
+        if (g && ok) {
+            memset(f->time, 0, L * sizeof *f->time);
+            memcpy(f->time, g->taps, g->ntaps * sizeof *g->taps);
+            fftw_execute_dft_r2c(g->fwd, f->time, f->spec);
+            for (size_t k = 0; k <= L / 2; k++) {
+                g->H[k][0] = f->spec[k][0] / (double)L;
+                g->H[k][1] = f->spec[k][1] / (double)L;
+            }
+            if (ndesigns < MAX_DESIGNS) designs[ndesigns++] = g;
+            else f->own = g;
+            f->d = g;
+        } else {
+            f->own = g; /* freed with the filter */
+            pthread_mutex_unlock(&design_lock);
+            plm_filter_destroy(f);
+            PLM_FAIL(PLM_ENOMEM, "filter: out of memory or no FFTW plan of size %zu", L);
+        }
     }
-    memset(f->time, 0, L * sizeof *f->time);
-    memcpy(f->time, f->taps, N * sizeof *f->taps);
-    fftw_execute(f->fwd);
-    for (size_t k = 0; k <= L / 2; k++) {
-        f->H[k][0] = f->spec[k][0] / (double)L;
-        f->H[k][1] = f->spec[k][1] / (double)L;
-    }
+    pthread_mutex_unlock(&design_lock);
+    f->ntaps = f->d->ntaps;
+    f->taps = f->d->taps;
+    f->delay = (int64_t)(f->ntaps - 1) / 2;
+    f->skip = f->delay;
+    f->B = L - f->ntaps + 1;
     *out = f;
     return PLM_OK;
 }
@@ -208,14 +245,15 @@ static void run_segment(plm_filter *f, double *y, int64_t y_cap, int64_t *ny, in
     for (int c = 0; c < f->nchan; c++) {
         double *seg = f->seg + (size_t)c * L;
         memcpy(f->time, seg, L * sizeof *f->time);
-        fftw_execute(f->fwd);
+        fftw_execute_dft_r2c(f->d->fwd, f->time, f->spec);
+        const fftw_complex *H = f->d->H;
         for (size_t k = 0; k <= L / 2; k++) {
-            double re = f->spec[k][0] * f->H[k][0] - f->spec[k][1] * f->H[k][1];
-            double im = f->spec[k][0] * f->H[k][1] + f->spec[k][1] * f->H[k][0];
+            double re = f->spec[k][0] * H[k][0] - f->spec[k][1] * H[k][1];
+            double im = f->spec[k][0] * H[k][1] + f->spec[k][1] * H[k][0];
             f->spec[k][0] = re;
             f->spec[k][1] = im;
         }
-        fftw_execute(f->inv);
+        fftw_execute_dft_c2r(f->d->inv, f->spec, f->time);
         /* valid outputs are time[N-1 .. L-1] */
         int64_t k0 = 0, n = (int64_t)B;
         if (f->skip > 0) k0 = f->skip < n ? f->skip : n;
@@ -280,14 +318,18 @@ plm_status plm_filter_process(plm_filter *f, const double *x, int64_t n, int64_t
 void plm_filter_destroy(plm_filter *f)
 {
     if (!f) return;
-    pthread_mutex_lock(&planner_lock);
-    if (f->fwd) fftw_destroy_plan(f->fwd);
-    if (f->inv) fftw_destroy_plan(f->inv);
-    pthread_mutex_unlock(&planner_lock);
+    design_t *g = f->own;
+    if (g) {
+        pthread_mutex_lock(&planner_lock);
+        if (g->fwd) fftw_destroy_plan(g->fwd);
+        if (g->inv) fftw_destroy_plan(g->inv);
+        pthread_mutex_unlock(&planner_lock);
+        free(g->taps);
+        fftw_free(g->H);
+        free(g);
+    }
     fftw_free(f->time);
     fftw_free(f->spec);
-    fftw_free(f->H);
-    free(f->taps);
     free(f->seg);
     free(f->last);
     free(f);
