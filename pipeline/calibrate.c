@@ -23,17 +23,30 @@ typedef struct {
     size_t n;
 } fit_data;
 
+/* The six parameters, read once per call (not once per window and axis through a call). */
+static void params_of(const gsl_vector *p, double o[3], double s[3])
+{
+    for (int x = 0; x < 3; x++) {
+        o[x] = gsl_vector_get(p, (size_t)x);
+        s[x] = gsl_vector_get(p, (size_t)x + 3);
+    }
+}
+
 /* residual_i = |(v_i - o) / s| - 1, parameters (o_x, o_y, o_z, s_x, s_y, s_z) */
 static int sphere_f(const gsl_vector *p, void *data, gsl_vector *f)
 {
     const fit_data *d = data;
+    double o[3], s[3];
+    params_of(p, o, s);
+    double *out = f->data;
+    const size_t stride = f->stride;
     for (size_t i = 0; i < d->n; i++) {
         double nrm = 0;
         for (int x = 0; x < 3; x++) {
-            double t = (d->v[3 * i + x] - gsl_vector_get(p, (size_t)x)) / gsl_vector_get(p, (size_t)x + 3);
+            double t = (d->v[3 * i + x] - o[x]) / s[x];
             nrm += t * t;
         }
-        gsl_vector_set(f, i, sqrt(nrm) - 1);
+        out[i * stride] = sqrt(nrm) - 1;
     }
     return GSL_SUCCESS;
 }
@@ -41,17 +54,19 @@ static int sphere_f(const gsl_vector *p, void *data, gsl_vector *f)
 static int sphere_df(const gsl_vector *p, void *data, gsl_matrix *J)
 {
     const fit_data *d = data;
+    double o[3], s[3];
+    params_of(p, o, s);
     for (size_t i = 0; i < d->n; i++) {
         double t[3], nrm = 0;
         for (int x = 0; x < 3; x++) {
-            t[x] = (d->v[3 * i + x] - gsl_vector_get(p, (size_t)x)) / gsl_vector_get(p, (size_t)x + 3);
+            t[x] = (d->v[3 * i + x] - o[x]) / s[x];
             nrm += t[x] * t[x];
         }
         nrm = sqrt(nrm);
+        double *row = J->data + i * J->tda;
         for (int x = 0; x < 3; x++) {
-            double sx = gsl_vector_get(p, (size_t)x + 3);
-            gsl_matrix_set(J, i, (size_t)x, -t[x] / nrm / sx);
-            gsl_matrix_set(J, i, (size_t)x + 3, -t[x] * t[x] / nrm / sx);
+            row[x] = -t[x] / nrm / s[x];
+            row[x + 3] = -t[x] * t[x] / nrm / s[x];
         }
     }
     return GSL_SUCCESS;
