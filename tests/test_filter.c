@@ -126,6 +126,44 @@ static void block_size_does_not_matter(void **state)
     free(x);
 }
 
+/* Designs are shared within a process (filter.c): a filter made after filters at 20 other rates
+ * (more than the table keeps, so the last ones own theirs) gives the same bits as the first one
+ * at its rate, and every one agrees with the direct convolution of its own taps. */
+static void designs_shared_across_rates(void **state)
+{
+    (void)state;
+    enum { NR = 21 };
+    int64_t n = 3000;
+    double *x = noise_signal(1, n, 3), *ref = malloc(sizeof(double) * (size_t)n), *y[NR];
+    plm_filter_cfg cfg = plm_filter_cfg_default();
+    size_t prev_nt = 0;
+    for (int r = 0; r < NR; r++) {
+        plm_filter *f = NULL;
+        assert_int_equal(plm_filter_create(&cfg, 20 + r, 1, &f), PLM_OK);
+        y[r] = run(f, x, 1, n, 1000);
+        size_t nt;
+        const double *h = plm_filter_taps(f, &nt);
+        assert_true(nt >= prev_nt); /* its own rate's design: longer as the rate rises */
+        prev_nt = nt;
+        direct(h, nt, x, n, ref);
+        double worst = 0;
+        for (int64_t i = 0; i < n; i++) worst = fmax(worst, fabs(y[r][i] - ref[i]));
+        assert_true(worst < 1e-12);
+        plm_filter_destroy(f);
+    }
+    for (int r = 0; r < NR; r += NR - 1) { /* the first rate (shared) and the last (its own) again */
+        plm_filter *f = NULL;
+        assert_int_equal(plm_filter_create(&cfg, 20 + r, 1, &f), PLM_OK);
+        double *again = run(f, x, 1, n, 333);
+        assert_memory_equal(again, y[r], sizeof(double) * (size_t)n);
+        free(again);
+        plm_filter_destroy(f);
+    }
+    for (int r = 0; r < NR; r++) free(y[r]);
+    free(ref);
+    free(x);
+}
+
 static void no_delay_and_no_gravity(void **state)
 {
     (void)state;
@@ -184,6 +222,7 @@ int main(void)
         cmocka_unit_test(spectral_mask),
         cmocka_unit_test(matches_direct_convolution),
         cmocka_unit_test(block_size_does_not_matter),
+        cmocka_unit_test(designs_shared_across_rates),
         cmocka_unit_test(no_delay_and_no_gravity),
         cmocka_unit_test(invalid_configs),
     };

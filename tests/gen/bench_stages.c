@@ -1,5 +1,5 @@
 /* bench_stages.c -- time each stage of actiplm on one recording (median of R runs).
- * Usage: bench_stages FILE FULL_SCALE_G [RUNS]
+ * Usage: bench_stages FILE FULL_SCALE_G [RUNS [THREADS]] (THREADS: the stage table's run, default 1)
  * Prints samples per second (frames x channels) for: decode only (libsndfile reading
  * and nothing else), the reader (decode + planar g), SHA-256, the FFT band-pass, the
  * whole detector (despike, filter, envelope, floor, thresholds, QC, calibration), what end to end
@@ -37,6 +37,7 @@ static const char *path;
 static double fs_g;
 static int64_t frames;
 static int nchan;
+static int threads = 1; /* of end_to_end */
 
 static double decode_only(void)
 {
@@ -111,7 +112,7 @@ static double end_to_end(void)
     plm_manifest_row row = {.line = 2, .subject = "b", .condition = "c", .path = (char *)path, .path_given = (char *)path,
                             .recording = "bench", .night = 1, .full_scale_g = fs_g};
     plm_process_cfg cfg = plm_process_cfg_default();
-    cfg.threads = 1;
+    cfg.threads = threads;
     plm_process_result res;
     double t0 = now();
     if (plm_process_recording(&row, &cfg, s, &res) != PLM_OK) {
@@ -151,7 +152,8 @@ static void stage_table(int runs, double td, double n)
         if (k != PLM_PROF_WAIT) work += med[k];
     }
     qsort(wall, (size_t)runs, sizeof *wall, cmpd);
-    printf("  stage table: end to end on one thread (the reading and the checksum on helper threads), median of %d\n", runs);
+    printf("  stage table: end to end with %d thread%s (the reading and the checksum on helper threads), median of %d\n",
+           threads, threads > 1 ? "s" : "", runs);
     printf("  %-14s %8s %12s %7s %9s\n", "stage", "s", "M samples/s", "share", "x floor");
     static const int order[] = {PLM_PROF_DECODE,   PLM_PROF_CHECKSUM, PLM_PROF_ACTIVITY, PLM_PROF_CLEAN, PLM_PROF_CALIB, PLM_PROF_FILTER,
                                 PLM_PROF_DETECT,   PLM_PROF_SCORE,    PLM_PROF_HDF5,     PLM_PROF_OTHER};
@@ -180,6 +182,7 @@ int main(int argc, char **argv)
     fs_g = atof(argv[2]);
     int runs = argc > 3 ? atoi(argv[3]) : 3;
     if (runs < 1 || runs > 15) runs = 3;
+    int stage_threads = argc > 4 ? atoi(argv[4]) : 1;
     pipeline(0); /* warm the page cache, learn the size */
     double n = (double)frames * nchan;
     double td = median_of(decode_only, runs), tr = median_of(p_reader, runs), ts = median_of(sha, runs),
@@ -193,6 +196,7 @@ int main(int argc, char **argv)
     printf("  %-44s %8.3f s  %8.1f M samples/s\n", "activity, checks, sleep/wake, scoring, HDF5", te - tdet, n / (te - tdet) / 1e6);
     printf("  %-44s %8.3f s  %8.1f M samples/s\n", "end to end (process_recording + HDF5)", te, n / te / 1e6);
     printf("  end-to-end / decode-only time: %.2f\n", te / td);
+    threads = stage_threads < 1 ? 1 : stage_threads;
     stage_table(runs, td, n);
     return 0;
 }
