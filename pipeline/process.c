@@ -131,7 +131,7 @@ static void activity_block(activity *A, const double *block, int64_t got, plm_ac
             const double *a1 = block + (size_t)A->legch[l][1] * (size_t)cap, *a2 = block + (size_t)A->legch[l][2] * (size_t)cap;
             for (int64_t i = 0; i < got; i++) {
                 mg[i] = sqrt(a0[i] * a0[i] + a1[i] * a1[i] + a2[i] * a2[i]);
-                ok[i] = (isfinite(a0[i]) != 0) & (isfinite(a1[i]) != 0) & (isfinite(a2[i]) != 0);
+                ok[i] = isfinite(a0[i]) && isfinite(a1[i]) && isfinite(a2[i]);
             }
         } else
             for (int64_t i = 0; i < got; i++) {
@@ -151,16 +151,9 @@ static void activity_block(activity *A, const double *block, int64_t got, plm_ac
         for (int l = 0; l < 2; l++) {
             if (!A->nlegch[l]) continue;
             leg_acc *acc = &A->acc[l];
-            const uint8_t *ok = A->fin[l];
-            int64_t nok = 0;
-            for (int64_t k = i; k < i + m; k++) nok += ok[k];
-            if (nok == m) { /* the usual stretch: every sample finite */
-                memcpy(acc->mag + acc->n, A->mag[l] + i, (size_t)m * sizeof *acc->mag);
-                acc->n += m;
-            } else {
-                for (int64_t k = i; k < i + m; k++)
-                    if (ok[k]) acc->mag[acc->n++] = A->mag[l][k];
-                acc->bad = 1;
+            for (int64_t k = i; k < i + m; k++) {
+                if (A->fin[l][k]) acc->mag[acc->n++] = A->mag[l][k];
+                else acc->bad = 1;
             }
         }
         A->in_epoch += m;
@@ -175,37 +168,14 @@ static void activity_block(activity *A, const double *block, int64_t got, plm_ac
         const double *x = block + (size_t)c * (size_t)cap;
         double lo_c = A->lo[c], hi_c = A->lo[A->nch + c];
         int64_t nfin = 0;
-        for (int64_t i = 0; i < got; i++) nfin += isfinite(x[i]) != 0;
-        if (nfin == got && got > 0) {
-            /* all finite (the usual block): min and max without branches, four of each at once
-             * (the lowest and highest are the same values in any order; only a zero's sign may
-             * differ, and the range is only compared, where -0 == 0) */
-            if (!A->seen[c]) lo_c = hi_c = x[0], A->seen[c] = 1;
-            double l[4] = {lo_c, lo_c, lo_c, lo_c}, h[4] = {hi_c, hi_c, hi_c, hi_c};
-            int64_t i = 0;
-            for (; i + 4 <= got; i += 4)
-                for (int u = 0; u < 4; u++) {
-                    l[u] = x[i + u] < l[u] ? x[i + u] : l[u];
-                    h[u] = x[i + u] > h[u] ? x[i + u] : h[u];
-                }
-            for (; i < got; i++) {
-                l[0] = x[i] < l[0] ? x[i] : l[0];
-                h[0] = x[i] > h[0] ? x[i] : h[0];
-            }
-            for (int u = 1; u < 4; u++) {
-                l[0] = l[u] < l[0] ? l[u] : l[0];
-                h[0] = h[u] > h[0] ? h[u] : h[0];
-            }
-            lo_c = l[0];
-            hi_c = h[0];
-        } else
-            for (int64_t i = 0; i < got; i++) {
-                double v = x[i];
-                if (!isfinite(v)) continue;
-                if (!A->seen[c]) lo_c = hi_c = v, A->seen[c] = 1;
-                else if (v < lo_c) lo_c = v;
-                else if (v > hi_c) hi_c = v;
-            }
+        for (int64_t i = 0; i < got; i++) {
+            double v = x[i];
+            if (!isfinite(v)) continue;
+            nfin++;
+            if (!A->seen[c]) lo_c = hi_c = v, A->seen[c] = 1;
+            else if (v < lo_c) lo_c = v;
+            else if (v > hi_c) hi_c = v;
+        }
         A->lo[c] = lo_c;
         A->lo[A->nch + c] = hi_c;
         A->finite += nfin;

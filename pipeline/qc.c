@@ -61,25 +61,7 @@ plm_status plm__qc_block(plm__qc_leg *q, int64_t first, const double *const ax[3
     const double *a0 = ax[0], *a1 = q->nax == 3 ? ax[1] : ax[0], *a2 = q->nax == 3 ? ax[2] : ax[0];
     double p0 = q->prev[0], p1 = q->prev[1], p2 = q->prev[2];
     if (q->nax != 3) p1 = p2 = p0; /* one axis: its value stands in for the absent two */
-    for (int64_t j = 0, end = 0; j < n; j++) {
-        if (j >= end && q->clip_start < 0 && !q->flat_run && q->flat_n > 1 && first + j > 0 && n - j >= 64) {
-            /* 64 samples at once when nothing is going on: none clipped, none the same as the one
-             * before; a stretch with something in it goes sample by sample, all 64 */
-            unsigned hit = 0;
-            double r0 = p0, r1 = p1, r2 = p2;
-            for (int64_t k = j; k < j + 64; k++) {
-                hit |= clip[k] | ((a0[k] == r0) & (a1[k] == r1) & (a2[k] == r2));
-                r0 = a0[k];
-                r1 = a1[k];
-                r2 = a2[k];
-            }
-            if (!hit) {
-                p0 = r0, p1 = r1, p2 = r2;
-                j += 63;
-                continue;
-            }
-            end = j + 64;
-        }
+    for (int64_t j = 0; j < n; j++) {
         int64_t i = first + j;
         if (clip[j] != (q->clip_start >= 0)) {
             if (clip[j]) q->clip_start = i;
