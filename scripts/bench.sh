@@ -1,10 +1,12 @@
 #!/bin/sh
 # bench.sh -- speed and memory figures (printed, never pass/fail). Medians of RUNS runs.
-#  0. one 8-h, 50 Hz, two-leg float WAV night: stage throughput, `detect` against libsndfile's
-#     decode alone and ../shared/tools/bench/scipy_baseline.py (skipped without SciPy);
+#  0. one 8-h, 50 Hz, two-leg float WAV night: stage throughput and the stage table (lap timers of
+#     pipeline/prof.h in build/libplm_prof.a: each stage's seconds, rate, share and ratio to
+#     libsndfile's decode alone), `detect` against that decode and
+#     ../shared/tools/bench/scipy_baseline.py (skipped without SciPy);
 #  1. one simulated night (100 Hz, both legs, about 10 h) and
 #  2. a synthetic 7-day, 100 Hz, 6-channel recording:
-#     per-stage throughput (tests/gen/bench_stages.c), end-to-end / decode-only ratio,
+#     per-stage throughput and stage table (tests/gen/bench_stages.c), end-to-end / decode-only ratio,
 #     and `actiplm run` wall time and peak resident memory (scripts/measure.py);
 #  3. a 200-night study with -j 1 and -j 2: speed-up and identical results;
 #  4. memory against block size on the 7-day file (bounded by the block, not the duration);
