@@ -771,25 +771,21 @@ plm_status plm_process_recording(const plm_manifest_row *row, const plm_process_
     recording r;
     memset(&r, 0, sizeof r);
     r.row = row, r.cfg = cfg, r.store = store, r.res = res;
-    plm_status st;
-    /* the steps in order, each after the last succeeded; the laps time them for make bench */
+    /* the steps in order, each after the last succeeded; the laps give each one's time to its
+     * stage for make bench (stream_pass times its own) */
+    static const struct {
+        plm_status (*run)(recording *);
+        int stage;
+    } steps[] = {{open_recording, PLM_PROF_OTHER},     {resolve_times, PLM_PROF_OTHER},  {stream_pass, PLM_PROF_OTHER},
+                 {join_checksums, PLM_PROF_WAIT},      {check_signal, PLM_PROF_OTHER},   {finish_detection, PLM_PROF_DETECT},
+                 {load_annotations, PLM_PROF_OTHER},   {analyse_night, PLM_PROF_SCORE},  {write_recording, PLM_PROF_HDF5},
+                 {add_night_row, PLM_PROF_HDF5}};
+    plm_status st = PLM_OK;
     PLM_PROF_LAP(PLM_PROF_OTHER);
-    if (!(st = open_recording(&r))) st = resolve_times(&r);
-    PLM_PROF_LAP(PLM_PROF_OTHER);
-    if (!st) st = stream_pass(&r);
-    PLM_PROF_LAP(PLM_PROF_OTHER);
-    if (!st) st = join_checksums(&r);
-    PLM_PROF_LAP(PLM_PROF_WAIT);
-    if (!st) st = check_signal(&r);
-    PLM_PROF_LAP(PLM_PROF_OTHER);
-    if (!st) st = finish_detection(&r);
-    PLM_PROF_LAP(PLM_PROF_DETECT);
-    if (!st) st = load_annotations(&r);
-    PLM_PROF_LAP(PLM_PROF_OTHER);
-    if (!st) st = analyse_night(&r);
-    PLM_PROF_LAP(PLM_PROF_SCORE);
-    if (!st && !(st = write_recording(&r))) st = add_night_row(&r);
-    PLM_PROF_LAP(PLM_PROF_HDF5);
+    for (size_t i = 0; i < sizeof steps / sizeof *steps && !st; i++) {
+        st = steps[i].run(&r);
+        PLM_PROF_LAP(steps[i].stage);
+    }
     join_checksums(&r); /* after a failure: only wait */
     plm_store_recording_abort(r.rec); /* a failed recording leaves no group behind */
     plm_detector_destroy(r.det);
