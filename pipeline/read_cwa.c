@@ -11,6 +11,7 @@
  * the last block, the observed rate does. The clock has no zone: start is read in cfg.timezone.
  */
 #define _DEFAULT_SOURCE
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,7 +174,10 @@ static plm_status open_cwa(plm_reader *r)
     unsigned char *raw = c->raw;
     if (fseeko(c->f, HDR, SEEK_SET) != 0) PLM_FAIL(PLM_EIO, "%s: cannot seek", r->path);
     for (int64_t i = 0; i < c->nblocks; i++) {
-        if (fread(raw, 1, BLK, c->f) != BLK) break;
+        if (fread(raw, 1, BLK, c->f) != BLK) {
+            if (ferror(c->f)) PLM_FAIL(PLM_EIO, "%s: read error at block %lld: %s", r->path, (long long)i, strerror(errno));
+            break;
+        }
         parse_block(raw, &k);
         /* a sequence jump must fit the time between the blocks (a hostile id must not make a
          * years-long gap): else it is another recording */
@@ -294,7 +298,9 @@ static plm_status read_cwa(plm_reader *r, double *x, double *t_s, plm_aux *aux, 
     while (n < cap && r->pos + n < c->stop_frame) {
         int64_t j = r->pos + n; /* the stream frame to deliver */
         while (!c->exhausted && (!c->have_cur || c->frame_of_cur + c->cur.count <= j)) {
-            if (!advance(c)) PLM_FAIL(PLM_EIO, "%s: read error", r->path);
+            if (!advance(c))
+                PLM_FAIL(PLM_EIO, "%s: read error at block %lld: %s", r->path, (long long)(c->next_file - 1),
+                         ferror(c->f) ? strerror(errno) : "the file became shorter while it was read");
             c->exhausted = !c->have_cur;
         }
         if (c->exhausted || j < c->frame_of_cur) { /* a gap: NaN frames at the observed rate */

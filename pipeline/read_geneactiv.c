@@ -11,6 +11,7 @@
  */
 #define _DEFAULT_SOURCE
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,12 +123,12 @@ static int next_page(ga *g, FILE *f, int *cut, page_info *pi)
     return 0;
 }
 
-/* The last complete page in the file's final bytes. */
+/* The last complete page in the file's final bytes: 1 found, 0 none, -1 a read error (errno). */
 static int last_page(ga *g, const char *path, off_t size, page_info *out)
 {
     off_t from = size > 24000 ? size - 24000 : 0;
     FILE *f = fopen(path, "rb");
-    if (!f) return 0;
+    if (!f) return -1;
     int found = 0, cut;
     page_info pi;
     if (fseeko(f, from, SEEK_SET) == 0)
@@ -135,7 +136,10 @@ static int last_page(ga *g, const char *path, off_t size, page_info *out)
             *out = pi;
             found = 1;
         }
+    int e = errno;
+    if (ferror(f)) found = -1;
     fclose(f);
+    errno = e;
     return found;
 }
 
@@ -153,7 +157,10 @@ static plm_status open_geneactiv(plm_reader *r)
     off_t page_start = 0;
     for (int n = 0; n < 200; n++) {
         off_t at = ftello(g->f);
-        if (!fgets(g->line, LINE, g->f)) break;
+        if (!fgets(g->line, LINE, g->f)) {
+            if (ferror(g->f)) PLM_FAIL(PLM_EIO, "%s: read error in the header: %s", r->path, strerror(errno));
+            break;
+        }
         chomp(g->line);
         const char *v;
         if (!strcmp(g->line, "Recorded Data")) {
@@ -194,11 +201,15 @@ static plm_status open_geneactiv(plm_reader *r)
     if (fseeko(g->f, page_start, SEEK_SET) != 0) PLM_FAIL(PLM_EIO, "%s: cannot seek", r->path);
     page_info first, last = {0, NAN, 0, NAN};
     int cut;
-    if (!next_page(g, g->f, &cut, &first))
+    if (!next_page(g, g->f, &cut, &first)) {
+        if (ferror(g->f)) PLM_FAIL(PLM_EIO, "%s: read error in the first page: %s", r->path, strerror(errno));
         PLM_FAIL(PLM_EFORMAT, "%s: the first GENEActiv page is incomplete or malformed", r->path);
+    }
     if (fseeko(g->f, 0, SEEK_END) != 0) PLM_FAIL(PLM_EIO, "%s: cannot seek", r->path);
     off_t size = ftello(g->f);
-    if (!last_page(g, r->path, size, &last) || last.seq < first.seq) last = first;
+    int have_last = last_page(g, r->path, size, &last);
+    if (have_last < 0) PLM_FAIL(PLM_EIO, "%s: read error near the end: %s", r->path, strerror(errno));
+    if (!have_last || last.seq < first.seq) last = first;
     if ((double)(last.seq - first.seq) * SPP / g->fs_nominal > (last.t - first.t) + 600)
         PLM_FAIL(PLM_EFORMAT, "%s: page sequence numbers %d .. %d do not fit the page times (%.0f s apart)", r->path,
                  first.seq, last.seq, last.t - first.t);
@@ -249,7 +260,11 @@ static plm_status read_geneactiv(plm_reader *r, double *x, double *t_s, plm_aux 
         if (g->page_seq < want_seq && !g->eof) { /* load pages until one at or after want_seq */
             page_info pi;
             int cut;
+            errno = 0;
             if (!next_page(g, g->f, &cut, &pi)) {
+                if (ferror(g->f)) /* the disk or share failed: not the file's end */
+                    PLM_FAIL(PLM_EIO, "%s: read error after sequence number %d: %s", r->path, g->page_seq,
+                             strerror(errno ? errno : EIO));
                 g->eof = 1;
                 if (cut) plm__read_warn(&r->info, "the page after sequence number %d is cut short: read up to there",
                                         g->page_seq);

@@ -31,6 +31,8 @@ typedef struct {
     unsigned char *buf;
     size_t len, at;          /* bytes in buf, next byte */
     int eof;
+    int ioerr;               /* the zip stream failed to read (not its end, not a damaged record) */
+    char ioerr_msg[160];
     /* the current record's samples (log.bin), or the packed stream's bit reader */
     double rec[3 * 256];
     int rec_n;               /* samples in rec */
@@ -55,6 +57,16 @@ static int want(gt3x *g, size_t need)
     g->at = 0;
     while (!g->eof && g->len < need) {
         zip_int64_t k = zip_fread(g->f, g->buf + g->len, BUF - g->len);
+        if (k < 0) { /* a failed read of the file itself, or damaged compressed data (read as the end) */
+            zip_error_t *e = zip_file_get_error(g->f);
+            int ze = zip_error_code_zip(e);
+            /* EOF: fewer bytes than the zip's directory promised could be read (libzip's layers
+             * report a failed read below them so) */
+            if (ze == ZIP_ER_READ || ze == ZIP_ER_SEEK || ze == ZIP_ER_EOF || ze == ZIP_ER_MEMORY) {
+                g->ioerr = 1;
+                plm__strlcpy(g->ioerr_msg, zip_error_strerror(e), sizeof g->ioerr_msg);
+            }
+        }
         if (k <= 0) g->eof = 1;
         else g->len += (size_t)k;
     }
@@ -131,7 +143,15 @@ static plm_status open_gt3x(plm_reader *r)
     g->gap_from = -1;
     int err = 0;
     g->z = zip_open(r->path, ZIP_RDONLY, &err);
-    if (!g->z) PLM_FAIL(PLM_EFORMAT, "%s: a zip file that libzip cannot open (error %d)", r->path, err);
+    if (!g->z) {
+        zip_error_t ze;
+        zip_error_init_with_code(&ze, err);
+        plm_status code = err == ZIP_ER_READ || err == ZIP_ER_SEEK || err == ZIP_ER_OPEN ? PLM_EIO : PLM_EFORMAT;
+        plm__fail(code, "%s: %s: %s", r->path,
+                  code == PLM_EIO ? "read error" : "a zip file that libzip cannot open", zip_error_strerror(&ze));
+        zip_error_fini(&ze);
+        return code;
+    }
     zip_stat_t zs;
     if (zip_stat(g->z, "info.txt", 0, &zs) != 0)
         PLM_FAIL(PLM_EFORMAT, "%s: a zip without info.txt: not an ActiGraph .gt3x (supported: WAV/FLAC and what "
@@ -144,7 +164,7 @@ static plm_status open_gt3x(plm_reader *r)
     if (f) zip_fclose(f);
     if (got < 0) {
         free(text);
-        PLM_FAIL(PLM_EFORMAT, "%s: info.txt cannot be read from the zip", r->path);
+        PLM_FAIL(PLM_EFORMAT, "%s: info.txt cannot be read from the zip (read error or damaged)", r->path);
     }
     int64_t last_s = -1, tz_s = 0;
     int tz_ok = 0;
@@ -259,6 +279,7 @@ static plm_status read_gt3x(plm_reader *r, double *x, double *t_s, plm_aux *aux,
             if (t_s) t_s[n] = (double)j / g->rate;
             n++;
         }
+        if (g->ioerr) PLM_FAIL(PLM_EIO, "%s: read error in activity.bin: %s", r->path, g->ioerr_msg);
         if (r->pos + n < info->frames && n < cap) {
             r->info.frames = r->pos + n;
             r->info.truncated = 1;
@@ -290,6 +311,7 @@ static plm_status read_gt3x(plm_reader *r, double *x, double *t_s, plm_aux *aux,
             if (t_s) t_s[n] = (double)(g->rec_frame + i) / g->rate;
         }
     }
+    if (g->ioerr) PLM_FAIL(PLM_EIO, "%s: read error in log.bin: %s", r->path, g->ioerr_msg);
     if (r->pos + n >= info->frames && (st = end_gap(r, g, info->frames))) return st;
     if (r->pos + n >= info->frames && g->bad_records) {
         plm__read_warn(&r->info, "%lld log.bin records failed their checksum (their seconds are gaps)",

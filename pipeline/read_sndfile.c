@@ -284,7 +284,7 @@ static plm_status read_sndfile(plm_reader *r, double *x, double *t_s, plm_aux *a
         if (chunk > b->scratch_frames) chunk = b->scratch_frames;
         sf_count_t k = sf_readf_double(b->sf, b->scratch, chunk);
         if (k < 0) PLM_FAIL(PLM_EIO, "%s: read error: %s", r->path, sf_strerror(b->sf));
-        if (k == 0) break; /* shorter than announced: stop where the data stops */
+        if (k == 0) break; /* shorter than announced (or an I/O error: below) */
         int nf = info->file_channels;
         for (int c = 0; c < info->nchan; c++) {
             const double *src = b->scratch + info->chan_file[c];
@@ -294,6 +294,8 @@ static plm_status read_sndfile(plm_reader *r, double *x, double *t_s, plm_aux *a
         }
         done += k;
     }
+    if (done < want && sf_error(b->sf) == SF_ERR_SYSTEM) /* the disk or share failed: not the file's end */
+        PLM_FAIL(PLM_EIO, "%s: read error after frame %lld: %s", r->path, (long long)(r->pos + done), sf_strerror(b->sf));
     if (done < want) {
         r->info.truncated = 1;
         r->info.frames = r->pos + done;
