@@ -3,6 +3,7 @@
 #define _DEFAULT_SOURCE
 #include <ctype.h>
 #include <edflib.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,21 @@ static const char *edf_error_text(int code)
     case EDFLIB_FILE_IS_DISCONTINUOUS: return "discontinuous EDF+D is not supported";
     default: return "cannot be opened by EDFlib";
     }
+}
+
+/* 0 when the whole file reads without an error, else the errno of the failed read: EDFlib reports a
+ * read error during its open as format errors, so a refused file is read through once to tell. */
+static int read_fails(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return errno ? errno : EIO;
+    char buf[1 << 14];
+    errno = 0;
+    while (fread(buf, 1, sizeof buf, f) == sizeof buf) {
+    }
+    int e = ferror(f) ? (errno ? errno : EIO) : 0;
+    fclose(f);
+    return e;
 }
 
 static void trim_copy(char *dst, size_t n, const char *src)
@@ -153,9 +169,11 @@ static plm_status open_edf(plm_reader *r)
     plm__edf_lock();
     int rc = edfopen_file_readonly(r->path, hdr, EDFLIB_READ_ALL_ANNOTATIONS);
     plm__edf_unlock();
-    if (rc < 0) {
-        st = plm__fail(rc == EDFLIB_NO_SUCH_FILE_OR_DIRECTORY ? PLM_EIO : PLM_EFORMAT, "%s: %s", r->path,
-                       edf_error_text(hdr->filetype));
+    if (rc < 0) { /* EDFlib's error code is in filetype */
+        int io = hdr->filetype == EDFLIB_NO_SUCH_FILE_OR_DIRECTORY || hdr->filetype == EDFLIB_FILE_READ_ERROR, err = 0;
+        if (hdr->filetype == EDFLIB_FILE_CONTAINS_FORMAT_ERRORS && (err = read_fails(r->path)))
+            st = plm__fail(PLM_EIO, "%s: read error: %s", r->path, strerror(err));
+        else st = plm__fail(io ? PLM_EIO : PLM_EFORMAT, "%s: %s", r->path, edf_error_text(hdr->filetype));
         goto done;
     }
     ((edf_state *)r->state)->edf = hdr->handle;

@@ -4,7 +4,8 @@
  * read-ahead thread; and a batch goes on with the other recordings.
  *
  * The failures are real ones from the kernel, made deterministic: this program defines read(),
- * fread() and fgets(), which the library and the libraries it calls (libsndfile, libzip) then use.
+ * fread(), fgets() and fseeko64(), which the library and the libraries it calls (libsndfile,
+ * libzip, EDFlib) then use.
  * Once the armed file's position passes fail_at, read() fails with EIO; fread() and fgets() put a
  * write-only descriptor in place of the FILE's, so stdio's next refill fails (EBADF) and sets the
  * stream's error flag as a real failure would. */
@@ -15,6 +16,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <edflib.h>
 #include "plm/plm.h"
 
 static pthread_mutex_t arm_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -95,6 +97,16 @@ char *fgets(char *s, int n, FILE *f)
     if (!real) *(void **)&real = dlsym(RTLD_NEXT, "fgets");
     if (stdio_too && hits(fileno(f), 1, ftello(f))) break_stream(f); /* a line: its length is not known before */
     return real(s, n, f);
+}
+
+/* EDFlib moves with fseeko64 and then reads bytes with fgetc: the move past fail_at breaks the
+ * stream (its refill fails) */
+int fseeko64(FILE *f, off64_t off, int whence)
+{
+    static int (*real)(FILE *, off64_t, int);
+    if (!real) *(void **)&real = dlsym(RTLD_NEXT, "fseeko64");
+    if (stdio_too && whence == SEEK_SET && hits(fileno(f), 1, (off_t)off)) break_stream(f);
+    return real(f, off, whence);
 }
 
 static const char *dir;
@@ -206,6 +218,34 @@ static void device_file(const char *path)
         assert_contains(msg, path);
         assert_contains(msg, "read error");
     }
+}
+
+/* EDF through EDFlib (its own stdio reads): the open reads every data record for annotations */
+static void edf_read_error(void **state)
+{
+    (void)state;
+    const char *p = tl_path(dir, "night.edf");
+    int h = edfopen_file_writeonly(p, EDFLIB_FILETYPE_EDFPLUS, 3);
+    assert_true(h >= 0);
+    const char *labels[3] = {"Acc L X", "Acc L Y", "Acc L Z"};
+    for (int s = 0; s < 3; s++) {
+        edf_set_samplefrequency(h, s, 50);
+        edf_set_physical_maximum(h, s, 8);
+        edf_set_physical_minimum(h, s, -8);
+        edf_set_digital_maximum(h, s, 32767);
+        edf_set_digital_minimum(h, s, -32768);
+        edf_set_label(h, s, labels[s]);
+        edf_set_physical_dimension(h, s, "g");
+    }
+    edf_set_startdatetime(h, 2024, 5, 1, 22, 0, 0);
+    double buf[50];
+    for (int rec = 0; rec < 1200; rec++)
+        for (int s = 0; s < 3; s++) {
+            for (int i = 0; i < 50; i++) buf[i] = wave(50 * rec + i, s);
+            assert_int_equal(edfwrite_physical_samples(h, buf), 0);
+        }
+    assert_int_equal(edfclose_file(h), 0);
+    device_file(p);
 }
 
 static void cwa_read_error(void **state)
@@ -322,6 +362,7 @@ int main(void)
         cmocka_unit_test(wav_read_error),
         cmocka_unit_test(wav16_read_error),
         cmocka_unit_test(flac_read_error),
+        cmocka_unit_test(edf_read_error),
         cmocka_unit_test(cwa_read_error),
         cmocka_unit_test(geneactiv_read_error),
         cmocka_unit_test(gt3x_read_error),
