@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include "internal.h"
 #include "store_internal.h"
@@ -501,6 +502,36 @@ static void free_rows(plm_store *s)
     s->stats = NULL;
 }
 
+/* The bytes a copy of the objects under a group will take: its datasets' storage, and 4 KiB per
+ * object for headers and links. */
+static herr_t add_size(hid_t loc, const char *name, const H5O_info_t *info, void *op)
+{
+    uint64_t *total = op;
+    *total += 4096;
+    if (info->type == H5O_TYPE_DATASET) {
+        hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+        if (d >= 0) {
+            *total += H5Dget_storage_size(d);
+            H5Dclose(d);
+        }
+    }
+    return 0;
+}
+
+/* Room for need more bytes beside the results being written? HDF5 1.10 can crash (not fail) when a
+ * write fails inside H5Ocopy, so a full disk is found out before the copy, not by it. */
+static plm_status room_for(const plm_store *s, uint64_t need, const char *what)
+{
+    struct statvfs v;
+    if (!s->tmp || statvfs(s->tmp, &v) != 0) return PLM_OK; /* cannot tell: let the writes say */
+    uint64_t avail = (uint64_t)v.f_bavail * (uint64_t)v.f_frsize;
+    need += need / 4 + (1u << 20); /* the file grows in blocks; its metadata besides */
+    if (avail < need)
+        PLM_FAIL(PLM_EIO, "%s: no space left on the disk to write %s (%.1f MB needed, %.1f MB free)", s->path, what,
+                 (double)need / 1e6, (double)avail / 1e6);
+    return PLM_OK;
+}
+
 static int fsync_path(const char *path)
 {
     int fd = open(path, O_RDONLY);
@@ -519,7 +550,10 @@ plm_status plm_store_commit(plm_store *s)
     }
     field nf[PLM__NIGHT_MAXF];
     size_t nnf = plm__night_fields(nf);
-    if ((st = table(s, s->file, "nights", sizeof(plm_night), nf, nnf, s->nights, s->n_nights)) ||
+    uint64_t rows = (uint64_t)s->n_nights * sizeof(plm_night) + (uint64_t)s->n_failures * sizeof(failure_rec) +
+                    (uint64_t)s->n_stats * sizeof(stat_rec) + (uint64_t)s->n_lmms * sizeof(lmm_rec) +
+                    (uint64_t)s->n_shard * sizeof(shard_rec);
+    if ((st = room_for(s, rows, "the study tables")) || (st = table(s, s->file, "nights", sizeof(plm_night), nf, nnf, s->nights, s->n_nights)) ||
         (st = table(s, s->file, "failures", sizeof(failure_rec), plm__failure_fields, NF(plm__failure_fields), s->failures,
                     s->n_failures)) ||
         (st = table(s, s->file, "stats", sizeof(stat_rec), plm__stat_fields, NF(plm__stat_fields), s->stats, s->n_stats)) ||
@@ -573,8 +607,17 @@ plm_status plm_store_import_recording(plm_store *s, const char *src_path, const 
         PLM_FAIL(PLM_EINVAL, "%s: recording '%s' is already in the results", s->path, id);
     hid_t src = plm__h5_open_ro(src_path);
     if (src < 0) return PLM_EIO;
-    char name[1100];
+    char name[1100], what[1200];
     snprintf(name, sizeof name, "/recordings/%s", id);
+    uint64_t need = 0;
+    if (H5Ovisit_by_name2(src, name, H5_INDEX_NAME, H5_ITER_NATIVE, add_size, &need, H5O_INFO_BASIC, H5P_DEFAULT) < 0)
+        need = 0;
+    snprintf(what, sizeof what, "recording '%s'", id);
+    plm_status st = room_for(s, need, what);
+    if (st) {
+        H5Fclose(src);
+        return st;
+    }
     herr_t rc = H5Ocopy(src, name, s->recordings, id, H5P_DEFAULT, H5P_DEFAULT);
     H5Fclose(src);
     if (rc < 0) PLM_FAIL(PLM_EIO, "%s: cannot copy recording '%s' from %s", s->path, id, src_path);

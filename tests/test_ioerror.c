@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sys/statvfs.h>
 #include <edflib.h>
 #include "plm/plm.h"
 
@@ -71,6 +72,70 @@ ssize_t read(int fd, void *buf, size_t n)
         return -1;
     }
     return real(fd, buf, n);
+}
+
+/* Writes: once wfail_after bytes have gone to files whose path starts with wfail_prefix, pwrite()
+ * and write() to them fail with ENOSPC, as on a full disk (HDF5 writes with pwrite). */
+static char wfail_prefix[PATH_MAX];
+static long long wfail_after = -1, written;
+static int wfailed;
+
+static int write_fails(int fd, size_t n)
+{
+    pthread_mutex_lock(&arm_lock);
+    int armed = wfail_after >= 0;
+    pthread_mutex_unlock(&arm_lock);
+    if (!armed || fd < 0) return 0;
+    char link[64], target[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t k = readlink(link, target, sizeof target - 1);
+    if (k <= 0) return 0;
+    target[k] = 0;
+    pthread_mutex_lock(&arm_lock);
+    int fail = 0;
+    if (wfail_after >= 0 && !strncmp(target, wfail_prefix, strlen(wfail_prefix))) {
+        if (written + (long long)n > wfail_after) fail = ++wfailed;
+        else written += (long long)n;
+    }
+    pthread_mutex_unlock(&arm_lock);
+    return fail;
+}
+
+ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+    static ssize_t (*real)(int, const void *, size_t, off_t);
+    if (!real) *(void **)&real = dlsym(RTLD_NEXT, "pwrite");
+    if (write_fails(fd, n)) {
+        errno = ENOSPC;
+        return -1;
+    }
+    return real(fd, buf, n, off);
+}
+
+ssize_t write(int fd, const void *buf, size_t n)
+{
+    static ssize_t (*real)(int, const void *, size_t);
+    if (!real) *(void **)&real = dlsym(RTLD_NEXT, "write");
+    if (write_fails(fd, n)) {
+        errno = ENOSPC;
+        return -1;
+    }
+    return real(fd, buf, n);
+}
+
+/* The simulated disk's free space, as statvfs() tells it: what is left before writes fail. */
+int statvfs(const char *path, struct statvfs *v)
+{
+    static int (*real)(const char *, struct statvfs *);
+    if (!real) *(void **)&real = dlsym(RTLD_NEXT, "statvfs");
+    int rc = real(path, v);
+    pthread_mutex_lock(&arm_lock);
+    if (!rc && wfail_after >= 0 && !strncmp(path, wfail_prefix, strlen(wfail_prefix))) {
+        long long left = wfail_after - written;
+        v->f_bavail = (fsblkcnt_t)(left > 0 ? left : 0) / v->f_frsize;
+    }
+    pthread_mutex_unlock(&arm_lock);
+    return rc;
 }
 
 /* the FILE's descriptor replaced by one that cannot be read */
@@ -354,6 +419,92 @@ static void batch_goes_on(void **state)
     stdio_too = 1;
 }
 
+/* the bytes of a file (for before/after comparisons) */
+static char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseeko(f, 0, SEEK_END);
+    *n = (size_t)ftello(f);
+    fseeko(f, 0, SEEK_SET);
+    char *b = malloc(*n ? *n : 1);
+    assert_int_equal(fread(b, 1, *n, f), *n);
+    fclose(f);
+    return b;
+}
+
+/* The disk fills up while a batch writes its results over an earlier run's: the run fails with
+ * one line naming the results file, the earlier results are still there byte for byte, and no
+ * temporary file is left behind. The disk (its writes and what statvfs says is free) fills at
+ * several points: while the recordings' part files are written, while they are copied into the
+ * results, and at the study tables. */
+static void disk_full_keeps_the_earlier_results(void **state)
+{
+    (void)state;
+    char study[600], sub[600], out[700];
+    snprintf(sub, sizeof sub, "%s/full", dir);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    snprintf(study, sizeof study, "%s/study2", dir);
+    plm_sim_cfg c = plm_sim_cfg_default();
+    c.subjects = 2;
+    c.fs_hz = 10;
+    c.seed = 6;
+    assert_int_equal(plm_simulate_study(&c, study, NULL, NULL), PLM_OK);
+    snprintf(out, sizeof out, "%s/results.h5", sub);
+    plm_batch_cfg bc = plm_batch_cfg_default();
+    plm_batch_result r;
+    assert_int_equal(plm_batch_run(study, out, &bc, NULL, NULL, &r), PLM_OK); /* the earlier run */
+    plm_batch_result_clear(&r);
+    size_t n0;
+    char *before = slurp(out, &n0);
+    assert_true(n0 > 20000);
+    const long long at[] = {0, 4096, (long long)n0 / 4, (long long)n0 / 2, (long long)n0 * 9 / 10};
+    for (size_t k = 0; k < sizeof at / sizeof *at; k++) {
+        for (int jobs = 1; jobs <= 2; jobs++) {
+            bc.jobs = jobs;
+            bc.force = 1;
+            pthread_mutex_lock(&arm_lock);
+            if (!realpath(sub, wfail_prefix)) fail_msg("realpath %s", sub);
+            strcat(wfail_prefix, "/results.h5");
+            wfail_after = at[k];
+            written = 0;
+            wfailed = 0;
+            pthread_mutex_unlock(&arm_lock);
+            plm_status st = plm_batch_run(study, out, &bc, NULL, NULL, &r);
+            pthread_mutex_lock(&arm_lock);
+            wfail_after = -1;
+            int failed = wfailed;
+            pthread_mutex_unlock(&arm_lock);
+            assert_true(failed > 0);
+            if (st == PLM_OK) fail_msg("disk full after %lld bytes, -j %d: the batch says it wrote %s", at[k], jobs, out);
+            assert_contains(plm_last_error(), out);
+            plm_batch_result_clear(&r);
+            size_t n1;
+            char *after = slurp(out, &n1);
+            if (n1 != n0 || memcmp(before, after, n0))
+                fail_msg("disk full after %lld bytes, -j %d: the earlier results changed", at[k], jobs);
+            free(after);
+            /* no temporary file left behind (finished recordings' part files are kept for --resume) */
+            char cmd[800];
+            snprintf(cmd, sizeof cmd, "! ls -A '%s' | grep -q tmp", sub);
+            if (system(cmd) != 0) {
+                snprintf(cmd, sizeof cmd, "ls -A '%s' >&2", sub);
+                if (system(cmd)) {
+                }
+                fail_msg("disk full after %lld bytes, -j %d: temporary files left beside results.h5", at[k], jobs);
+            }
+        }
+    }
+    /* space again: the run completes and leaves only its results */
+    bc.jobs = 2;
+    assert_int_equal(plm_batch_run(study, out, &bc, NULL, NULL, &r), PLM_OK);
+    plm_batch_result_clear(&r);
+    char cmd[800];
+    snprintf(cmd, sizeof cmd, "test \"$(ls -A '%s')\" = results.h5", sub);
+    assert_int_equal(system(cmd), 0);
+    free(before);
+}
+
 int main(void)
 {
     dir = tl_tmpdir();
@@ -368,6 +519,7 @@ int main(void)
         cmocka_unit_test(gt3x_read_error),
         cmocka_unit_test(process_reports_the_helpers_error),
         cmocka_unit_test(batch_goes_on),
+        cmocka_unit_test(disk_full_keeps_the_earlier_results),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
