@@ -172,6 +172,7 @@ typedef struct {
     char part[4200];
     const char *src;   /* file to import the recording from: its part file, or the previous results */
     int reused;        /* resume found it done with the same input and parameters */
+    int nospace;       /* its part file was refused for want of disk space */
     int done;
 } job;
 
@@ -230,6 +231,7 @@ static void process_part(const pool *p, job *j)
     if (!st) st = plm_store_commit(s);
     else plm_store_destroy(s);
     if (st) snprintf(j->err, sizeof j->err, "%s", plm_last_error());
+    j->nospace = plm__nospace_take();
     j->st = st;
 }
 
@@ -294,6 +296,7 @@ static void pool_destroy(pool *p, pthread_t *th, long started)
 plm_status plm_batch_run(const char *manifest_arg, const char *out, const plm_batch_cfg *cfg, plm_batch_progress progress,
                          void *user, plm_batch_result *res)
 {
+    (void)plm__nospace_take(); /* this run's, not an earlier call's */
     memset(res, 0, sizeof *res);
     struct stat sb;
     if (stat(manifest_arg, &sb) == 0 && S_ISDIR(sb.st_mode))
@@ -365,6 +368,11 @@ plm_status plm_batch_run(const char *manifest_arg, const char *out, const plm_ba
                 rs = plm_store_add_night(store, &j->res.row);
             pthread_mutex_unlock(&pl.io);
             if (rs && !j->st) snprintf(j->err, sizeof j->err, "%s", plm_last_error());
+            if (rs && (plm__nospace_take() || j->nospace)) { /* the disk is full: every later recording would fail */
+                st = plm__fail(PLM_EIO, "%s; the run stopped there (the earlier results are unchanged; run --resume, "
+                                        "once there is space, takes up the recordings finished so far)", j->err);
+                goto done;
+            }
         } else {
             rs = plm_process_recording(row, &cfg->process, store, &j->res);
             if (rs) snprintf(j->err, sizeof j->err, "%s", plm_last_error());

@@ -44,6 +44,10 @@ char *plm__strdup(const char *s);
 /* Bounded copy that always terminates. */
 void plm__strlcpy(char *dst, const char *src, size_t n);
 
+/* Whether a results file on this thread was refused for want of disk space since the last call
+ * (store.c): a batch stops there instead of failing every recording that follows. */
+int plm__nospace_take(void);
+
 /* Last path component. */
 const char *plm__basename(const char *path);
 

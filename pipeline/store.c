@@ -518,6 +518,17 @@ static herr_t add_size(hid_t loc, const char *name, const H5O_info_t *info, void
     return 0;
 }
 
+void plm_store_process_init(void) { H5dont_atexit(); }
+
+static _Thread_local int nospace;
+
+int plm__nospace_take(void)
+{
+    int n = nospace;
+    nospace = 0;
+    return n;
+}
+
 /* Room for need more bytes beside the results being written? HDF5 1.10 can crash (not fail) when a
  * write fails inside H5Ocopy, so a full disk is found out before the copy, not by it. */
 static plm_status room_for(const plm_store *s, uint64_t need, const char *what)
@@ -525,7 +536,8 @@ static plm_status room_for(const plm_store *s, uint64_t need, const char *what)
     struct statvfs v;
     if (!s->tmp || statvfs(s->tmp, &v) != 0) return PLM_OK; /* cannot tell: let the writes say */
     uint64_t avail = (uint64_t)v.f_bavail * (uint64_t)v.f_frsize;
-    need += need / 4 + (1u << 20); /* the file grows in blocks; its metadata besides */
+    need += need / 4 + (1u << 18); /* the file grows in blocks; its metadata besides */
+    nospace = avail < need;
     if (avail < need)
         PLM_FAIL(PLM_EIO, "%s: no space left on the disk to write %s (%.1f MB needed, %.1f MB free)", s->path, what,
                  (double)need / 1e6, (double)avail / 1e6);
@@ -553,7 +565,7 @@ plm_status plm_store_commit(plm_store *s)
     uint64_t rows = (uint64_t)s->n_nights * sizeof(plm_night) + (uint64_t)s->n_failures * sizeof(failure_rec) +
                     (uint64_t)s->n_stats * sizeof(stat_rec) + (uint64_t)s->n_lmms * sizeof(lmm_rec) +
                     (uint64_t)s->n_shard * sizeof(shard_rec);
-    if ((st = room_for(s, rows, "the study tables")) || (st = table(s, s->file, "nights", sizeof(plm_night), nf, nnf, s->nights, s->n_nights)) ||
+    if ((st = room_for(s, rows, "its tables")) || (st = table(s, s->file, "nights", sizeof(plm_night), nf, nnf, s->nights, s->n_nights)) ||
         (st = table(s, s->file, "failures", sizeof(failure_rec), plm__failure_fields, NF(plm__failure_fields), s->failures,
                     s->n_failures)) ||
         (st = table(s, s->file, "stats", sizeof(stat_rec), plm__stat_fields, NF(plm__stat_fields), s->stats, s->n_stats)) ||

@@ -475,7 +475,8 @@ static void disk_full_keeps_the_earlier_results(void **state)
             wfail_after = -1;
             int failed = wfailed;
             pthread_mutex_unlock(&arm_lock);
-            assert_true(failed > 0);
+            /* the full disk found by a failed write, or beforehand by the free space */
+            assert_true(failed > 0 || strstr(plm_last_error(), "no space left on the disk"));
             if (st == PLM_OK) fail_msg("disk full after %lld bytes, -j %d: the batch says it wrote %s", at[k], jobs, out);
             assert_contains(plm_last_error(), out);
             plm_batch_result_clear(&r);
@@ -495,9 +496,12 @@ static void disk_full_keeps_the_earlier_results(void **state)
             }
         }
     }
-    /* space again: the run completes and leaves only its results */
+    /* space again: --resume completes the run (taking up the part files of recordings finished
+     * before the disk filled) and leaves only its results */
     bc.jobs = 2;
+    bc.resume = 1;
     assert_int_equal(plm_batch_run(study, out, &bc, NULL, NULL, &r), PLM_OK);
+    assert_int_equal(r.failed, 0);
     plm_batch_result_clear(&r);
     char cmd[800];
     snprintf(cmd, sizeof cmd, "test \"$(ls -A '%s')\" = results.h5", sub);
@@ -507,6 +511,7 @@ static void disk_full_keeps_the_earlier_results(void **state)
 
 int main(void)
 {
+    plm_store_process_init(); /* as actiplm's main: a full disk leaves HDF5 files half closed */
     dir = tl_tmpdir();
     if (!dir) return 1;
     const struct CMUnitTest tests[] = {

@@ -184,4 +184,9 @@ plm_status plm_store_commit(plm_store *s);
 /* Discard (no commit): the temporary file is removed. NULL is a no-op. */
 void plm_store_destroy(plm_store *s);
 
+/* For a program's main, before any other libplm call: HDF5 then skips its exit-time clean-up.
+ * After a write that failed (a full disk) HDF5 1.10.8 keeps the file half closed, and its clean-up
+ * at exit crashes on it; libplm closes every file it writes itself, so nothing is lost. */
+void plm_store_process_init(void);
+
 #endif

@@ -46,6 +46,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     gsl_set_error_handler_off();
+    plm_store_process_init(); /* no HDF5 clean-up at exit: it crashes on a file a full disk left half closed */
     plm_time_init(); /* before any thread: zone switches then never move the environment */
     cli_set_command_line(argc, argv);
     if (argc < 2) {
