@@ -383,18 +383,24 @@ static void count(void *user, const plm_batch_event *ev)
         t->ok++;
 }
 
+/* A simulated study of 2 subjects at 10 Hz (4 recordings, WAV) in dir/name. */
+static void small_study(const char *name, unsigned seed, char *path, size_t n)
+{
+    snprintf(path, n, "%s/%s", dir, name);
+    plm_sim_cfg c = plm_sim_cfg_default();
+    c.subjects = 2;
+    c.fs_hz = 10;
+    c.seed = seed;
+    assert_int_equal(plm_simulate_study(&c, path, NULL, NULL), PLM_OK);
+}
+
 /* One recording failing to read stops neither the batch nor the others: it is in /failures with
  * its reason, the others' nights are written. The reader's reads fail (as above). */
 static void batch_goes_on(void **state)
 {
     (void)state;
     char study[600], victim[700];
-    snprintf(study, sizeof study, "%s/study", dir);
-    plm_sim_cfg c = plm_sim_cfg_default();
-    c.subjects = 2;
-    c.fs_hz = 10;
-    c.seed = 5;
-    assert_int_equal(plm_simulate_study(&c, study, NULL, NULL), PLM_OK);
+    small_study("study", 5, study, sizeof study);
     snprintf(victim, sizeof victim, "%s/recordings/S02_control_n1.wav", study);
     stdio_too = 0;
     for (int jobs = 1; jobs <= 2; jobs++) {
@@ -444,12 +450,7 @@ static void disk_full_keeps_the_earlier_results(void **state)
     char study[600], sub[600], out[700];
     snprintf(sub, sizeof sub, "%s/full", dir);
     assert_int_equal(mkdir(sub, 0755), 0);
-    snprintf(study, sizeof study, "%s/study2", dir);
-    plm_sim_cfg c = plm_sim_cfg_default();
-    c.subjects = 2;
-    c.fs_hz = 10;
-    c.seed = 6;
-    assert_int_equal(plm_simulate_study(&c, study, NULL, NULL), PLM_OK);
+    small_study("study2", 6, study, sizeof study);
     snprintf(out, sizeof out, "%s/results.h5", sub);
     plm_batch_cfg bc = plm_batch_cfg_default();
     plm_batch_result r;
