@@ -235,6 +235,12 @@ void plm_filter_band(const plm_filter *f, double *lo, double *hi)
     *hi = f->hi_hz;
 }
 
+void plm_filter_segment(const plm_filter *f, size_t *fft_size, size_t *new_per_segment)
+{
+    *fft_size = f->L;
+    *new_per_segment = f->B;
+}
+
 int64_t plm_filter_max_out(const plm_filter *f, int64_t n) { return n + (int64_t)f->B + f->delay; }
 
 /* Filter the full segment of every channel; emit its B outputs (less skipped/beyond-end ones). */

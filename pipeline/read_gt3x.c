@@ -31,8 +31,7 @@ typedef struct {
     unsigned char *buf;
     size_t len, at;          /* bytes in buf, next byte */
     int eof;
-    int ioerr;               /* the zip stream failed to read (not its end, not a damaged record) */
-    char ioerr_msg[160];
+    char ioerr[160];         /* why the zip stream failed to read ("": it did not; not its end, not a damaged record) */
     /* the current record's samples (log.bin), or the packed stream's bit reader */
     double rec[3 * 256];
     int rec_n;               /* samples in rec */
@@ -62,10 +61,8 @@ static int want(gt3x *g, size_t need)
             int ze = zip_error_code_zip(e);
             /* EOF: fewer bytes than the zip's directory promised could be read (libzip's layers
              * report a failed read below them so) */
-            if (ze == ZIP_ER_READ || ze == ZIP_ER_SEEK || ze == ZIP_ER_EOF || ze == ZIP_ER_MEMORY) {
-                g->ioerr = 1;
-                plm__strlcpy(g->ioerr_msg, zip_error_strerror(e), sizeof g->ioerr_msg);
-            }
+            if (ze == ZIP_ER_READ || ze == ZIP_ER_SEEK || ze == ZIP_ER_EOF || ze == ZIP_ER_MEMORY)
+                plm__strlcpy(g->ioerr, zip_error_strerror(e), sizeof g->ioerr);
         }
         if (k <= 0) g->eof = 1;
         else g->len += (size_t)k;
@@ -279,7 +276,7 @@ static plm_status read_gt3x(plm_reader *r, double *x, double *t_s, plm_aux *aux,
             if (t_s) t_s[n] = (double)j / g->rate;
             n++;
         }
-        if (g->ioerr) PLM_FAIL(PLM_EIO, "%s: read error in activity.bin: %s", r->path, g->ioerr_msg);
+        if (g->ioerr[0]) PLM_FAIL(PLM_EIO, "%s: read error in activity.bin: %s", r->path, g->ioerr);
         if (r->pos + n < info->frames && n < cap) {
             r->info.frames = r->pos + n;
             r->info.truncated = 1;
@@ -311,7 +308,7 @@ static plm_status read_gt3x(plm_reader *r, double *x, double *t_s, plm_aux *aux,
             if (t_s) t_s[n] = (double)(g->rec_frame + i) / g->rate;
         }
     }
-    if (g->ioerr) PLM_FAIL(PLM_EIO, "%s: read error in log.bin: %s", r->path, g->ioerr_msg);
+    if (g->ioerr[0]) PLM_FAIL(PLM_EIO, "%s: read error in log.bin: %s", r->path, g->ioerr);
     if (r->pos + n >= info->frames && (st = end_gap(r, g, info->frames))) return st;
     if (r->pos + n >= info->frames && g->bad_records) {
         plm__read_warn(&r->info, "%lld log.bin records failed their checksum (their seconds are gaps)",

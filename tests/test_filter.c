@@ -145,6 +145,10 @@ static void designs_shared_across_rates(void **state)
         const double *h = plm_filter_taps(f, &nt);
         assert_true(nt >= prev_nt); /* its own rate's design: longer as the rate rises */
         prev_nt = nt;
+        size_t L, B; /* overlap-save: a power-of-two FFT of at least 1024, new samples = L - taps + 1 */
+        plm_filter_segment(f, &L, &B);
+        assert_true(L >= 1024 && (L & (L - 1)) == 0 && L > nt);
+        assert_int_equal(B, L - nt + 1);
         direct(h, nt, x, n, ref);
         double worst = 0;
         for (int64_t i = 0; i < n; i++) worst = fmax(worst, fabs(y[r][i] - ref[i]));

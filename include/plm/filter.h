@@ -47,6 +47,9 @@ plm_status plm_filter_create(const plm_filter_cfg *cfg, double fs_hz, int nchan,
 const double *plm_filter_taps(const plm_filter *f, size_t *n);
 void plm_filter_band(const plm_filter *f, double *pass_lo_hz, double *pass_hi_hz);
 
+/* The overlap-save segments: FFT size, and new input frames per segment (fft_size - taps + 1). */
+void plm_filter_segment(const plm_filter *f, size_t *fft_size, size_t *new_per_segment);
+
 /* Largest number of output frames one call can return for n input frames. */
 int64_t plm_filter_max_out(const plm_filter *f, int64_t n);
 

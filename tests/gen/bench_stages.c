@@ -175,21 +175,16 @@ static void stage_table(int runs, double td, double n)
 /* The FFT transforms the band-pass makes, and nothing else: for each channel, one r2c and one
  * c2r of the filter's size L (FFTW_ESTIMATE, as pipeline/filter.c) per B = L - ntaps + 1 outputs.
  * With the filter's size and plan fixed (bit-identical results), no implementation of this filter
- * goes below this. L is chosen as plm_filter_create chooses it. */
+ * goes below this. */
 static double fft_alone(void)
 {
     plm_filter_cfg fc = plm_filter_cfg_default();
     plm_filter *f = NULL;
     if (plm_filter_create(&fc, fs_hz_file, 1, &f)) exit(1);
-    size_t ntaps;
+    size_t ntaps, L, B;
     plm_filter_taps(f, &ntaps);
+    plm_filter_segment(f, &L, &B);
     plm_filter_destroy(f);
-    double df = fc.transition_hz, lo = fc.pass_lo_hz, hi = fc.pass_hi_hz, fs = fs_hz_file;
-    if (hi > fs / 2 - df) hi = fs / 2 - df;
-    if (hi <= lo + df && lo + 2.1 * df > fs / 2 && fs / 2 > lo) df = (fs / 2 - lo) / 2.1;
-    size_t n0 = (size_t)(ceil((fc.atten_db - 8) / (2.285 * 2 * M_PI * df / fs)) + 1) | 1, L = 1024;
-    while (L < 8 * n0) L *= 2;
-    size_t B = L - ntaps + 1;
     int64_t nseg = ((int64_t)frames + (int64_t)(ntaps - 1) / 2 + (int64_t)B - 1) / (int64_t)B * nchan;
     double *t = fftw_malloc(L * sizeof *t);
     fftw_complex *sp = fftw_malloc((L / 2 + 1) * sizeof *sp);
